@@ -1,0 +1,57 @@
+# The kit's commands. `make demo` and `make test` work on a fresh machine: they set up what they need.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+KIT := $(VENV)/bin/kit
+export KIT_PROJECT_DIR := $(CURDIR)
+
+.PHONY: help demo test up down status lab lint format bench lock clean
+
+help:
+	@echo "make demo   - set up, start the embedded stack, export and run the example pipeline"
+	@echo "make test   - set up (incl. Debian packages when root) and run the whole test suite"
+	@echo "make up / make down / make status - the stack"
+	@echo "make lab    - JupyterLab on notebooks/ with the stack's settings"
+	@echo "make bench  - benchmarks; figures go to BENCHMARKS.md"
+
+$(VENV)/.installed: requirements.lock pyproject.toml scripts/bootstrap.sh
+	scripts/bootstrap.sh
+
+demo: $(VENV)/.installed
+	$(KIT) demo
+
+test: $(VENV)/.installed
+	scripts/install-system-deps.sh
+	$(PY) -m pytest
+
+up: $(VENV)/.installed
+	$(KIT) up
+
+down: $(VENV)/.installed
+	$(KIT) down
+
+status: $(VENV)/.installed
+	$(KIT) status
+
+lab: $(VENV)/.installed
+	KIT_STATE_DIR=$(CURDIR)/.kit $(VENV)/bin/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check kit tests bench
+	$(VENV)/bin/ruff format --check kit tests bench
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format kit tests bench
+	$(VENV)/bin/ruff check --fix kit tests bench
+
+bench: $(VENV)/.installed
+	$(PY) bench/bench_stack.py
+
+# Re-lock after editing pyproject.toml: exact versions of everything, for Python 3.11 on Linux x86_64.
+# (Not a file rule: a fresh clone must never re-resolve by accident.)
+lock:
+	uv pip compile pyproject.toml --extra test --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 -o requirements.lock
+
+clean:
+	-$(KIT) down
+	rm -rf .kit artifacts/*/ .pytest_cache

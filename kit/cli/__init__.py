@@ -1,0 +1,47 @@
+"""The ``kit`` command: one sub-command module per concern, each with a ``register(subparsers)``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Each module adds its sub-commands; a command's handler returns the process exit code.
+COMMAND_MODULES = (
+    "kit.cli.stack_commands",
+    "kit.cli.run_commands",
+    "kit.cli.pipeline_commands",
+)
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1  # the command ran and found problems (validation, failed run)
+EXIT_USAGE = 2  # wrong arguments, argparse's own convention
+EXIT_STACK = 3  # the stack is down, unhealthy or refused to start
+EXIT_NOT_FOUND = 4  # unknown DAG, run or file
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kit",
+        description="Airflow notebook kit: run the Airflow 3 + MLflow stack and pipelines on it.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``kit`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Failures of the Airflow API, each with what to do about it."""
+
+from __future__ import annotations
+
+
+class ClientError(RuntimeError):
+    """Base of the kit client's errors."""
+
+
+class ServerDown(ClientError):
+    def __init__(self, url: str, cause: str = "") -> None:
+        super().__init__(
+            f"Airflow at {url} is not answering{f' ({cause})' if cause else ''}. "
+            "Is the stack up? `kit status` shows it, `kit up` starts it."
+        )
+
+
+class AuthFailed(ClientError):
+    def __init__(self, url: str, username: str, status: int) -> None:
+        super().__init__(
+            f"Airflow at {url} refused the credentials of user {username!r} (HTTP {status}). "
+            "`kit credentials` shows the user and where its password is kept."
+        )
+
+
+class DagNotFound(ClientError):
+    def __init__(self, dag_id: str, known: list[str]) -> None:
+        hint = (
+            f" Known DAGs: {', '.join(sorted(known)[:20])}." if known else " No DAG is loaded yet."
+        )
+        super().__init__(
+            f"Airflow has no DAG {dag_id!r}.{hint} A file just written to dags/ is seen after the "
+            "next parse: `kit export` (or client.make_visible) asks Airflow to parse it at once."
+        )
+        self.dag_id = dag_id
+
+
+class DagImportError(ClientError):
+    """Airflow could not import the file of a DAG; carries Airflow's own traceback."""
+
+    def __init__(self, filename: str, stack_trace: str) -> None:
+        self.filename, self.stack_trace = filename, stack_trace
+        super().__init__(f"Airflow could not import {filename}:\n{stack_trace.rstrip()}")
+
+
+class RunTimeout(ClientError):
+    def __init__(self, dag_id: str, run_id: str, state: str, timeout: float) -> None:
+        super().__init__(
+            f"run {run_id!r} of {dag_id!r} is still {state!r} after {timeout:.0f} s; it goes on in "
+            f"Airflow: wait again with `kit run {dag_id} --wait` or look at it in the UI."
+        )
+
+
+class ParamsRejected(ClientError):
+    """Airflow refused the run parameters (``conf``) before starting any task."""

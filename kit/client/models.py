@@ -1,0 +1,48 @@
+"""Plain records the client returns: easy to print, compare and put in a DataFrame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+TERMINAL_RUN_STATES = frozenset({"success", "failed"})
+FINISHED_TASK_STATES = frozenset(
+    {"success", "failed", "skipped", "upstream_failed", "removed", "remove"}
+)
+
+
+@dataclass(frozen=True)
+class TaskRun:
+    task_id: str
+    map_index: int
+    state: str | None
+    try_number: int
+    start: datetime | None
+    end: datetime | None
+    duration: float | None
+    operator: str | None
+
+    @property
+    def label(self) -> str:
+        return self.task_id if self.map_index < 0 else f"{self.task_id}[{self.map_index}]"
+
+
+@dataclass(frozen=True)
+class DagRun:
+    dag_id: str
+    run_id: str
+    state: str
+    start: datetime | None = None
+    end: datetime | None = None
+    conf: dict = field(default_factory=dict)
+    tasks: tuple[TaskRun, ...] = ()
+
+    @property
+    def finished(self) -> bool:
+        return self.state in TERMINAL_RUN_STATES
+
+    @property
+    def duration(self) -> float | None:
+        if self.start and self.end:
+            return (self.end - self.start).total_seconds()
+        return None

@@ -1,0 +1,49 @@
+"""Bring the Airflow + MLflow stack up, watch it, take it down.
+
+``get_stack()`` picks the backend: Docker Compose when a Docker engine answers, else the embedded
+stack of native processes. Both follow the ``Stack`` protocol of ``kit.stack.base``.
+"""
+
+from __future__ import annotations
+
+from kit.stack.base import (
+    ComponentStatus,
+    Endpoints,
+    HealthTimeoutError,
+    PortBusyError,
+    Stack,
+    StackError,
+    StackNotRunning,
+    StackStatus,
+)
+from kit.stack.embedded import EmbeddedStack
+from kit.stack.settings import StackSettings
+
+__all__ = [
+    "ComponentStatus",
+    "EmbeddedStack",
+    "Endpoints",
+    "HealthTimeoutError",
+    "PortBusyError",
+    "Stack",
+    "StackError",
+    "StackNotRunning",
+    "StackSettings",
+    "StackStatus",
+    "get_stack",
+]
+
+KINDS = ("auto", "embedded", "compose")
+
+
+def get_stack(kind: str = "auto", settings: StackSettings | None = None) -> Stack:
+    """The stack to use: ``embedded``, ``compose``, or ``auto`` (Compose only if an engine answers)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown stack kind {kind!r}; choose one of {', '.join(KINDS)}")
+    settings = settings or StackSettings.from_env()
+    if kind in ("auto", "compose"):
+        from kit.stack.compose import ComposeStack, docker_engine_available
+
+        if kind == "compose" or docker_engine_available():
+            return ComposeStack(project_dir=settings.project_dir, state_dir=settings.state_dir)
+    return EmbeddedStack(settings)

@@ -1,0 +1,77 @@
+"""The environment of the embedded stack's processes: config/airflow.cfg plus per-stack overrides.
+
+Pure: from settings and secrets to a dict. Everything that config/airflow.cfg says stays there; this
+adds only what differs for a native stack on this machine (database, paths, loopback, ports) and the
+generated secrets, as AIRFLOW__SECTION__KEY variables, which take precedence over the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from kit.stack.secrets import StackSecrets
+from kit.stack.settings import StackSettings
+
+# Marks every process the kit starts (and their children, which inherit it) so `down` can find
+# them all, even ones that left their process group or were re-parented.
+STACK_MARKER = "KIT_STACK_ID"
+
+
+def stack_id(settings: StackSettings) -> str:
+    return hashlib.sha256(str(settings.state_dir).encode()).hexdigest()[:16]
+
+
+def airflow_environment(settings: StackSettings, secrets: StackSecrets) -> dict[str, str]:
+    """Variables to add to the caller's environment for every Airflow process of the stack."""
+    home = settings.airflow_home
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW_CONFIG": str(settings.config_file),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_dir),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(settings.project_dir / "plugins"),
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(settings.logs_dir / "airflow"),
+        "AIRFLOW__LOGGING__DAG_PROCESSOR_CHILD_PROCESS_LOG_DIRECTORY": str(
+            settings.logs_dir / "dag_processor"
+        ),
+        # Loopback only: the cfg's 0.0.0.0 is for inside a container.
+        "AIRFLOW__API__HOST": settings.host,
+        "AIRFLOW__API__PORT": str(settings.airflow_port),
+        "AIRFLOW__API__BASE_URL": settings.airflow_url,
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{settings.airflow_url}/execution/",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": settings.host,
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(
+            settings.scheduler_health_port
+        ),
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(settings.worker_log_port),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(settings.trigger_log_port),
+        # One machine, one user: a short idle sleep cuts the gap between chained tasks from ~0.9 s
+        # to ~0.1 s (measured on Airflow 3.3.2 here) at the price of a little idle CPU.
+        "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.2",
+        # Secrets, generated per installation (kit.stack.secrets).
+        "AIRFLOW__CORE__FERNET_KEY": secrets.fernet_key,
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.jwt_secret,
+        "AIRFLOW__API__SECRET_KEY": secrets.api_secret_key,
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(settings.passwords_file),
+        # What tasks and notebooks need to find the rest of the stack.
+        "MLFLOW_TRACKING_URI": settings.mlflow_url,
+        "KIT_PROJECT_DIR": str(settings.project_dir),
+        "KIT_STATE_DIR": str(settings.state_dir),
+        STACK_MARKER: stack_id(settings),
+        "PYTHONUNBUFFERED": "1",
+    }
+    if settings.parallelism is not None:
+        env["AIRFLOW__CORE__PARALLELISM"] = str(settings.parallelism)
+    env.update(settings.extra_env)
+    return env
+
+
+def mlflow_environment(settings: StackSettings) -> dict[str, str]:
+    return {
+        # MLflow 3's job runner serves GenAI evaluation jobs, which the kit does not use: one busy
+        # process less on a small machine.
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        STACK_MARKER: stack_id(settings),
+        "KIT_STATE_DIR": str(settings.state_dir),
+        "PYTHONUNBUFFERED": "1",
+    }

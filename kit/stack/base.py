@@ -1,0 +1,99 @@
+"""What every stack backend offers, and the errors it raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+
+class StackError(RuntimeError):
+    """The stack could not be brought up, inspected or taken down."""
+
+
+class StackNotRunning(StackError):
+    """No running stack was found where one was expected."""
+
+
+class PortBusyError(StackError):
+    """A port the stack needs is taken by another program."""
+
+    def __init__(self, port: int, component: str, setting: str) -> None:
+        self.port, self.component, self.setting = port, component, setting
+        super().__init__(
+            f"port {port} for the {component} is already in use by another program. "
+            f"Stop that program, or pick another port: set {setting}=<free port> "
+            f"(or pass the matching --*-port option to `kit up`)."
+        )
+
+
+class HealthTimeoutError(StackError):
+    """A component did not become healthy in time; carries the tail of its log."""
+
+    def __init__(self, unhealthy: dict[str, str], log_tails: dict[str, str], timeout: float):
+        self.unhealthy, self.log_tails = unhealthy, log_tails
+        lines = [f"the stack did not become healthy within {timeout:.0f} s:"]
+        for name, why in unhealthy.items():
+            lines.append(f"  - {name}: {why}")
+        for name, tail in log_tails.items():
+            lines.append(f"--- last lines of the {name} log ---")
+            lines.append(tail.rstrip() or "(empty)")
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where a running stack answers, and how to log in."""
+
+    airflow_url: str
+    mlflow_url: str
+    username: str
+    password_file: Path | None = None  # where the admin password is kept (never printed by default)
+
+
+@dataclass
+class ComponentStatus:
+    name: str
+    running: bool
+    healthy: bool | None = None  # None: not asked or unknown
+    pid: int | None = None
+    detail: str = ""
+
+
+@dataclass
+class StackStatus:
+    kind: str  # "embedded", "compose", ...
+    running: bool
+    endpoints: Endpoints | None = None
+    components: list[ComponentStatus] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return self.running and all(c.healthy for c in self.components)
+
+
+@runtime_checkable
+class Stack(Protocol):
+    """A way to run Airflow + MLflow: start, stop, inspect. Implementations: embedded, compose."""
+
+    kind: str
+
+    def up(self, *, timeout: float = 180.0, progress: bool = True) -> Endpoints:
+        """Start what is not running (idempotent) and wait until every component is healthy."""
+        ...
+
+    def down(self, *, timeout: float = 30.0) -> None:
+        """Stop every process or container the kit started; nothing may be left running."""
+        ...
+
+    def status(self) -> StackStatus:
+        """Report each component; never raises because the stack is down."""
+        ...
+
+    def endpoints(self) -> Endpoints:
+        """URLs and login of the running stack; raises StackNotRunning when it is down."""
+        ...
+
+    def log_path(self, component: str) -> Path | None:
+        """The log file of a component, where the backend keeps one."""
+        ...

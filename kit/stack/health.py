@@ -1,0 +1,132 @@
+"""Ask each component whether it is healthy, and wait for all of them with a progress display."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import httpx
+
+from kit.stack.base import HealthTimeoutError, StackError
+
+# A probe returns None when healthy, else a short reason.
+Probe = Callable[[], "str | None"]
+
+
+def airflow_probes(airflow_url: str) -> dict[str, Probe]:
+    """One probe per Airflow component, all answered by the api-server's health endpoint."""
+    cache: dict[str, tuple[float, object]] = {}
+
+    def fetch() -> dict | str:
+        now = time.monotonic()
+        if "h" in cache and now - cache["h"][0] < 0.2:
+            return cache["h"][1]  # type: ignore[return-value]
+        try:
+            resp = httpx.get(f"{airflow_url}/api/v2/monitor/health", timeout=3.0)
+            value: dict | str = (
+                resp.json() if resp.status_code == 200 else f"HTTP {resp.status_code}"
+            )
+        except httpx.HTTPError as exc:
+            value = f"not answering ({type(exc).__name__})"
+        except ValueError:
+            value = "answered with something that is not JSON"
+        cache["h"] = (now, value)
+        return value
+
+    def probe(component: str | None) -> Probe:
+        def check() -> str | None:
+            health = fetch()
+            if isinstance(health, str):
+                return f"api-server {health}"
+            if component is None:
+                return None
+            status = (health.get(component) or {}).get("status")
+            return None if status == "healthy" else f"reports {status or 'no status'}"
+
+        return check
+
+    return {
+        "api-server": probe(None),
+        "metadatabase": probe("metadatabase"),
+        "scheduler": probe("scheduler"),
+        "dag-processor": probe("dag_processor"),
+        "triggerer": probe("triggerer"),
+    }
+
+
+def mlflow_probe(mlflow_url: str) -> Probe:
+    def check() -> str | None:
+        try:
+            resp = httpx.get(f"{mlflow_url}/health", timeout=3.0)
+        except httpx.HTTPError as exc:
+            return f"not answering ({type(exc).__name__})"
+        return None if resp.status_code == 200 else f"HTTP {resp.status_code}"
+
+    return check
+
+
+def tail(path: Path | None, lines: int = 25) -> str:
+    if path is None or not path.exists():
+        return "(no log file)"
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        fh.seek(max(0, fh.tell() - 64_000))
+        text = fh.read().decode(errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def wait_healthy(
+    probes: Mapping[str, Probe],
+    *,
+    timeout: float,
+    logs: Mapping[str, Path | None],
+    died: Callable[[], str | None] = lambda: None,
+    progress: bool = True,
+    interval: float = 0.5,
+) -> float:
+    """Poll every probe until all are healthy; return the seconds it took.
+
+    ``died`` is asked every round and names a component whose process has exited: waiting for it
+    would be pointless, so that is an error at once, with its log.
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    start = time.monotonic()
+    pending: dict[str, str] = {name: "starting" for name in probes}
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=not progress,
+    ) as bar:
+        task = bar.add_task("", total=len(probes))
+        while True:
+            for name in list(pending):
+                reason = probes[name]()
+                if reason is None:
+                    del pending[name]
+                else:
+                    pending[name] = reason
+            done = len(probes) - len(pending)
+            waiting = ", ".join(pending) or "all healthy"
+            bar.update(
+                task, completed=done, description=f"stack {done}/{len(probes)} healthy: {waiting}"
+            )
+            if not pending:
+                return time.monotonic() - start
+            if (dead := died()) is not None:
+                raise StackError(
+                    f"the {dead} process exited while the stack was starting.\n"
+                    f"--- last lines of the {dead} log ({logs.get(dead)}) ---\n{tail(logs.get(dead))}"
+                )
+            if time.monotonic() - start > timeout:
+                tails = {n: tail(logs.get(_log_owner(n))) for n in pending}
+                raise HealthTimeoutError(dict(pending), tails, timeout)
+            time.sleep(interval)
+
+
+def _log_owner(component: str) -> str:
+    # The api-server reports on the others, but the metadatabase check belongs to the api-server.
+    return "api-server" if component == "metadatabase" else component

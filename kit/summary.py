@@ -1,0 +1,83 @@
+"""The end-of-run report: run state, each task's state, duration and log, and how to reach the UIs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from kit.client.models import DagRun, TaskRun
+from kit.stack.base import Endpoints
+
+
+def task_log_path(logs_root: Path, run: DagRun, task: TaskRun) -> Path:
+    """Where Airflow 3's default ``[logging] log_filename_template`` puts a task try's log."""
+    path = logs_root / f"dag_id={run.dag_id}" / f"run_id={run.run_id}" / f"task_id={task.task_id}"
+    if task.map_index >= 0:
+        path = path / f"map_index={task.map_index}"
+    return path / f"attempt={max(task.try_number, 1)}.log"
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} s"
+
+
+def run_table(run: DagRun, logs_root: Path | None = None) -> Table:
+    table = Table(title=f"{run.dag_id} · {run.run_id}", title_justify="left")
+    table.add_column("task")
+    table.add_column("state")
+    table.add_column("try", justify="right")
+    table.add_column("duration", justify="right")
+    if logs_root is not None:
+        table.add_column("log")
+    colours = {"success": "green", "failed": "red", "upstream_failed": "red", "skipped": "yellow"}
+    for task in run.tasks:
+        state = task.state or "none"
+        row = [
+            task.label,
+            f"[{colours.get(state, 'cyan')}]{state}[/]",
+            str(task.try_number),
+            _seconds(task.duration),
+        ]
+        if logs_root is not None:
+            path = task_log_path(logs_root, run, task)
+            row.append(str(path) if path.exists() else "(in the Airflow UI)")
+        table.add_row(*row)
+    return table
+
+
+def print_run_summary(
+    run: DagRun,
+    endpoints: Endpoints | None,
+    *,
+    logs_root: Path | None = None,
+    console: Console | None = None,
+) -> None:
+    console = console or Console()
+    colour = "green" if run.state == "success" else "red"
+    console.print(
+        f"[bold]Run state:[/] [{colour}]{run.state}[/]  ·  wall time {_seconds(run.duration)}"
+    )
+    console.print(run_table(run, logs_root))
+    if endpoints is not None:
+        print_endpoints(endpoints, console=console, dag_id=run.dag_id, run_id=run.run_id)
+
+
+def print_endpoints(
+    endpoints: Endpoints,
+    *,
+    console: Console | None = None,
+    dag_id: str | None = None,
+    run_id: str | None = None,
+) -> None:
+    console = console or Console()
+    airflow = endpoints.airflow_url
+    if dag_id and run_id:
+        airflow = f"{airflow}/dags/{dag_id}/runs/{run_id}"
+    console.print(f"[bold]Airflow:[/] {airflow}")
+    console.print(f"[bold]MLflow:[/]  {endpoints.mlflow_url}")
+    where = f" (password in {endpoints.password_file})" if endpoints.password_file else ""
+    console.print(
+        f"[bold]Login:[/]   user {endpoints.username!r}{where}; `kit credentials` prints it."
+    )

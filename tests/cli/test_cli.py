@@ -1,0 +1,72 @@
+"""The `kit` command: help, exit codes scripts can rely on, and real runs through the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from kit.cli import build_parser
+
+COMMANDS = ["up", "down", "status", "credentials", "logs", "run", "demo"]
+
+
+def kit(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kit.cli", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    done = kit(command, "--help")
+    assert done.returncode == 0 and "usage: kit" in done.stdout
+
+
+def test_the_parser_knows_every_command() -> None:
+    parser = build_parser()
+    choices = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert set(COMMANDS) <= set(choices)
+
+
+def test_status_json_and_exit_code(stack) -> None:
+    done = kit("status", "--json", "--state-dir", str(stack.settings.state_dir))
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["healthy"] is True and len(data["components"]) == 5
+
+
+def test_status_of_a_stack_that_is_not_there(tmp_path) -> None:
+    done = kit("status", "--state-dir", str(tmp_path / "none"), "--stack", "embedded")
+    assert done.returncode == 3 and "stopped" in done.stdout
+
+
+def test_credentials_say_how_to_log_in(stack) -> None:
+    done = kit("credentials", "--state-dir", str(stack.settings.state_dir))
+    assert done.returncode == 0
+    assert stack.settings.airflow_url in done.stdout and "user:     admin" in done.stdout
+
+
+def test_run_wait_prints_a_summary_and_exit_codes(stack, client, write_dag) -> None:
+    path = write_dag("kit_cli_chain")
+    client.make_visible("kit_cli_chain", path, timeout=120)
+    state = str(stack.settings.state_dir)
+    done = kit("run", "kit_cli_chain", "--wait", "--state-dir", state)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for text in ("Run state: success", "extract", "transform", "load", "attempt=1.log"):
+        assert text in done.stdout, done.stdout
+    missing = kit("run", "no_such_dag", "--state-dir", state)
+    assert missing.returncode == 4 and "no DAG 'no_such_dag'" in missing.stderr
+    bad_conf = kit("run", "kit_cli_chain", "--conf", "{not json", "--state-dir", state)
+    assert bad_conf.returncode == 2 and "--conf is not valid JSON" in bad_conf.stderr
+
+
+def test_logs_lists_and_shows_component_logs(stack) -> None:
+    state = str(stack.settings.state_dir)
+    listing = kit("logs", "--state-dir", state)
+    assert listing.returncode == 0 and "scheduler" in listing.stdout
+    shown = kit("logs", "api-server", "--state-dir", state)
+    assert shown.returncode == 0 and shown.stdout.strip()
+    assert kit("logs", "nope", "--state-dir", state).returncode == 4

@@ -1,0 +1,91 @@
+"""Shared fixtures: one real embedded stack (Airflow 3 + MLflow) per test session, on free ports."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kit.stack import EmbeddedStack, StackSettings
+from kit.stack.ports import free_ports
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def stack_settings(root: Path, **extra: object) -> StackSettings:
+    """Settings for a stack whose state and dags live under ``root``, on ports free right now."""
+    ports = free_ports(5)
+    dags = root / "dags"
+    dags.mkdir(parents=True, exist_ok=True)
+    values: dict[str, object] = {
+        "project_dir": REPO,
+        "state_dir": root / "state",
+        "dags_dir": dags,
+        "airflow_port": ports[0],
+        "mlflow_port": ports[1],
+        "scheduler_health_port": ports[2],
+        "worker_log_port": ports[3],
+        "trigger_log_port": ports[4],
+        # 8 pre-forked LocalExecutor workers instead of the seed's 32: same code path, less memory.
+        "parallelism": 8,
+    }
+    values.update(extra)
+    return StackSettings.from_env(**values)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+    running = EmbeddedStack(stack_settings(tmp_path_factory.mktemp("stack")))
+    try:
+        running.up(timeout=600, progress=False)
+        yield running
+    finally:
+        running.down()
+    assert running.leftover_processes() == [], "the session stack left processes behind"
+
+
+@pytest.fixture(scope="session")
+def client(stack: EmbeddedStack):
+    from kit.client import connect
+
+    return connect(stack.settings.state_dir)
+
+
+def chain_dag_source(dag_id: str, *, message: str = "hello from the kit") -> str:
+    """A small real DAG: three chained tasks passing a value along, the last one printing it."""
+    return textwrap.dedent(
+        f"""
+        from airflow.sdk import dag, task
+
+        @dag(dag_id={dag_id!r}, schedule=None, catchup=False, tags=["kit-test"])
+        def pipeline():
+            @task
+            def extract():
+                return 21
+
+            @task
+            def transform(x):
+                return x * 2
+
+            @task
+            def load(y):
+                print({message!r}, y)
+                return {{"answer": y}}
+
+            load(transform(extract()))
+
+        pipeline()
+        """
+    )
+
+
+@pytest.fixture
+def write_dag(stack: EmbeddedStack):
+    def write(dag_id: str, source: str | None = None) -> Path:
+        path = stack.settings.dags_dir / f"{dag_id}.py"
+        path.write_text(source if source is not None else chain_dag_source(dag_id))
+        return path
+
+    return write

@@ -1,0 +1,104 @@
+"""The embedded stack, for real: health, reuse, restart of a dead component, secrets, busy ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import time
+
+import httpx
+import psutil
+import pytest
+
+from kit.stack import EmbeddedStack, PortBusyError
+from kit.stack.embedded import COMPONENTS
+from tests.conftest import stack_settings
+
+
+def test_every_component_is_healthy(stack: EmbeddedStack) -> None:
+    status = stack.status()
+    assert status.running and status.healthy, status
+    assert [c.name for c in status.components] == list(COMPONENTS)
+    health = httpx.get(f"{stack.settings.airflow_url}/api/v2/monitor/health", timeout=5).json()
+    for part in ("metadatabase", "scheduler", "triggerer", "dag_processor"):
+        assert health[part]["status"] == "healthy", health
+    assert httpx.get(f"{stack.settings.mlflow_url}/health", timeout=5).status_code == 200
+
+
+def test_second_up_reuses_the_running_processes(stack: EmbeddedStack) -> None:
+    before = {c.name: c.pid for c in stack.status().components}
+    started = time.monotonic()
+    stack.up(timeout=60, progress=False)
+    assert time.monotonic() - started < 15
+    assert {c.name: c.pid for c in stack.status().components} == before
+
+
+def test_a_killed_scheduler_is_restarted_by_up_and_only_it(stack: EmbeddedStack) -> None:
+    before = {c.name: c.pid for c in stack.status().components}
+    os.kill(before["scheduler"], signal.SIGKILL)
+    psutil.Process(before["scheduler"]).wait(10) if psutil.pid_exists(before["scheduler"]) else None
+    status = {c.name: c for c in stack.status().components}
+    assert not status["scheduler"].running
+    stack.up(timeout=300, progress=False)
+    after = {c.name: c.pid for c in stack.status().components}
+    assert after["scheduler"] != before["scheduler"]
+    assert {k: v for k, v in after.items() if k != "scheduler"} == {
+        k: v for k, v in before.items() if k != "scheduler"
+    }
+    assert stack.status().healthy
+
+
+def test_processes_listen_on_loopback_only(stack: EmbeddedStack) -> None:
+    pids = {c.pid for c in stack.status().components if c.pid}
+    family = set(pids)
+    for pid in pids:
+        family |= {p.pid for p in psutil.Process(pid).children(recursive=True)}
+    ours = {stack.settings.airflow_port, stack.settings.mlflow_port, stack.settings.scheduler_health_port}
+    seen = {}
+    for conn in psutil.net_connections("tcp"):
+        if conn.status == psutil.CONN_LISTEN and conn.pid in family and conn.laddr.port in ours:
+            seen[conn.laddr.port] = conn.laddr.ip
+    assert set(seen) == ours, seen
+    assert set(seen.values()) == {"127.0.0.1"}, seen
+
+
+def test_secrets_are_private_and_never_in_the_logs(stack: EmbeddedStack) -> None:
+    s = stack.settings
+    for path in (s.secrets_file, s.passwords_file):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    assert s.state_dir.stat().st_mode & 0o077 == 0
+    secrets = json.loads(s.secrets_file.read_text())
+    assert len(secrets["admin_password"]) >= 20 and len(secrets["fernet_key"]) == 44
+    logs = [p for p in s.logs_dir.rglob("*") if p.is_file()]
+    assert logs
+    for path in logs:
+        text = path.read_text(errors="replace")
+        for name, value in secrets.items():
+            assert value not in text, f"{name} appears in {path}"
+
+
+def test_the_api_refuses_requests_without_a_valid_token(stack: EmbeddedStack) -> None:
+    url = f"{stack.settings.airflow_url}/api/v2/dags"
+    assert httpx.get(url, timeout=10).status_code == 401
+    bad = httpx.get(url, headers={"Authorization": "Bearer not-a-token"}, timeout=10)
+    assert bad.status_code == 401
+
+
+def test_a_busy_port_is_a_clear_error_and_starts_nothing(tmp_path) -> None:
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    busy = holder.getsockname()[1]
+    other = EmbeddedStack(stack_settings(tmp_path, airflow_port=busy))
+    try:
+        with pytest.raises(PortBusyError) as err:
+            other.up(timeout=30, progress=False)
+        message = str(err.value)
+        assert str(busy) in message and "KIT_AIRFLOW_PORT" in message and "api-server" in message
+        assert other.leftover_processes() == []
+        assert not any(r.alive for r in other.pids.all())
+    finally:
+        holder.close()
+        other.down()
