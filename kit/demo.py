@@ -1,4 +1,4 @@
-"""`make demo`: stack up, export the example pipeline, run it through Airflow, report, keep running."""
+"""`make demo`: stack up, export the example pipeline, run it on Airflow, report, keep running."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Where the project's folders are: found from the environment, the working directory, or the kit."""
+"""Where the project's folders are: from the environment, the working directory, or the kit."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ def _looks_like_project(path: Path) -> bool:
 
 
 def project_dir() -> Path:
-    """The project root: $KIT_PROJECT_DIR, else the nearest parent of the cwd with config/airflow.cfg
-    and dags/, else the folder this kit was installed from (an editable install of the repo)."""
+    """The project root: $KIT_PROJECT_DIR, else the nearest parent of the cwd with
+    config/airflow.cfg and dags/, else the folder the kit was installed from (editable install)."""
     if env := os.environ.get(PROJECT_ENV):
         return Path(env).resolve()
     here = Path.cwd().resolve()

@@ -1,4 +1,4 @@
-"""The end-of-run report: run state, each task's state, duration and log, and how to reach the UIs."""
+"""The end-of-run report: run state, each task's state, duration and log, and the UIs."""
 
 from __future__ import annotations
 
@@ -23,27 +23,19 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} s"
 
 
-def run_table(run: DagRun, logs_root: Path | None = None) -> Table:
+def run_table(run: DagRun) -> Table:
     table = Table(title=f"{run.dag_id} · {run.run_id}", title_justify="left")
     table.add_column("task")
     table.add_column("state")
     table.add_column("try", justify="right")
     table.add_column("duration", justify="right")
-    if logs_root is not None:
-        table.add_column("log")
     colours = {"success": "green", "failed": "red", "upstream_failed": "red", "skipped": "yellow"}
     for task in run.tasks:
         state = task.state or "none"
-        row = [
-            task.label,
-            f"[{colours.get(state, 'cyan')}]{state}[/]",
-            str(task.try_number),
-            _seconds(task.duration),
-        ]
-        if logs_root is not None:
-            path = task_log_path(logs_root, run, task)
-            row.append(str(path) if path.exists() else "(in the Airflow UI)")
-        table.add_row(*row)
+        colour = colours.get(state, "cyan")
+        table.add_row(
+            task.label, f"[{colour}]{state}[/]", str(task.try_number), _seconds(task.duration)
+        )
     return table
 
 
@@ -59,7 +51,14 @@ def print_run_summary(
     console.print(
         f"[bold]Run state:[/] [{colour}]{run.state}[/]  ·  wall time {_seconds(run.duration)}"
     )
-    console.print(run_table(run, logs_root))
+    console.print(run_table(run))
+    if logs_root is not None:
+        # Full paths on lines of their own: a table column would cut them on a narrow terminal.
+        console.print("[bold]Task logs:[/]")
+        for task in run.tasks:
+            path = task_log_path(logs_root, run, task)
+            where = str(path) if path.exists() else "(in the Airflow UI)"
+            console.print(f"  {task.label}: {where}", soft_wrap=True, highlight=False)
     if endpoints is not None:
         print_endpoints(endpoints, console=console, dag_id=run.dag_id, run_id=run.run_id)
 

@@ -16,7 +16,9 @@ def _conf(text: str | None) -> dict:
     try:
         value = json.loads(text)
     except ValueError as exc:
-        raise SystemExit(f"kit run: --conf is not valid JSON ({exc}); e.g. --conf '{{\"n\": 3}}'")
+        raise SystemExit(
+            f"kit run: --conf is not valid JSON ({exc}); e.g. --conf '{{\"n\": 3}}'"
+        ) from None
     if not isinstance(value, dict):
         raise SystemExit("kit run: --conf must be a JSON object, e.g. --conf '{\"n\": 3}'")
     return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -22,10 +23,8 @@ def _stack(args: argparse.Namespace):
     settings = StackSettings.from_env(**overrides)
     kind = getattr(args, "stack", "auto")
     if kind == "auto" and (settings.state_dir / "stack.json").exists():
-        try:
+        with contextlib.suppress(ValueError):
             kind = json.loads((settings.state_dir / "stack.json").read_text()).get("kind", "auto")
-        except ValueError:
-            pass
     if (
         kind == "embedded"
         and (settings.state_dir / "stack.json").exists()

@@ -1,4 +1,4 @@
-"""A thin layer over ``apache-airflow-client`` 3.x: token auth, clear errors, waiting with progress."""
+"""A thin layer over ``apache-airflow-client`` 3.x: token auth, clear errors, progress."""
 
 from __future__ import annotations
 
@@ -173,12 +173,17 @@ class AirflowClient:
         same priority-parse request directly.
         """
         rel = self._relative(dag_file)
-        asked_at = time.time()
         dags = self.list_dags()
         own = next((d for d in dags if d.dag_id == dag_id), None)
+        # An edited DAG counts as loaded once parsed again after this call, not before.
+        parsed_before = own.last_parsed_time if own is not None else None
         neighbour = own or next((d for d in dags if d.bundle_name == DEFAULT_BUNDLE), None)
         if neighbour is not None:
-            self._call(lambda c: af.DAGParsingApi(c).reparse_dag_file, neighbour.file_token)
+            try:
+                self._call(lambda c: af.DAGParsingApi(c).reparse_dag_file, neighbour.file_token)
+            except ApiException as exc:
+                if exc.status != 409:  # 409: a parse of that file is already requested
+                    raise
         elif self._request_parse is not None:
             self._request_parse(rel)
         else:
@@ -192,8 +197,10 @@ class AirflowClient:
             trace = self.import_error_for(rel)
             try:
                 dag = self._call(lambda c: af.DAGApi(c).get_dag, dag_id)
-                parsed = dag.last_parsed_time.timestamp() if dag.last_parsed_time else 0.0
-                if parsed >= asked_at - 1.0 and not dag.has_import_errors:
+                fresh = parsed_before is None or (
+                    dag.last_parsed_time is not None and dag.last_parsed_time > parsed_before
+                )
+                if fresh and not dag.has_import_errors:
                     return dag
             except ApiException as exc:
                 if exc.status != 404:
@@ -204,7 +211,8 @@ class AirflowClient:
             if time.monotonic() > deadline:
                 raise ClientError(
                     f"Airflow did not load DAG {dag_id!r} from {rel} within {timeout:.0f} s. "
-                    f"Does the file define that dag_id? See the dag-processor log (`kit logs dag-processor`)."
+                    "Does the file define that dag_id? See the dag-processor log "
+                    "(`kit logs dag-processor`)."
                 )
             time.sleep(0.3)
 

@@ -37,7 +37,7 @@ KINDS = ("auto", "embedded", "compose")
 
 
 def get_stack(kind: str = "auto", settings: StackSettings | None = None) -> Stack:
-    """The stack to use: ``embedded``, ``compose``, or ``auto`` (Compose only if an engine answers)."""
+    """The stack to use: ``embedded``, ``compose``, or ``auto`` (Compose if an engine answers)."""
     if kind not in KINDS:
         raise ValueError(f"unknown stack kind {kind!r}; choose one of {', '.join(KINDS)}")
     settings = settings or StackSettings.from_env()
@@ -45,5 +45,10 @@ def get_stack(kind: str = "auto", settings: StackSettings | None = None) -> Stac
         from kit.stack.compose import ComposeStack, docker_engine_available
 
         if kind == "compose" or docker_engine_available():
-            return ComposeStack(project_dir=settings.project_dir, state_dir=settings.state_dir)
+            return ComposeStack(
+                project_dir=settings.project_dir,
+                state_dir=settings.state_dir,
+                airflow_port=settings.airflow_port,
+                mlflow_port=settings.mlflow_port,
+            )
     return EmbeddedStack(settings)

@@ -1,8 +1,8 @@
 """The embedded stack: Airflow 3 and MLflow as native processes from the kit's own virtualenv.
 
 Api-server, scheduler, dag-processor and triggerer (LocalExecutor on SQLite) plus an MLflow tracking
-server (SQLite backend store, local artifacts). All state lives in one folder (``.kit/`` by default):
-AIRFLOW_HOME, logs, databases, pid files and the generated secrets.
+server (SQLite backend store, local artifacts). All state lives in one folder (``.kit/`` by
+default): AIRFLOW_HOME, logs, databases, pid files and the generated secrets.
 """
 
 from __future__ import annotations
@@ -28,7 +28,14 @@ from kit.stack.base import (
     StackStatus,
 )
 from kit.stack.ports import port_is_free
-from kit.stack.processes import PidFiles, processes_with_marker, start_process, stop_processes
+from kit.stack.processes import (
+    PidFiles,
+    processes_with_marker,
+    reap_orphans,
+    session_members,
+    start_process,
+    stop_processes,
+)
 from kit.stack.secrets import load_or_create, write_private
 from kit.stack.settings import PORT_SETTINGS, StackSettings
 
@@ -51,7 +58,7 @@ def _venv_bin(name: str) -> str:
 
 
 class EmbeddedStack:
-    """Airflow + MLflow as native processes. ``up`` is idempotent; ``down`` leaves nothing running."""
+    """Airflow + MLflow as native processes. ``up`` is idempotent; ``down`` leaves nothing."""
 
     kind = "embedded"
 
@@ -145,7 +152,7 @@ class EmbeddedStack:
         s.dags_dir.mkdir(parents=True, exist_ok=True)
         s.artifacts_dir.mkdir(parents=True, exist_ok=True)
         secrets = load_or_create(s.secrets_file)
-        # SimpleAuthManager reads the admin password from here; written by us so it is ours, not printed.
+        # SimpleAuthManager reads the admin password from here; we write it so it is never printed.
         wanted = json.dumps({ADMIN_USER: secrets.admin_password})
         if not s.passwords_file.exists() or s.passwords_file.read_text().strip() != wanted:
             write_private(s.passwords_file, wanted + "\n")
@@ -205,10 +212,12 @@ class EmbeddedStack:
             running = self._running()
             to_start = [name for name in COMPONENTS if not running[name]]
             if to_start:
-                self._check_ports(to_start)
-                # Stale pid files (a crash, a reboot) name processes that are gone: forget them.
+                # A dead component's pid file is stale; what its group left behind goes with it.
                 for name in to_start:
+                    if (record := self.pids.read(name)) is not None:
+                        reap_orphans(record)
                     self.pids.remove(name)
+                self._check_ports(to_start)
                 if "api-server" in to_start or "scheduler" in to_start:
                     self._migrate(env)
                 commands = self._commands()
@@ -251,8 +260,9 @@ class EmbeddedStack:
                 self.pids.remove(record.name)
 
     def leftover_processes(self) -> list[int]:
-        """Pids of any process still carrying this stack's marker (empty after a clean `down`)."""
-        return [p.pid for p in processes_with_marker(STACK_MARKER, stack_id(self.settings))]
+        """Pids of any process of this stack still running (empty after a clean `down`)."""
+        marked = processes_with_marker(STACK_MARKER, stack_id(self.settings))
+        return sorted({p.pid for p in [*marked, *session_members(self.pids.all())]})
 
     # -- status --------------------------------------------------------------------------------
     def endpoints(self) -> Endpoints:

@@ -119,7 +119,8 @@ def wait_healthy(
             if (dead := died()) is not None:
                 raise StackError(
                     f"the {dead} process exited while the stack was starting.\n"
-                    f"--- last lines of the {dead} log ({logs.get(dead)}) ---\n{tail(logs.get(dead))}"
+                    f"--- last lines of the {dead} log ({logs.get(dead)}) ---\n"
+                    f"{tail(logs.get(dead))}"
                 )
             if time.monotonic() - start > timeout:
                 tails = {n: tail(logs.get(_log_owner(n))) for n in pending}

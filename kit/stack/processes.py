@@ -9,11 +9,11 @@ Airflow 3.3.2), and nothing of the kit may be left running.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +84,7 @@ def start_process(
     cwd: Path,
     pid_files: PidFiles,
 ) -> PidRecord:
-    """Start ``command`` in a new session with its output appended to ``log_file``; record its pid."""
+    """Start ``command`` in a new session, output appended to ``log_file``; record its pid."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         log.write(f"\n--- kit: starting {name}: {' '.join(command)}\n".encode())
@@ -118,11 +118,34 @@ def processes_with_marker(marker: str, value: str) -> list[psutil.Process]:
     return found
 
 
+def session_members(records: Iterable[PidRecord]) -> list[psutil.Process]:
+    """Processes still in the session of any record, even when its leader is gone.
+
+    Every component starts as the leader of its own session, and its children stay in it unless
+    they call setsid. A pid is only taken for ours if it started after the session's leader did,
+    so a re-used pid number never is. (An environment marker alone is not enough: processes that
+    rename themselves with setproctitle, as Airflow's workers do, overwrite /proc/PID/environ.)
+    """
+    sessions = {r.pid: r.create_time for r in records}
+    found = []
+    for proc in psutil.process_iter(["pid", "create_time"]):
+        try:
+            sid = os.getsid(proc.pid)
+        except (ProcessLookupError, PermissionError):
+            continue
+        started = sessions.get(sid)
+        if (
+            started is not None
+            and proc.info["create_time"] >= started - 1.0
+            and proc.status() != psutil.STATUS_ZOMBIE
+        ):
+            found.append(proc)
+    return found
+
+
 def _signal_group(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _reap(procs: Iterable[psutil.Process], timeout: float) -> list[psutil.Process]:
@@ -148,6 +171,8 @@ def stop_processes(
                 family[child.pid] = child
         except psutil.NoSuchProcess:
             pass
+    for proc in session_members(records):
+        family.setdefault(proc.pid, proc)
     if marker:
         for proc in processes_with_marker(*marker):
             family.setdefault(proc.pid, proc)
@@ -155,24 +180,23 @@ def stop_processes(
     for record, _ in live:
         _signal_group(record.pid, signal.SIGTERM)
     for proc in family.values():  # members outside the groups (their own sessions)
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             proc.send_signal(signal.SIGTERM)
-        except psutil.NoSuchProcess:
-            pass
     survivors = _reap(family.values(), timeout)
 
     killed = []
     for proc in survivors:
         try:
-            os.killpg(proc.pid, signal.SIGKILL) if _is_group_leader(proc) else None
+            if _is_group_leader(proc):
+                _signal_group(proc.pid, signal.SIGKILL)
             proc.kill()
             killed.append(proc.pid)
         except psutil.NoSuchProcess:
             pass
     _reap(survivors, 5.0)
-    if marker:
-        # Anything started meanwhile (a task process forked during shutdown): no mercy, no wait.
-        late = processes_with_marker(*marker)
+    # Anything started meanwhile (a task process forked during shutdown): no mercy, no wait.
+    late = session_members(records) + (processes_with_marker(*marker) if marker else [])
+    if late:
         for proc in late:
             try:
                 proc.kill()
@@ -183,19 +207,19 @@ def stop_processes(
     return killed
 
 
+def reap_orphans(record: PidRecord, timeout: float = 10.0) -> list[int]:
+    """Kill what is left of a dead component's session: a scheduler killed with SIGKILL leaves
+    its executor workers and log server running, holding the ports its successor needs."""
+    orphans = [p for p in session_members([record]) if p.pid != record.pid or not record.alive]
+    for proc in orphans:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    _reap(orphans, timeout)
+    return [p.pid for p in orphans]
+
+
 def _is_group_leader(proc: psutil.Process) -> bool:
     try:
         return os.getpgid(proc.pid) == proc.pid
     except ProcessLookupError:
         return False
-
-
-def wait_for_exit(proc: subprocess.Popen, timeout: float) -> int | None:
-    """The exit code of ``proc`` if it ends within ``timeout``, else None."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        code = proc.poll()
-        if code is not None:
-            return code
-        time.sleep(0.1)
-    return None

@@ -31,7 +31,7 @@ class StackSecrets:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write a file that only its owner may read, created with that mode (no window where it is 0644)."""
+    """Write a file only its owner may read, created with that mode (never briefly 0644)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

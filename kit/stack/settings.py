@@ -31,8 +31,8 @@ class StackSettings:
     scheduler_health_port: int = 8974
     worker_log_port: int = 8793
     trigger_log_port: int = 8794
-    # Fewer pre-forked LocalExecutor workers than the seed's parallelism=32 can be asked for (tests);
-    # None keeps config/airflow.cfg's value.
+    # Fewer pre-forked LocalExecutor workers than the seed's parallelism=32 can be asked for
+    # (tests); None keeps config/airflow.cfg's value.
     parallelism: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
 

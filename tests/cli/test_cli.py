@@ -53,9 +53,15 @@ def test_run_wait_prints_a_summary_and_exit_codes(stack, client, write_dag) -> N
     path = write_dag("kit_cli_chain")
     client.make_visible("kit_cli_chain", path, timeout=120)
     state = str(stack.settings.state_dir)
-    done = kit("run", "kit_cli_chain", "--wait", "--state-dir", state)
+    done = kit("run", "kit_cli_chain", "--wait", "--timeout", "300", "--state-dir", state)
     assert done.returncode == 0, done.stdout + done.stderr
-    for text in ("Run state: success", "extract", "transform", "load", "attempt=1.log"):
+    for text in (
+        "Run state: success",
+        "extract",
+        "transform",
+        "load",
+        "task_id=load/attempt=1.log",
+    ):
         assert text in done.stdout, done.stdout
     missing = kit("run", "no_such_dag", "--state-dir", state)
     assert missing.returncode == 4 and "no DAG 'no_such_dag'" in missing.stderr

@@ -41,7 +41,7 @@ def test_trigger_wait_tasks_logs_and_xcom(client, write_dag) -> None:
 
 
 def test_a_dag_with_a_syntax_error_is_an_import_error(client, write_dag) -> None:
-    path = write_dag("kit_broken", "from airflow.sdk import dag\n\nthis is not python\n")
+    path = write_dag("kit_broken", "from airflow.sdk import dag\n\ndef broken(:\n    pass\n")
     with pytest.raises(DagImportError) as err:
         client.make_visible("kit_broken", path, timeout=120)
     assert "SyntaxError" in err.value.stack_trace

@@ -8,7 +8,13 @@ import time
 
 import psutil
 
-from kit.stack.processes import PidFiles, PidRecord, processes_with_marker, start_process, stop_processes
+from kit.stack.processes import (
+    PidFiles,
+    PidRecord,
+    processes_with_marker,
+    start_process,
+    stop_processes,
+)
 
 # A parent that ignores SIGTERM and forks a child that does too, like Airflow's scheduler and its
 # LocalExecutor workers: only SIGKILL after the bound stops them.
@@ -38,8 +44,12 @@ def test_stop_kills_stubborn_groups_and_strays_with_the_marker(tmp_path) -> None
     pids = PidFiles(tmp_path / "run")
     env = {"PATH": "/usr/bin:/bin", "KIT_STACK_ID": "test-marker-123"}
     record = start_process(
-        "stubborn", [sys.executable, "-c", STUBBORN], env=env, log_file=tmp_path / "s.log",
-        cwd=tmp_path, pid_files=pids,
+        "stubborn",
+        [sys.executable, "-c", STUBBORN],
+        env=env,
+        log_file=tmp_path / "s.log",
+        cwd=tmp_path,
+        pid_files=pids,
     )
     deadline = time.monotonic() + 10
     while len(processes_with_marker("KIT_STACK_ID", "test-marker-123")) < 2:
@@ -56,9 +66,52 @@ def test_stop_kills_stubborn_groups_and_strays_with_the_marker(tmp_path) -> None
 def test_a_process_that_exits_on_sigterm_is_not_sigkilled(tmp_path) -> None:
     pids = PidFiles(tmp_path / "run")
     record = start_process(
-        "polite", [sys.executable, "-c", "import time; time.sleep(60)"],
-        env={"PATH": "/usr/bin:/bin"}, log_file=tmp_path / "p.log", cwd=tmp_path, pid_files=pids,
+        "polite",
+        [sys.executable, "-c", "import time; time.sleep(60)"],
+        env={"PATH": "/usr/bin:/bin"},
+        log_file=tmp_path / "p.log",
+        cwd=tmp_path,
+        pid_files=pids,
     )
     assert stop_processes([record], timeout=10) == []
     assert not record.alive
     assert subprocess.run(["true"]).returncode == 0
+
+
+# A leader whose child renames itself like Airflow's workers do (setproctitle overwrites the memory
+# /proc/PID/environ is read from, so the environment marker is gone) and outlives the leader.
+RENAMED_CHILD = """
+import os, time, setproctitle
+if os.fork() == 0:
+    setproctitle.setproctitle("airflow worker -- LocalExecutor: <idle>" + " " * 200)
+    while True:
+        time.sleep(0.1)
+while True:
+    time.sleep(0.1)
+"""
+
+
+def test_orphans_of_a_killed_leader_are_found_by_session_and_reaped(tmp_path) -> None:
+    import os
+    import signal
+
+    from kit.stack.processes import reap_orphans, session_members
+
+    pids = PidFiles(tmp_path / "run")
+    record = start_process(
+        "leader", [sys.executable, "-c", RENAMED_CHILD],
+        env={"PATH": "/usr/bin:/bin", "KIT_STACK_ID": "renamed-456"},
+        log_file=tmp_path / "l.log", cwd=tmp_path, pid_files=pids,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while len(session_members([record])) < 2:
+        assert time.monotonic() < deadline, "the child did not start"
+        time.sleep(0.1)
+    child = next(p for p in session_members([record]) if p.pid != record.pid)
+    time.sleep(0.5)  # let it rename itself
+    assert "KIT_STACK_ID" not in child.environ()  # the marker is gone, as with Airflow's workers
+    os.kill(record.pid, signal.SIGKILL)
+    psutil.Process(record.pid).wait(5)
+    assert child.is_running()
+    assert reap_orphans(record) == [child.pid]
+    assert not psutil.pid_exists(child.pid) or child.status() == psutil.STATUS_ZOMBIE

@@ -1,0 +1,33 @@
+# The image of the Compose stack (docker-compose.airflow.yml): Airflow 3.3.2 + the task dependencies
+# + the kit, every version pinned by requirements.lock so containers run what the tests ran.
+# The tag must match the apache-airflow pin of requirements.lock (tests/compose checks it).
+FROM apache/airflow:3.3.2-python3.11
+
+# The profiles need providers that the regular (non-slim) apache/airflow image already ships:
+# celery (celery), amazon (remote-logs), sendgrid and smtp (email), postgres (psycopg2 for Airflow and
+# MLflow). Checked here so that a slimmer base fails the build, not the first task at run time.
+RUN python -c "import airflow.providers.celery, airflow.providers.amazon, \
+airflow.providers.sendgrid, airflow.providers.smtp, airflow.providers.postgres, psycopg2"
+
+# requirements.lock is compiled for this Airflow version (uv pip compile ... x86_64-manylinux_2_28);
+# as a constraint file it pins every package installed below and their dependencies.
+COPY requirements.lock /opt/kit/requirements.lock
+
+# Task dependencies first: this layer changes only when the lock changes.
+# apache-airflow is named so pip may never move Airflow away from the image's version.
+RUN pip install --no-cache-dir --constraint /opt/kit/requirements.lock \
+        apache-airflow==3.3.2 \
+        apache-airflow-providers-papermill \
+        papermill \
+        ipykernel \
+        mlflow \
+        scikit-learn \
+    && pip check
+
+# The kit itself (DAGs import it), with the rest of its dependencies, pinned by the same lock.
+# Owned by airflow: pip builds it in place and the image runs pip as that user.
+COPY --chown=airflow:0 pyproject.toml /opt/kit/src/pyproject.toml
+COPY --chown=airflow:0 kit /opt/kit/src/kit
+RUN pip install --no-cache-dir --constraint /opt/kit/requirements.lock /opt/kit/src \
+    && pip check \
+    && python -c "import kit, papermill, mlflow, sklearn, airflow.providers.papermill"

@@ -1,0 +1,478 @@
+"""The Compose stack: Airflow 3 + MLflow in containers, from docker-compose.airflow.yml."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kit.stack.base import (
+    ComponentStatus,
+    Endpoints,
+    HealthTimeoutError,
+    PortBusyError,
+    StackError,
+    StackNotRunning,
+    StackStatus,
+)
+from kit.stack.compose_env import (
+    ADMIN_USER,
+    ENV_FILE_NAME,
+    PASSWORDS_FILE_NAME,
+    SECRET_KEYS,
+    ensure_env,
+    ensure_host_dirs,
+    ensure_password_file,
+    read_env_file,
+)
+
+COMPOSE_FILE = "docker-compose.airflow.yml"
+AIRFLOW_CONFIG = Path("config") / "airflow.cfg"
+
+# Compose profiles can only add services; what a profile changes in the always-on Airflow services
+# is a KIT_* variable of docker-compose.airflow.yml, set here when the profile is asked for.
+PROFILE_SWITCHES: dict[str, dict[str, str]] = {
+    "celery": {"KIT_EXECUTOR": "CeleryExecutor"},
+    "remote-logs": {"KIT_REMOTE_LOGGING": "True"},
+    "email": {},
+}
+
+# The services whose HTTP endpoint `up` waits for, and the setting that moves each port.
+AIRFLOW_SERVICE, MLFLOW_SERVICE = "airflow-apiserver", "mlflow"
+AIRFLOW_HEALTH_PATH, MLFLOW_HEALTH_PATH = "/api/v2/monitor/health", "/health"
+PORT_SETTINGS = {
+    AIRFLOW_SERVICE: ("KIT_AIRFLOW_PORT", 8080),
+    MLFLOW_SERVICE: ("KIT_MLFLOW_PORT", 5000),
+}
+
+ENGINE_TIMEOUT = 5.0
+LOG_TAIL_LINES = 40
+
+
+def _run(
+    cmd: Sequence[str],
+    *,
+    timeout: float,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess:
+    """Run a command, capturing its output; a missing program or a hang become a StackError."""
+    try:
+        return subprocess.run(
+            list(cmd), capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd
+        )
+    except FileNotFoundError as exc:
+        raise StackError(f"`{cmd[0]}` was not found: install the Docker client") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise StackError(f"`{' '.join(cmd)}` did not finish within {timeout:.0f} s") from exc
+
+
+def docker_engine_problem(timeout: float = ENGINE_TIMEOUT) -> str | None:
+    """Why no Docker engine answers (the client's own words), or None when one does."""
+    if shutil.which("docker") is None:
+        return "the `docker` client is not installed"
+    try:
+        done = _run(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=timeout)
+    except StackError as exc:
+        return str(exc)
+    if done.returncode == 0 and done.stdout.strip():
+        return None
+    return (done.stderr or done.stdout).strip() or f"`docker info` exited with {done.returncode}"
+
+
+def docker_engine_available(timeout: float = ENGINE_TIMEOUT) -> bool:
+    """True when a Docker engine answers `docker info` within ``timeout`` seconds."""
+    return docker_engine_problem(timeout) is None
+
+
+def compose_cli() -> list[str]:
+    """The Compose program: the v2 plugin (`docker compose`), else the v1 `docker-compose`."""
+    if shutil.which("docker") is not None:
+        # `docker compose version` needs no engine; it fails only when the plugin is missing.
+        done = _run(["docker", "compose", "version"], timeout=ENGINE_TIMEOUT)
+        if done.returncode == 0:
+            return ["docker", "compose"]
+    if shutil.which("docker-compose") is not None:
+        return ["docker-compose"]
+    raise StackError(
+        "neither `docker compose` (v2 plugin) nor `docker-compose` (v1) is installed; "
+        "install the Compose plugin, or Debian's docker-compose package"
+    )
+
+
+def parse_ps_json(text: str) -> list[dict[str, Any]]:
+    """Rows of `docker compose ps --format json`: a JSON array (older v2) or one object a line."""
+    text = text.strip()
+    if not text:
+        return []
+    if text.startswith("["):
+        return list(json.loads(text))
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def rows_from_inspect(containers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`docker inspect` output shaped like `compose ps` rows (v1 `ps` has no JSON output)."""
+    rows = []
+    for c in containers:
+        state = c.get("State") or {}
+        labels = (c.get("Config") or {}).get("Labels") or {}
+        rows.append(
+            {
+                "Service": labels.get("com.docker.compose.service", ""),
+                "State": state.get("Status", ""),
+                "Health": (state.get("Health") or {}).get("Status", ""),
+                "ExitCode": state.get("ExitCode", 0),
+            }
+        )
+    return rows
+
+
+def component_from_row(name: str, row: dict[str, Any] | None) -> ComponentStatus:
+    """One service's status from its `ps` row; no row means no container."""
+    if row is None:
+        return ComponentStatus(name=name, running=False, healthy=False, detail="no container")
+    running = row.get("State") == "running"
+    health = row.get("Health") or ""
+    # A service without a health check is as healthy as it is running.
+    healthy = health == "healthy" if health else running
+    detail = row.get("State", "")
+    if health:
+        detail += f" ({health})"
+    if not running and row.get("ExitCode"):
+        detail += f", exit code {row['ExitCode']}"
+    return ComponentStatus(name=name, running=running, healthy=healthy, detail=detail)
+
+
+def _http_ok(url: str, timeout: float = 3.0) -> tuple[bool, str, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (loopback URL)
+            return True, f"HTTP {resp.status}", resp.read()
+    except urllib.error.HTTPError as exc:
+        return False, f"HTTP {exc.code}", b""
+    except (urllib.error.URLError, OSError) as exc:
+        return False, f"no answer ({getattr(exc, 'reason', exc)})", b""
+
+
+def airflow_health(base_url: str) -> tuple[bool, str]:
+    """Whether every component in Airflow's /api/v2/monitor/health reports healthy, and why not."""
+    ok, why, body = _http_ok(base_url + AIRFLOW_HEALTH_PATH)
+    if not ok:
+        return False, why
+    try:
+        report = json.loads(body)
+    except ValueError:
+        return False, "the health endpoint did not return JSON"
+    bad = {
+        name: (part or {}).get("status")
+        for name, part in report.items()
+        if isinstance(part, dict) and part.get("status") != "healthy"
+    }
+    if bad:
+        return False, ", ".join(f"{name} is {status}" for name, status in bad.items())
+    return True, "healthy"
+
+
+def mlflow_health(base_url: str) -> tuple[bool, str]:
+    """Whether MLflow's /health answers."""
+    ok, why, _ = _http_ok(base_url + MLFLOW_HEALTH_PATH)
+    return ok, "healthy" if ok else why
+
+
+class ComposeStack:
+    """Airflow 3 + MLflow run by Docker Compose from ``compose_file`` in ``project_dir``."""
+
+    kind = "compose"
+
+    def __init__(
+        self,
+        project_dir: Path,
+        state_dir: Path,
+        compose_file: str | Path = COMPOSE_FILE,
+        profiles: Sequence[str] | None = None,
+        *,
+        airflow_port: int | None = None,
+        mlflow_port: int | None = None,
+        build: bool = True,
+        cli: Sequence[str] | None = None,
+    ) -> None:
+        self.project_dir = Path(project_dir).resolve()
+        self.state_dir = Path(state_dir)
+        self.compose_path = (self.project_dir / compose_file).resolve()
+        # Explicit ports win over KIT_*_PORT of the environment and .env.
+        self._ports = {
+            name: str(port)
+            for name, port in (("KIT_AIRFLOW_PORT", airflow_port), ("KIT_MLFLOW_PORT", mlflow_port))
+            if port is not None
+        }
+        if profiles is None:
+            # Compose's own variable, from the environment or .env: the kit and a manual
+            # `docker compose` then agree on the profiles.
+            listed = self.setting("COMPOSE_PROFILES", "")
+            profiles = [p.strip() for p in listed.split(",") if p.strip()]
+        unknown = sorted(set(profiles) - set(PROFILE_SWITCHES))
+        if unknown:
+            raise StackError(
+                f"unknown Compose profile(s) {', '.join(unknown)}; "
+                f"known: {', '.join(PROFILE_SWITCHES)}"
+            )
+        self.profiles = tuple(dict.fromkeys(profiles))
+        self.build = build  # rebuild the image on `up` (cached layers make it quick)
+        self._cli = list(cli) if cli else None
+
+    # ------------------------------------------------------------------ commands
+    @property
+    def cli(self) -> list[str]:
+        if self._cli is None:
+            self._cli = compose_cli()
+        return self._cli
+
+    def command(self, *args: str, profiles: Sequence[str] | None = None) -> list[str]:
+        """The full Compose command line for ``args`` (profiles default to the stack's)."""
+        cmd = [*self.cli, "-f", str(self.compose_path)]
+        for profile in self.profiles if profiles is None else profiles:
+            cmd += ["--profile", profile]
+        return cmd + list(args)
+
+    def up_args(self) -> list[str]:
+        return ["up", "-d", *(["--build"] if self.build else [])]
+
+    def down_args(self, timeout: float = 30.0) -> list[str]:
+        return ["down", "--remove-orphans", "-t", str(int(timeout))]
+
+    def up_command(self) -> list[str]:
+        """`compose up -d [--build]` with this stack's profiles."""
+        return self.command(*self.up_args())
+
+    def down_command(self, timeout: float = 30.0) -> list[str]:
+        """`compose down` with every profile, so services a profile started stop too."""
+        return self.command(*self.down_args(timeout), profiles=self.all_profiles())
+
+    def environment(self) -> dict[str, str]:
+        """The environment Compose runs in: ours, minus secrets (so .env decides), plus switches."""
+        env = {k: v for k, v in os.environ.items() if k not in SECRET_KEYS}
+        env.update(self._ports)
+        for profile in self.profiles:
+            env.update(PROFILE_SWITCHES[profile])
+        return env
+
+    def _compose(
+        self, *args: str, timeout: float, profiles: Sequence[str] | None = None
+    ) -> subprocess.CompletedProcess:
+        return _run(
+            self.command(*args, profiles=profiles),
+            timeout=timeout,
+            env=self.environment(),
+            cwd=self.project_dir,
+        )
+
+    # ------------------------------------------------------------------ the compose file
+    def _services(self) -> dict[str, dict[str, Any]]:
+        return (yaml.safe_load(self.compose_path.read_text()) or {}).get("services") or {}
+
+    def all_profiles(self) -> list[str]:
+        found = {p for svc in self._services().values() for p in svc.get("profiles") or ()}
+        return sorted(found)
+
+    def long_running_services(self) -> list[str]:
+        """Services that should stay up under this stack's profiles (one-shots left out)."""
+        names = []
+        for name, svc in self._services().items():
+            wanted = svc.get("profiles")
+            if wanted and not set(wanted) & set(self.profiles):
+                continue
+            if svc.get("restart") in ("always", "unless-stopped", "on-failure"):
+                names.append(name)
+        return names
+
+    # ------------------------------------------------------------------ settings
+    def setting(self, name: str, default: str) -> str:
+        """A variable as Compose sees it: the environment, then .env, then the file's default."""
+        if name in self._ports:
+            return self._ports[name]
+        if name in os.environ and name not in SECRET_KEYS:
+            return os.environ[name]
+        return read_env_file(self.project_dir / ENV_FILE_NAME).get(name, default)
+
+    def _host(self) -> str:
+        bind = self.setting("KIT_BIND_ADDRESS", "127.0.0.1")
+        return "127.0.0.1" if bind in ("", "0.0.0.0", "::") else bind
+
+    def _port(self, service: str) -> int:
+        name, default = PORT_SETTINGS[service]
+        return int(self.setting(name, str(default)))
+
+    def _urls(self) -> tuple[str, str]:
+        host = self._host()
+        return (
+            f"http://{host}:{self._port(AIRFLOW_SERVICE)}",
+            f"http://{host}:{self._port(MLFLOW_SERVICE)}",
+        )
+
+    def _endpoints(self) -> Endpoints:
+        airflow_url, mlflow_url = self._urls()
+        return Endpoints(
+            airflow_url=airflow_url,
+            mlflow_url=mlflow_url,
+            username=ADMIN_USER,
+            password_file=self.state_dir / PASSWORDS_FILE_NAME,
+        )
+
+    def check_ports(self) -> None:
+        """Raise PortBusyError when a port the stack publishes is taken by another program."""
+        components = {AIRFLOW_SERVICE: "Airflow API server", MLFLOW_SERVICE: "MLflow server"}
+        for service, component in components.items():
+            port = self._port(service)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                # Lets a port in TIME_WAIT count as free; a listening one still fails.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind((self._host(), port))
+                except OSError as exc:
+                    raise PortBusyError(port, component, PORT_SETTINGS[service][0]) from exc
+
+    # ------------------------------------------------------------------ Stack protocol
+    def _require_engine(self) -> None:
+        problem = docker_engine_problem()
+        if problem:
+            raise StackError(
+                f"no Docker engine answers: {problem}\n"
+                "Start Docker (or point DOCKER_HOST at a running engine), "
+                "or run the embedded stack: `kit up --stack embedded`."
+            )
+
+    def up(self, *, timeout: float = 180.0, progress: bool = True) -> Endpoints:
+        """Build and start the containers (idempotent); wait until Airflow and MLflow answer."""
+        if not (self.project_dir / AIRFLOW_CONFIG).is_file():
+            raise StackError(f"{self.project_dir / AIRFLOW_CONFIG} is missing: the stack mounts it")
+        if not self.compose_path.is_file():
+            raise StackError(f"{self.compose_path} is missing")
+        ensure_env(self.project_dir, self.state_dir)
+        ensure_password_file(self.project_dir, self.state_dir)
+        ensure_host_dirs(self.project_dir)
+        self._require_engine()
+        if not self.status().running:
+            self.check_ports()
+        if progress:
+            print(f"starting the Compose stack: {' '.join(self.up_command())}", file=sys.stderr)
+        # Building the image the first time takes minutes; the health wait has its own timeout.
+        done = self._compose(*self.up_args(), timeout=max(timeout, 1800))
+        if done.returncode != 0:
+            raise StackError(f"`docker compose up` failed:\n{done.stderr.strip()[-4000:]}")
+        self.wait_healthy(timeout=timeout, progress=progress)
+        return self._endpoints()
+
+    def wait_healthy(self, *, timeout: float, progress: bool = False) -> None:
+        """Poll Airflow's and MLflow's health endpoints; on timeout, raise with the logs."""
+        airflow_url, mlflow_url = self._urls()
+        deadline = time.monotonic() + timeout
+        while True:
+            checks = {
+                AIRFLOW_SERVICE: airflow_health(airflow_url),
+                MLFLOW_SERVICE: mlflow_health(mlflow_url),
+            }
+            if all(ok for ok, _ in checks.values()):
+                return
+            if time.monotonic() >= deadline:
+                break
+            if progress:
+                waiting = ", ".join(name for name, (ok, _) in checks.items() if not ok)
+                print(f"waiting for {waiting} ...", file=sys.stderr)
+            time.sleep(3)
+        unhealthy = {name: why for name, (ok, why) in checks.items() if not ok}
+        for comp in self.status().components:
+            if not comp.healthy:
+                unhealthy.setdefault(comp.name, comp.detail or "not healthy")
+        raise HealthTimeoutError(unhealthy, self.log_tails(list(unhealthy)), timeout)
+
+    def log_tails(self, services: Sequence[str], lines: int = LOG_TAIL_LINES) -> dict[str, str]:
+        """The last ``lines`` of each service's log (`docker compose logs --tail`)."""
+        tails = {}
+        for service in services:
+            done = self._compose(
+                "logs",
+                "--no-color",
+                "--tail",
+                str(lines),
+                service,
+                timeout=30,
+                profiles=self.all_profiles(),
+            )
+            if done.returncode == 0:
+                tails[service] = done.stdout
+            else:
+                # Compose v1 answers a missing engine with a traceback: its last lines say why.
+                failure = done.stderr.strip().splitlines()[-3:]
+                tails[service] = "`logs` failed: " + "\n".join(failure)
+        return tails
+
+    def down(self, *, timeout: float = 30.0) -> None:
+        """Stop and remove the containers of every profile; volumes (data) are kept."""
+        if docker_engine_problem() is not None:
+            return  # no engine: no container of ours can be running
+        done = self._compose(
+            *self.down_args(timeout), timeout=timeout + 60, profiles=self.all_profiles()
+        )
+        if done.returncode != 0:
+            raise StackError(f"`docker compose down` failed:\n{done.stderr.strip()[-4000:]}")
+
+    def _ps_rows(self) -> list[dict[str, Any]]:
+        if self.cli[0] == "docker-compose":
+            ids = self._compose("ps", "-q", timeout=30, profiles=self.all_profiles())
+            container_ids = ids.stdout.split()
+            if ids.returncode != 0 or not container_ids:
+                return []
+            inspected = _run(["docker", "inspect", *container_ids], timeout=30)
+            return rows_from_inspect(json.loads(inspected.stdout or "[]"))
+        done = self._compose(
+            "ps", "--all", "--format", "json", timeout=30, profiles=self.all_profiles()
+        )
+        return parse_ps_json(done.stdout) if done.returncode == 0 else []
+
+    def status(self) -> StackStatus:
+        """Each long-running service's state; never raises because the stack or engine is down."""
+        services = self.long_running_services()
+        problem = docker_engine_problem()
+        if problem is not None:
+            detail = f"no Docker engine answers: {problem}"
+            components = [ComponentStatus(n, running=False, detail=detail) for n in services]
+            return StackStatus(kind=self.kind, running=False, components=components)
+        try:
+            rows = {row.get("Service"): row for row in self._ps_rows()}
+        except (StackError, ValueError) as exc:
+            components = [ComponentStatus(n, running=False, detail=str(exc)) for n in services]
+            return StackStatus(kind=self.kind, running=False, components=components)
+        components = [component_from_row(name, rows.get(name)) for name in services]
+        by_name = {c.name: c for c in components}
+        running = all(
+            by_name.get(name) is not None and by_name[name].running
+            for name in (AIRFLOW_SERVICE, MLFLOW_SERVICE)
+        )
+        return StackStatus(
+            kind=self.kind,
+            running=running,
+            endpoints=self._endpoints() if running else None,
+            components=components,
+        )
+
+    def endpoints(self) -> Endpoints:
+        """URLs and login of the running stack; StackNotRunning when its containers are down."""
+        if not self.status().running:
+            raise StackNotRunning(
+                "the Compose stack is not running; start it with `kit up --stack compose`"
+            )
+        return self._endpoints()
+
+    def log_path(self, component: str) -> Path | None:
+        """None: container logs are read with `docker compose logs <service>`."""
+        return None

@@ -1,0 +1,99 @@
+"""Fixtures of the Compose tests: the real docker-compose (v1) and a throw-away project folder."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kit.stack.compose import COMPOSE_FILE
+from kit.stack.compose_env import ensure_env
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def lock_pins() -> dict[str, str]:
+    """``name -> version`` of every pin in requirements.lock (names normalised as pip does)."""
+    pins = {}
+    for line in (REPO / "requirements.lock").read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)", line)
+        if match:
+            pins[normalise(match.group(1))] = match.group(2)
+    return pins
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def compose_model() -> dict[str, Any]:
+    """docker-compose.airflow.yml as YAML data, anchors and merge keys resolved."""
+    return yaml.safe_load((REPO / COMPOSE_FILE).read_text())
+
+
+def airflow_cfg() -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(REPO / "config" / "airflow.cfg")
+    return parser
+
+
+def _install_docker_compose() -> None:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-qq", "docker-compose"]
+    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, capture_output=True)
+        subprocess.run(install, env=env, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def docker_compose() -> str:
+    """Path of Debian's docker-compose 1.29, which validates a Compose file with no engine."""
+    exe = shutil.which("docker-compose")
+    if exe is None:
+        if os.geteuid() != 0:
+            pytest.fail(
+                "docker-compose is not installed and these tests cannot install it without root: "
+                "run `sudo apt-get install -y docker-compose` once"
+            )
+        _install_docker_compose()
+        exe = shutil.which("docker-compose")
+    assert exe is not None, "apt-get installed docker-compose but it is not on PATH"
+    return exe
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """A minimal environment, so that nothing from the caller's shell leaks into interpolation."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/")}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project folder holding a copy of the Compose file and a .env written by the kit."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    shutil.copy(REPO / COMPOSE_FILE, folder / COMPOSE_FILE)
+    ensure_env(folder, tmp_path / "state")
+    return folder
+
+
+def run_config(
+    docker_compose: str, folder: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """`docker-compose -f FILE [args] config` in ``folder``."""
+    return subprocess.run(
+        [docker_compose, "-f", str(folder / COMPOSE_FILE), *args, "config"],
+        cwd=folder,
+        env=env if env is not None else clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

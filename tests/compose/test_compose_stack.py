@@ -1,0 +1,268 @@
+"""ComposeStack against the real docker client, with no engine behind it (none exists here)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from kit.stack.base import HealthTimeoutError, PortBusyError, Stack, StackError, StackNotRunning
+from kit.stack.compose import (
+    COMPOSE_FILE,
+    ComposeStack,
+    airflow_health,
+    component_from_row,
+    compose_cli,
+    docker_engine_available,
+    docker_engine_problem,
+    parse_ps_json,
+    rows_from_inspect,
+)
+from kit.stack.compose_env import ensure_env
+
+from .conftest import REPO
+
+
+@pytest.fixture
+def no_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the real docker client at a socket nobody listens on, whatever this machine has."""
+    host = f"unix://{tmp_path}/no-engine.sock"
+    monkeypatch.setenv("DOCKER_HOST", host)
+    return host
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project folder like the repository's: the Compose file and config/airflow.cfg."""
+    folder = tmp_path / "project"
+    (folder / "config").mkdir(parents=True)
+    shutil.copy(REPO / COMPOSE_FILE, folder / COMPOSE_FILE)
+    shutil.copy(REPO / "config" / "airflow.cfg", folder / "config" / "airflow.cfg")
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_implements_the_stack_protocol(tmp_path: Path) -> None:
+    stack = ComposeStack(REPO, tmp_path, profiles=())
+    assert isinstance(stack, Stack) and stack.kind == "compose"
+    assert stack.log_path("airflow-scheduler") is None
+
+
+def test_engine_is_asked_for_real(no_engine: str) -> None:
+    assert docker_engine_available(timeout=10) is False
+    problem = docker_engine_problem(timeout=10)
+    assert problem and "no-engine.sock" in problem  # the docker client's own words
+
+
+def test_compose_program_prefers_v2_and_falls_back_to_v1() -> None:
+    # Asked for real; on this machine the docker client has no v2 plugin, so v1 is picked.
+    plugin = subprocess.run(["docker", "compose", "version"], capture_output=True)
+    expected = ["docker", "compose"] if plugin.returncode == 0 else ["docker-compose"]
+    assert compose_cli() == expected
+
+
+def test_commands_v1_and_v2(tmp_path: Path) -> None:
+    compose = str(REPO / COMPOSE_FILE)
+    v1 = ComposeStack(REPO, tmp_path, profiles=["celery"], cli=["docker-compose"])
+    assert v1.up_command() == [
+        "docker-compose",
+        "-f",
+        compose,
+        "--profile",
+        "celery",
+        "up",
+        "-d",
+        "--build",
+    ]
+    v2 = ComposeStack(
+        REPO, tmp_path, profiles=("email", "email"), build=False, cli=["docker", "compose"]
+    )
+    assert v2.up_command() == ["docker", "compose", "-f", compose, "--profile", "email", "up", "-d"]
+    every = ["--profile", "celery", "--profile", "email", "--profile", "remote-logs"]
+    assert v2.down_command(timeout=12) == [
+        "docker", "compose", "-f", compose, *every, "down", "--remove-orphans", "-t", "12"
+    ]  # fmt: skip
+
+
+def test_unknown_profile_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StackError, match="unknown Compose profile"):
+        ComposeStack(REPO, tmp_path, profiles=["kafka"])
+
+
+def test_environment_keeps_secrets_to_env_file_and_sets_switches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POSTGRES_PASSWORD", "from-my-shell")
+    monkeypatch.setenv("KIT_BIND_ADDRESS", "127.0.0.2")
+    env = ComposeStack(REPO, tmp_path, profiles=["celery", "remote-logs"]).environment()
+    assert "POSTGRES_PASSWORD" not in env  # .env decides: it made the database volume
+    assert env["KIT_BIND_ADDRESS"] == "127.0.0.2"
+    assert env["KIT_EXECUTOR"] == "CeleryExecutor" and env["KIT_REMOTE_LOGGING"] == "True"
+    monkeypatch.delenv("KIT_EXECUTOR", raising=False)
+    assert "KIT_EXECUTOR" not in ComposeStack(REPO, tmp_path, profiles=()).environment()
+
+
+def test_up_without_engine_is_a_clear_error(no_engine: str, project: Path, tmp_path: Path) -> None:
+    stack = ComposeStack(project, tmp_path / "state", cli=["docker-compose"])
+    with pytest.raises(StackError) as caught:
+        stack.up(timeout=5, progress=False)
+    message = str(caught.value)
+    assert "no Docker engine answers" in message and "no-engine.sock" in message
+    assert "`kit up --stack embedded`" in message
+    # What can be prepared without an engine was: .env, the password copy, the folders.
+    assert (project / ".env").stat().st_mode & 0o777 == 0o600
+    assert json.loads((tmp_path / "state" / "compose_passwords.json").read_text())["admin"]
+    assert (project / "logs").is_dir() and (project / "dags").is_dir()
+
+
+def test_up_needs_airflow_cfg(tmp_path: Path) -> None:
+    (tmp_path / COMPOSE_FILE).write_text((REPO / COMPOSE_FILE).read_text())
+    with pytest.raises(StackError, match="airflow.cfg is missing"):
+        ComposeStack(tmp_path, tmp_path / "state", cli=["docker-compose"]).up(progress=False)
+
+
+def test_status_reports_not_running(no_engine: str, tmp_path: Path) -> None:
+    stack = ComposeStack(REPO, tmp_path, profiles=["celery"], cli=["docker-compose"])
+    status = stack.status()
+    assert status.kind == "compose" and status.running is False and status.healthy is False
+    names = [c.name for c in status.components]
+    assert {"airflow-apiserver", "airflow-scheduler", "mlflow", "airflow-worker"} <= set(names)
+    assert "airflow-init" not in names  # a one-shot is not a component
+    assert all(not c.running and "no Docker engine answers" in c.detail for c in status.components)
+    with pytest.raises(StackNotRunning):
+        stack.endpoints()
+    stack.down()  # nothing to stop, and no error either
+
+
+def test_busy_port_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        monkeypatch.setenv("KIT_AIRFLOW_PORT", str(taken.getsockname()[1]))
+        monkeypatch.setenv("KIT_MLFLOW_PORT", str(free_port()))
+        with pytest.raises(PortBusyError) as caught:
+            ComposeStack(REPO, tmp_path, profiles=()).check_ports()
+    assert caught.value.setting == "KIT_AIRFLOW_PORT"
+    ComposeStack(REPO, tmp_path, profiles=()).check_ports()  # free again
+
+
+def test_ports_and_bind_address_from_env_file(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("KIT_AIRFLOW_PORT=18080\nKIT_BIND_ADDRESS=0.0.0.0\n")
+    endpoints = ComposeStack(tmp_path, tmp_path / "state")._endpoints()
+    assert endpoints.airflow_url == "http://127.0.0.1:18080"
+    assert endpoints.mlflow_url == "http://127.0.0.1:5000"
+    assert endpoints.username == "admin"
+    assert endpoints.password_file == tmp_path / "state" / "compose_passwords.json"
+
+
+def test_ps_output_both_formats() -> None:
+    row = {"Service": "mlflow", "State": "running", "Health": "healthy"}
+    assert parse_ps_json(json.dumps([row])) == [row]
+    assert parse_ps_json(json.dumps(row) + "\n" + json.dumps(row) + "\n") == [row, row]
+    assert parse_ps_json("") == []
+    inspected = [
+        {
+            "State": {"Status": "exited", "ExitCode": 3},
+            "Config": {"Labels": {"com.docker.compose.service": "airflow-scheduler"}},
+        }
+    ]
+    (shaped,) = rows_from_inspect(inspected)
+    status = component_from_row("airflow-scheduler", shaped)
+    assert not status.running and not status.healthy and "exit code 3" in status.detail
+    assert component_from_row("mlflow", row).healthy is True
+    starting = component_from_row("mlflow", {**row, "Health": "starting"})
+    assert starting.running and starting.healthy is False
+    assert component_from_row("redis", {"Service": "redis", "State": "running"}).healthy is True
+    assert component_from_row("redis", None).detail == "no container"
+
+
+class _Health(BaseHTTPRequestHandler):
+    body = b"{}"
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(type(self).body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def health_server() -> Iterator[tuple[str, type[_Health]]]:
+    handler = type("Handler", (_Health,), {})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_airflow_health_reads_every_component(health_server) -> None:
+    url, handler = health_server
+    healthy = {"status": "healthy"}
+    handler.body = json.dumps({"metadatabase": healthy, "scheduler": healthy}).encode()
+    assert airflow_health(url) == (True, "healthy")
+    handler.body = json.dumps(
+        {"metadatabase": healthy, "scheduler": {"status": "unhealthy"}}
+    ).encode()
+    ok, why = airflow_health(url)
+    assert not ok and why == "scheduler is unhealthy"
+
+
+def test_health_timeout_names_services_and_carries_logs(
+    no_engine: str, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KIT_AIRFLOW_PORT", str(free_port()))
+    monkeypatch.setenv("KIT_MLFLOW_PORT", str(free_port()))
+    ensure_env(project, tmp_path / "state")
+    stack = ComposeStack(project, tmp_path / "state", cli=["docker-compose"])
+    with pytest.raises(HealthTimeoutError) as caught:
+        stack.wait_healthy(timeout=0.1)
+    error = caught.value
+    assert error.unhealthy["airflow-apiserver"].startswith("no answer")
+    assert error.unhealthy["mlflow"].startswith("no answer")
+    assert set(error.log_tails) == set(error.unhealthy)
+    # The tail is what `docker-compose logs` said; here, that no engine answers.
+    assert "DockerException" in error.log_tails["mlflow"]
+    assert len(error.log_tails["mlflow"].splitlines()) <= 4
+    assert "did not become healthy within" in str(error)
+
+
+def test_profiles_come_from_compose_profiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COMPOSE_PROFILES", raising=False)
+    assert ComposeStack(tmp_path, tmp_path).profiles == ()
+    (tmp_path / ".env").write_text("COMPOSE_PROFILES=email\n")
+    assert ComposeStack(tmp_path, tmp_path).profiles == ("email",)
+    monkeypatch.setenv("COMPOSE_PROFILES", "celery, remote-logs")
+    stack = ComposeStack(tmp_path, tmp_path)
+    assert stack.profiles == ("celery", "remote-logs")
+    assert stack.environment()["KIT_EXECUTOR"] == "CeleryExecutor"
+    assert ComposeStack(tmp_path, tmp_path, profiles=()).profiles == ()  # explicit wins
+
+
+def test_explicit_ports_win(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIT_AIRFLOW_PORT", "9999")
+    stack = ComposeStack(tmp_path, tmp_path, airflow_port=18080, mlflow_port=15000)
+    assert stack.environment()["KIT_AIRFLOW_PORT"] == "18080"
+    assert stack.environment()["KIT_MLFLOW_PORT"] == "15000"
+    assert stack._endpoints().airflow_url == "http://127.0.0.1:18080"
+    assert stack._endpoints().mlflow_url == "http://127.0.0.1:15000"
