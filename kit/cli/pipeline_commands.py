@@ -1,0 +1,177 @@
+"""Sub-commands on pipeline specs: ``kit validate``, ``kit export``, ``kit preview``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 4
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``validate``, ``export`` and ``preview`` to the ``kit`` command."""
+    p = sub.add_parser("validate", help="check a pipeline spec and list every problem")
+    p.add_argument("pipeline", type=Path, help="pipelines/<dag_id>.yaml")
+    _project_options(p)
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("export", help="write dags/<dag_id>.py from a pipeline spec")
+    p.add_argument("pipeline", type=Path, help="pipelines/<dag_id>.yaml")
+    p.add_argument(
+        "--force", action="store_true", help="replace a hand-edited file (keeps a backup)"
+    )
+    _project_options(p)
+    p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("preview", help="draw a pipeline spec or any DAG file as an SVG")
+    p.add_argument("source", type=Path, help="pipelines/<dag_id>.yaml or a DAG file (.py)")
+    p.add_argument("--svg", type=Path, required=True, metavar="OUT.svg", help="where to write")
+    p.add_argument("--dag-id", help="which DAG, when the file defines several")
+    p.set_defaults(handler=cmd_preview)
+
+
+def _project_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project-dir", type=Path, help="project folder (default: found from cwd)")
+    parser.add_argument("--dags-dir", type=Path, help="DAG folder (default: <project>/dags)")
+
+
+def _project_dir(args: argparse.Namespace) -> Path:
+    if args.project_dir is not None:
+        return args.project_dir
+    try:
+        from kit.paths import project_dir
+    except ImportError:
+        return Path.cwd()
+    return project_dir()
+
+
+def _load(path: Path):  # noqa: ANN202 - PipelineSpec, or None after printing why
+    from kit.spec import SpecError, load_spec
+
+    try:
+        return load_spec(path)
+    except FileNotFoundError:
+        print(f"kit: {path}: no such file", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except SpecError as exc:
+        _print_problems(exc.problems, path)
+        return EXIT_PROBLEMS
+
+
+def _print_problems(problems, source: Path) -> None:  # noqa: ANN001
+    errors = sum(1 for p in problems if p.is_error)
+    warnings = len(problems) - errors
+    for problem in problems:
+        print(f"{source}: {problem}", file=sys.stderr if problem.is_error else sys.stdout)
+    print(f"{source}: {errors} error(s), {warnings} warning(s)")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from kit.spec import validate
+
+    spec = _load(args.pipeline)
+    if isinstance(spec, int):
+        return spec
+    problems = validate(spec, project_dir=_project_dir(args), dags_dir=args.dags_dir)
+    _print_problems(problems, args.pipeline)
+    return EXIT_PROBLEMS if any(p.is_error for p in problems) else EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from kit.codegen import ExportRefused, export
+    from kit.spec import SpecError
+
+    if not args.pipeline.is_file():
+        print(f"kit: {args.pipeline}: no such file", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    try:
+        result = export(
+            args.pipeline,
+            project_dir=_project_dir(args),
+            dags_dir=args.dags_dir,
+            force=args.force,
+        )
+    except SpecError as exc:
+        _print_problems(exc.problems, args.pipeline)
+        return EXIT_PROBLEMS
+    except ExportRefused as exc:
+        print(f"kit: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    for problem in result.warnings:
+        print(f"{args.pipeline}: {problem}")
+    if result.backup_path is not None:
+        print(f"kept a backup of the replaced file: {result.backup_path}")
+    print(result.dag_path)
+    return _make_visible(result.dag_id, result.dag_path)
+
+
+def _make_visible(dag_id: str, dag_path: Path) -> int:
+    """Have a running stack load the DAG now, and report its import error if it has one."""
+    try:
+        from kit.client import ClientError, DagImportError, connect
+        from kit.stack import StackNotRunning
+    except ImportError:
+        print("no stack to tell: the DAG file will be picked up when the stack runs.")
+        return EXIT_OK
+    try:
+        client = connect()
+    except StackNotRunning:
+        print("no stack is running: the DAG file will be picked up when the stack runs.")
+        return EXIT_OK
+    except ClientError as exc:
+        print(f"the stack did not answer ({exc}); the DAG file will be picked up when it runs.")
+        return EXIT_OK
+    try:
+        client.make_visible(dag_id, dag_path)
+    except DagImportError as exc:
+        print(f"Airflow could not import {dag_path}:\n{exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except ClientError as exc:
+        print(f"Airflow has not loaded {dag_id} yet: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    trace = client.import_error_for(dag_path)
+    if trace:
+        print(f"Airflow could not import {dag_path}:\n{trace}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"Airflow loaded DAG {dag_id}.")
+    return EXIT_OK
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from kit.preview import DagFileError, LayoutUnavailable, render_svg
+    from kit.spec.io import atomic_write_text
+
+    source: Path = args.source
+    if not source.is_file():
+        print(f"kit: {source}: no such file", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    if source.suffix == ".py":
+        from kit.preview import graphs_from_dag_file
+
+        try:
+            graphs = graphs_from_dag_file(source)
+        except DagFileError as exc:
+            print(f"kit: {exc}", file=sys.stderr)
+            return EXIT_PROBLEMS
+        if args.dag_id is not None:
+            graphs = [g for g in graphs if g.dag_id == args.dag_id]
+        if not graphs:
+            print(f"kit: {source} defines no DAG{f' {args.dag_id!r}' if args.dag_id else ''}")
+            return EXIT_NOT_FOUND if args.dag_id else EXIT_PROBLEMS
+        graph = graphs[0]
+    else:
+        from kit.preview import graph_from_spec
+
+        spec = _load(source)
+        if isinstance(spec, int):
+            return spec
+        graph = graph_from_spec(spec)
+    try:
+        svg = render_svg(graph)
+    except LayoutUnavailable as exc:
+        print(f"kit: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    atomic_write_text(args.svg, svg)
+    print(args.svg)
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""ML lifecycle steps that pipeline tasks call: data checks, selection, registry, promotion."""

@@ -1,0 +1,108 @@
+"""Layered left-to-right layout of a task graph, computed by Graphviz ``dot`` (Sugiyama-style)."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from kit.preview.graph import TaskGraph
+
+POINTS = 72.0  # dot's plain output is in inches; we draw in points
+CHAR_WIDTH = 0.085  # inches per label character at the SVG's font size
+NODE_HEIGHT = 0.42
+
+
+class LayoutUnavailable(RuntimeError):
+    """Graphviz is not installed."""
+
+
+@dataclass(frozen=True)
+class Box:
+    x: float  # centre, points, y growing downwards
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Layout:
+    width: float
+    height: float
+    boxes: dict[str, Box]
+    edges: dict[tuple[str, str], tuple[tuple[float, float], ...]]  # cubic B-spline control points
+
+
+def dot_source(graph: TaskGraph) -> str:
+    """The DOT text given to Graphviz; nodes are ``n<index>`` so no task text needs quoting."""
+    index = {node.id: i for i, node in enumerate(graph.nodes)}
+    lines = [
+        "digraph G {",
+        "  graph [rankdir=LR, nodesep=0.18, ranksep=0.5, splines=spline, ordering=out];",
+        f'  node [shape=box, fixedsize=true, height={NODE_HEIGHT}, label=""];',
+    ]
+    for node in graph.nodes:
+        lines.append(f"  n{index[node.id]} [width={node_width(node.id):.3f}];")
+    for up, down in graph.edges:
+        if up in index and down in index:
+            lines.append(f"  n{index[up]} -> n{index[down]};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def node_width(label: str) -> float:
+    return max(1.0, 0.35 + CHAR_WIDTH * min(len(label), 48))
+
+
+def dot_executable() -> str:
+    found = shutil.which("dot")
+    if found is None:
+        raise LayoutUnavailable(
+            "Graphviz 'dot' is not installed; install it (Debian: apt-get install graphviz)."
+        )
+    return found
+
+
+def layout(graph: TaskGraph) -> Layout:
+    """Positions of every task and the route of every edge; deterministic for a given graph."""
+    if not graph.nodes:
+        return Layout(0.0, 0.0, {}, {})
+    done = subprocess.run(
+        [dot_executable(), "-Tplain"],
+        input=dot_source(graph),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"dot failed: {done.stderr.strip()}")
+    return parse_plain(done.stdout, graph)
+
+
+def parse_plain(text: str, graph: TaskGraph) -> Layout:
+    """Read dot's ``-Tplain`` output (inches, y up) into points with y down."""
+    ids = [node.id for node in graph.nodes]
+    width = height = 0.0
+    boxes: dict[str, Box] = {}
+    edges: dict[tuple[str, str], tuple[tuple[float, float], ...]] = {}
+    for line in text.splitlines():
+        parts = shlex.split(line)
+        if not parts:
+            continue
+        if parts[0] == "graph":
+            width, height = float(parts[2]) * POINTS, float(parts[3]) * POINTS
+        elif parts[0] == "node":
+            node_id = ids[int(parts[1][1:])]
+            x, y, w, h = (float(v) * POINTS for v in parts[2:6])
+            boxes[node_id] = Box(x, height - y, w, h)
+        elif parts[0] == "edge":
+            up, down = ids[int(parts[1][1:])], ids[int(parts[2][1:])]
+            count = int(parts[3])
+            coords = parts[4 : 4 + 2 * count]
+            points = tuple(
+                (float(coords[i]) * POINTS, height - float(coords[i + 1]) * POINTS)
+                for i in range(0, len(coords), 2)
+            )
+            edges[(up, down)] = points
+    return Layout(width, height, boxes, edges)

@@ -1,0 +1,182 @@
+"""Run a notebook as an Airflow task with papermill.
+
+- Parameters keep their Python types (they are passed as objects, never templated into strings),
+  and are checked against the notebook's declared defaults before any kernel starts.
+- One output notebook per task, run, map index and try:
+  ``artifacts/<dag_id>/<run_id>/<task_id>[<map_index>].try<N>.ipynb``, kept when the notebook fails;
+  the failing cell and its traceback go to the task log.
+- What the notebook publishes with ``kit.notebook.publish`` is returned (the task's XCom).
+- With an MLflow tracking URI (the stack sets one), each try is an MLflow run tagged with dag_id,
+  run_id, task_id, map index and try; the notebook joins it through ``MLFLOW_RUN_ID`` and the
+  output notebook is logged as its artifact.
+
+Papermill's own Airflow operator is not used: its templated parameters arrive as strings, and it
+has neither per-try outputs nor result passing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from kit.runtime import tracking
+from kit.runtime.paths import project_dir, run_dir
+from kit.spec.notebooks import read_parameters, type_matches
+
+RESERVED_RESULTS = ("output_notebook", "mlflow_run_id")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class NotebookTaskError(RuntimeError):
+    """The notebook could not be run (bad parameter, missing file or kernel): nothing started."""
+
+
+class NotebookFailed(RuntimeError):
+    """A cell raised; the output notebook with the error is kept at ``output_notebook``."""
+
+    def __init__(self, message: str, output_notebook: Path) -> None:
+        super().__init__(message)
+        self.output_notebook = output_notebook
+
+
+def output_name(task_id: str, map_index: int | None, try_number: int | None) -> str:
+    """``<task_id>[<map_index>].try<N>.ipynb``; the index only for mapped (fan-out) tasks."""
+    index = f"[{map_index}]" if map_index is not None and map_index >= 0 else ""
+    return f"{task_id}{index}.try{try_number or 1}.ipynb"
+
+
+def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> list[str]:
+    """Problems of ``parameters`` against the notebook's ``parameters`` cell, one line each."""
+    declared = read_parameters(notebook).defaults
+    if declared is None:
+        return [f"{notebook} has no cell tagged 'parameters'; tag the cell that sets the defaults."]
+    problems = []
+    for name, value in parameters.items():
+        if name in declared and not type_matches(declared[name], value):
+            default = declared[name]
+            problems.append(
+                f"parameter {name!r} is {value!r} ({type(value).__name__}) but {notebook.name} "
+                f"declares {default!r} ({type(default).__name__}); pass a {type(default).__name__}."
+            )
+    return problems
+
+
+def _check_kernel(kernel: str | None, notebook: Path) -> str:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    name = kernel or json.loads(notebook.read_text()).get("metadata", {}).get("kernelspec", {}).get(
+        "name", "python3"
+    )
+    manager = KernelSpecManager()
+    try:
+        manager.get_kernel_spec(name)
+    except NoSuchKernel:
+        known = ", ".join(sorted(manager.find_kernel_specs())) or "none"
+        raise NotebookTaskError(
+            f"kernel {name!r} of {notebook.name} is not installed (installed: {known}); install "
+            "it, or set the task's kernel to one of these."
+        ) from None
+    return name
+
+
+def _plain(value: Any) -> Any:
+    """Results of mapped upstream tasks arrive as lazy sequences; papermill needs plain lists."""
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes | list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)  # the task log captures the task's stderr
+
+
+def run_notebook(
+    *,
+    notebook: str,
+    parameters: Mapping[str, Any],
+    kernel: str | None = None,
+    context: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Execute ``notebook`` with papermill for the current task try; return its published results
+    plus ``output_notebook`` (and ``mlflow_run_id`` when tracking)."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    project = project_dir(context)
+    source = Path(notebook) if Path(notebook).is_absolute() else project / notebook
+    if not source.is_file():
+        raise NotebookTaskError(f"notebook {notebook!r} does not exist (looked at {source}).")
+    params = {name: _plain(value) for name, value in parameters.items()}
+    try:
+        problems = check_parameters(source, params)
+    except ValueError as exc:  # not a notebook
+        raise NotebookTaskError(str(exc)) from None
+    if problems:
+        raise NotebookTaskError("the notebook was not started:\n  " + "\n  ".join(problems))
+    kernel_name = _check_kernel(kernel, source)
+
+    ti = context["ti"]
+    dag_id = getattr(context.get("dag"), "dag_id", None) or ti.dag_id
+    out = run_dir(context) / output_name(ti.task_id, ti.map_index, ti.try_number)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    results_file = out.with_suffix(".results.json")
+    results_file.unlink(missing_ok=True)
+
+    env_before = {
+        k: os.environ.get(k) for k in ("MLFLOW_RUN_ID", "KIT_RESULTS_FILE", "KIT_RUN_DIR")
+    }
+    run_id = None
+    if uri := tracking.tracking_uri():
+        tracking.check_reachable(uri)
+        tags = tracking.TaskRunTags(
+            dag_id, str(context.get("run_id")), ti.task_id, ti.map_index, ti.try_number
+        )
+        run_id = tracking.start_run(dag_id, tags)
+        os.environ["MLFLOW_RUN_ID"] = run_id  # inherited by the kernel: the notebook joins the run
+    os.environ["KIT_RESULTS_FILE"] = str(results_file)
+    os.environ["KIT_RUN_DIR"] = str(out.parent)
+    _log(f"kit: running {source} -> {out}" + (f" (MLflow run {run_id})" if run_id else ""))
+    failed = True
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(out),
+            parameters=params,
+            kernel_name=kernel_name,
+            cwd=str(project),
+            progress_bar=False,
+            log_output=True,
+        )
+        failed = False
+    except PapermillExecutionError as exc:
+        traceback = _ANSI.sub("", "\n".join(exc.traceback))
+        _log(f"kit: cell {exc.cell_index} of {source.name} raised {exc.ename}: {exc.evalue}")
+        _log(traceback)
+        raise NotebookFailed(
+            f"{source.name} failed in cell {exc.cell_index}: {exc.ename}: {exc.evalue}. "
+            f"The output notebook with the error is kept at {out}.",
+            out,
+        ) from None
+    finally:
+        for key, value in env_before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if run_id is not None:
+            tracking.finish_run(run_id, out, failed=failed)
+    results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    results_file.unlink(missing_ok=True)
+    results["output_notebook"] = str(out)
+    if run_id is not None:
+        results["mlflow_run_id"] = run_id
+    return results

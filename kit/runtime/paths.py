@@ -1,0 +1,45 @@
+"""Where a task run keeps its files: ``<project>/artifacts/<dag_id>/<run_id>/``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PROJECT_ENV = "KIT_PROJECT_DIR"
+
+
+def current_context(context: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    """The given task context, or Airflow's current one when called inside a task without it."""
+    if context:
+        return context
+    try:
+        from airflow.sdk import get_current_context
+
+        return get_current_context()
+    except Exception:  # noqa: BLE001 - outside a running task there is simply no context
+        return {}
+
+
+def project_dir(context: Mapping[str, Any] | None = None) -> Path:
+    """``$KIT_PROJECT_DIR``, else the DAG file's folder's parent, else the working directory."""
+    if os.environ.get(PROJECT_ENV):
+        return Path(os.environ[PROJECT_ENV])
+    dag = (context or {}).get("dag")
+    fileloc = getattr(dag, "fileloc", None)
+    if fileloc:
+        return Path(fileloc).resolve().parent.parent
+    return Path.cwd()
+
+
+def run_dir(context: Mapping[str, Any] | None = None) -> Path:
+    """``artifacts/<dag_id>/<run_id>`` of the current run (``artifacts/manual/local`` outside)."""
+    context = current_context(context)
+    dag_id = getattr(context.get("dag"), "dag_id", None) or "manual"
+    run_id = context.get("run_id") or "local"
+    return project_dir(context) / "artifacts" / _safe(dag_id) / _safe(str(run_id))
+
+
+def _safe(part: str) -> str:
+    return part.replace(os.sep, "_").replace("..", "_")

@@ -1,0 +1,82 @@
+"""One MLflow run per notebook task try: tagged with where it ran, holding its output notebook."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class TrackingUnavailable(RuntimeError):
+    """The MLflow tracking server does not answer: the notebook is not run, nothing is lost."""
+
+
+@dataclass(frozen=True)
+class TaskRunTags:
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    try_number: int
+
+    def as_tags(self) -> dict[str, str]:
+        label = self.task_id if self.map_index < 0 else f"{self.task_id}[{self.map_index}]"
+        return {
+            "kit.dag_id": self.dag_id,
+            "kit.run_id": self.run_id,
+            "kit.task_id": self.task_id,
+            "kit.map_index": str(self.map_index),
+            "kit.try_number": str(self.try_number),
+            "mlflow.runName": f"{label} try {self.try_number}",
+        }
+
+
+def tracking_uri() -> str | None:
+    return os.environ.get("MLFLOW_TRACKING_URI") or None
+
+
+def check_reachable(uri: str, timeout: float = 10.0) -> None:
+    """Raise TrackingUnavailable unless the HTTP tracking server at ``uri`` answers /health."""
+    if not uri.startswith(("http://", "https://")):
+        return  # a local store (file or database) needs no server
+    import httpx
+
+    try:
+        resp = httpx.get(f"{uri.rstrip('/')}/health", timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise TrackingUnavailable(
+            f"the MLflow tracking server at {uri} does not answer ({type(exc).__name__}); the "
+            "notebook was not started, so no run is lost. Start the stack's MLflow (`kit up`) "
+            "and retry the task."
+        ) from exc
+    if resp.status_code != 200:
+        raise TrackingUnavailable(
+            f"the MLflow tracking server at {uri} answered HTTP {resp.status_code}"
+        )
+
+
+def start_run(experiment: str, tags: TaskRunTags) -> str:
+    """Create the task's MLflow run in ``experiment`` (created if missing); return its id."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        try:
+            experiment_id = client.create_experiment(experiment)
+        except MlflowException:  # a mapped sibling created it meanwhile
+            experiment_id = client.get_experiment_by_name(experiment).experiment_id
+    else:
+        experiment_id = found.experiment_id
+    return client.create_run(experiment_id, tags=tags.as_tags()).info.run_id
+
+
+def finish_run(run_id: str, output_notebook: Path | None, *, failed: bool) -> None:
+    """Attach the output notebook and close the run as FINISHED or FAILED."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    if output_notebook is not None and output_notebook.exists():
+        client.log_artifact(run_id, str(output_notebook), artifact_path="notebook")
+    client.set_terminated(run_id, status="FAILED" if failed else "FINISHED")

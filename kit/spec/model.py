@@ -1,0 +1,216 @@
+"""The pipeline model: a DAG's settings, its run parameters and its tasks (pydantic v2)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    SerializeAsAny,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from kit.spec.kinds import KindSettings, get_kind
+
+TriggerRuleName = Literal[
+    "all_success",
+    "all_failed",
+    "all_done",
+    "all_done_min_one_success",
+    "all_done_setup_success",
+    "one_success",
+    "one_failed",
+    "one_done",
+    "none_failed",
+    "none_skipped",
+    "always",
+    "none_failed_min_one_success",
+    "all_skipped",
+]
+ParamType = Literal["string", "integer", "number", "boolean", "array", "object"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RunParam(_Model):
+    """A typed run parameter: an Airflow ``Param`` shown in the trigger form, filled by ``conf``."""
+
+    type: ParamType = "string"
+    default: JsonValue = None
+    description: str | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    enum: list[JsonValue] | None = None
+
+
+class IntervalSchedule(_Model):
+    """Run every fixed interval (``{every: PT6H}`` in YAML)."""
+
+    every: timedelta
+
+    @field_validator("every")
+    @classmethod
+    def _positive(cls, every: timedelta) -> timedelta:
+        if every <= timedelta(0):
+            raise ValueError("the interval must be positive")
+        return every
+
+
+class AssetSchedule(_Model):
+    """Run when Airflow assets are updated: all of them (default) or any of them."""
+
+    assets: list[str] = Field(min_length=1)
+    mode: Literal["all", "any"] = "all"
+
+
+Schedule = AssetSchedule | IntervalSchedule | str | None
+
+
+class FanOut(_Model):
+    """Expand a task over values (Airflow dynamic task mapping): an explicit list or a grid."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    # "list" in YAML; not the attribute name, as it would shadow the builtin in this class body.
+    items: list[dict[str, JsonValue]] | None = Field(default=None, min_length=1, alias="list")
+    grid: dict[str, list[JsonValue]] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> FanOut:
+        if (self.items is None) == (self.grid is None):
+            raise ValueError("give exactly one of 'list' (combinations) or 'grid' (name: values)")
+        if self.grid is not None:
+            if not self.grid:
+                raise ValueError("'grid' needs at least one name")
+            for name, values in self.grid.items():
+                if not values:
+                    raise ValueError(f"'grid.{name}' needs at least one value")
+        return self
+
+    def combinations(self) -> list[dict[str, Any]]:
+        """One mapping of values per mapped task instance, in a stable order."""
+        if self.items is not None:
+            return [dict(item) for item in self.items]
+        names = list(self.grid or {})
+        values = [self.grid[name] for name in names] if self.grid else []
+        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
+
+
+class TaskSpec(_Model):
+    """One task: its kind and kind settings, its upstream tasks and per-task overrides."""
+
+    id: str
+    kind: str
+    settings: SerializeAsAny[KindSettings]
+    upstream: list[str] = Field(default_factory=list)
+    fan_out: FanOut | None = None
+    retries: int | None = Field(default=None, ge=0)
+    retry_delay: timedelta | None = None
+    execution_timeout: timedelta | None = None
+    pool: str | None = None
+    trigger_rule: TriggerRuleName | None = None
+    doc: str | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        get_kind_or_error(kind)
+        return kind
+
+    @field_validator("settings", mode="before")
+    @classmethod
+    def _kind_settings(cls, value: Any, info: ValidationInfo) -> Any:
+        kind_name = info.data.get("kind")
+        if kind_name is None:  # the kind itself is wrong; that error is already reported
+            raise PydanticCustomError("kind_settings", "settings of an unknown kind", {})
+        model = get_kind(kind_name).settings_model
+        if isinstance(value, model):
+            return value
+        if isinstance(value, KindSettings):
+            value = value.model_dump(by_alias=True, exclude_unset=True)
+        try:
+            return model.model_validate(value)
+        except ValidationError as exc:
+            # Keep each nested error so the caller can report them one by one, with their field.
+            raise PydanticCustomError(
+                "kind_settings",
+                "invalid {kind} settings ({count} problem(s))",
+                {"kind": kind_name, "count": exc.error_count(), "errors": exc.errors()},
+            ) from None
+
+
+def get_kind_or_error(kind: str) -> None:
+    try:
+        get_kind(kind)
+    except KeyError as exc:
+        raise ValueError(str(exc).strip("'\"")) from None
+
+
+class PipelineSpec(_Model):
+    """A pipeline: DAG settings, run parameters and tasks. Saved as ``pipelines/<dag_id>.yaml``."""
+
+    dag_id: str
+    description: str | None = None
+    schedule: Schedule = None
+    start_date: date | datetime | None = None
+    timezone: str = "UTC"
+    catchup: bool = False
+    tags: list[str] = Field(default_factory=list)
+    owner: str = "airflow"
+    retries: int = Field(default=0, ge=0)
+    retry_delay: timedelta = timedelta(minutes=5)
+    execution_timeout: timedelta | None = None
+    max_active_runs: int | None = Field(default=None, ge=1)
+    max_active_tasks: int | None = Field(default=None, ge=1)
+    failure_email: list[str] = Field(default_factory=list)
+    params: dict[str, RunParam] = Field(default_factory=dict)
+    tasks: list[TaskSpec] = Field(default_factory=list)
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _none_schedule(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("none", "null", ""):
+            return None
+        return value
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _naive_start(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            # A bare date stays a date; anything longer is a date-time (checked for a zone below).
+            value = value.strip()
+            try:
+                value = (
+                    date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+                )
+            except ValueError:
+                return value  # pydantic reports it
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            raise ValueError("give start_date without a time zone and set 'timezone' instead")
+        return value
+
+    def task(self, task_id: str) -> TaskSpec:
+        """The task with this id (the first one, if ids are duplicated)."""
+        for task in self.tasks:
+            if task.id == task_id:
+                return task
+        raise KeyError(task_id)
+
+    @property
+    def task_ids(self) -> list[str]:
+        return [task.id for task in self.tasks]
+
+    def edges(self) -> list[tuple[str, str]]:
+        """``(upstream, downstream)`` pairs in spec order."""
+        return [(up, task.id) for task in self.tasks for up in task.upstream]

@@ -1,0 +1,92 @@
+"""``kit validate`` and ``kit export`` (the pipeline sub-commands, on their own parser)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kit.cli import pipeline_commands
+from tests.conftest_pipeline import EXAMPLE_PIPELINE
+
+
+def run(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="kit")
+    pipeline_commands.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "pipelines").mkdir()
+    shutil.copy(EXAMPLE_PIPELINE, tmp_path / "pipelines")
+    monkeypatch.setenv("KIT_STATE_DIR", str(tmp_path / "no-stack"))  # never talk to a real stack
+    return tmp_path
+
+
+def test_validate_ok(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        run(
+            "validate",
+            str(project / "pipelines" / "example_pipeline.yaml"),
+            "--project-dir",
+            str(project),
+        )
+        == 0
+    )
+    assert "0 error(s), 0 warning(s)" in capsys.readouterr().out
+
+
+def test_validate_lists_every_problem_and_exits_1(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = project / "bad.yaml"
+    bad.write_text(
+        "dag_id: bad\nschedule: nope\ntasks:\n"
+        "  - {id: a, kind: bash, settings: {command: x}, upstream: [b]}\n"
+        "  - {id: b, kind: bash, settings: {command: x}, upstream: [a]}\n"
+    )
+    assert run("validate", str(bad), "--project-dir", str(project)) == 1
+    err = capsys.readouterr().err
+    assert "a → b → a" in err and "not a valid cron" in err
+
+
+def test_validate_missing_file_exits_4(project: Path) -> None:
+    assert run("validate", str(project / "absent.yaml")) == 4
+
+
+def test_validate_model_errors_exit_1(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = project / "bad.yaml"
+    bad.write_text("dag_id: bad\ntasks:\n  - {id: a, kind: bash, settings: {}}\n")
+    assert run("validate", str(bad)) == 1
+    assert "task 'a', settings.command" in capsys.readouterr().err
+
+
+def test_export_prints_the_path_and_says_no_stack(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = project / "pipelines" / "example_pipeline.yaml"
+    assert run("export", str(spec), "--project-dir", str(project)) == 0
+    out = capsys.readouterr().out
+    assert str(project / "dags" / "example_pipeline.py") in out.splitlines()
+    assert "picked up when the stack runs" in out
+    assert (project / "dags" / "example_pipeline.py").is_file()
+
+
+def test_export_refusal_exits_1_and_force_backs_up(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "dags").mkdir()
+    (project / "dags" / "example_pipeline.py").write_text("# mine\n")
+    spec = project / "pipelines" / "example_pipeline.yaml"
+    assert run("export", str(spec), "--project-dir", str(project)) == 1
+    assert "--force" in capsys.readouterr().err
+    assert run("export", str(spec), "--project-dir", str(project), "--force") == 0
+    assert "backup" in capsys.readouterr().out
+
+
+def test_export_missing_file_exits_4(project: Path) -> None:
+    assert run("export", str(project / "absent.yaml")) == 4

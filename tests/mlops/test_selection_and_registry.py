@@ -1,0 +1,79 @@
+"""Best-run selection, registration, champion promotion and batch scoring on a real MLflow store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from kit.mlops.batch import score_new_data
+from kit.mlops.registry import promote_if_better, register_model
+from kit.mlops.selection import pick_best
+
+
+def test_pick_best_by_metric_either_direction() -> None:
+    results = [
+        {"run_id": "a", "metrics": {"roc_auc": 0.91, "loss": 0.3}},
+        {"run_id": "b", "metrics": {"roc_auc": 0.97, "loss": 0.5}},
+    ]
+    assert pick_best(results)["run_id"] == "b"
+    best = pick_best(results, "loss", greater_is_better=False)
+    assert best["run_id"] == "a" and best["metric_value"] == 0.3 and best["candidates"] == 2
+    with pytest.raises(ValueError, match="metric 'f1' is missing in runs"):
+        pick_best(results, "f1")
+    with pytest.raises(ValueError, match="no training results"):
+        pick_best([])
+
+
+@pytest.fixture(scope="module")
+def tracking(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("registry")
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{root / 'mlflow.db'}")
+    frame = load_breast_cancer(as_frame=True).frame
+    frame.to_csv(root / "data.csv", index=False)
+    yield root
+    mlflow.set_tracking_uri(previous)
+
+
+def _logged_model(root: Path, c: float, score: float) -> str:
+    frame = pd.read_csv(root / "data.csv")
+    X, y = frame.drop(columns="target"), frame["target"]
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=500)).fit(X, y)
+    with mlflow.start_run() as run:
+        mlflow.log_metric("roc_auc", score)
+        info = mlflow.sklearn.log_model(model, name="model", input_example=X.head(2))
+    assert run.info.run_id
+    return info.model_uri
+
+
+def test_champion_moves_only_for_a_better_version(tracking: Path) -> None:
+    data = str(tracking / "data.csv")
+    first = register_model(_logged_model(tracking, 1.0, 0.95), "bc")
+    assert first["version"] == 1
+    promoted = promote_if_better("bc", 1, smoke_data=data)
+    assert promoted["promoted"] and promoted["champion_version"] == 1
+    assert "no champion yet" in promoted["reason"]
+    assert promoted["smoke_test"]["rows"] == 5
+
+    worse = register_model(_logged_model(tracking, 0.01, 0.90), "bc")
+    kept = promote_if_better("bc", worse["version"], smoke_data=data)
+    assert not kept["promoted"] and kept["champion_version"] == 1
+    assert "does not beat champion version 1" in kept["reason"]
+
+    better = register_model(_logged_model(tracking, 10.0, 0.99), "bc")
+    moved = promote_if_better("bc", better["version"])
+    assert moved["promoted"] and moved["champion_version"] == 3 and moved["previous_version"] == 1
+    again = promote_if_better("bc", 3)
+    assert not again["promoted"] and "already champion" in again["reason"]
+
+    scored = score_new_data("bc", str(tracking / "batch"), rows=30)
+    assert scored["rows"] == 30 and scored["model_version"] == 3
+    predictions = pd.read_csv(scored["path"])["prediction"]
+    assert len(predictions) == 30 and set(predictions.unique()) <= {0, 1}

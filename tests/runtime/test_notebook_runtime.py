@@ -1,0 +1,139 @@
+"""kit.runtime.notebook with real kernels: typed parameters, outputs per try, results, MLflow."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import mlflow
+import nbformat
+import pytest
+
+from kit.runtime.notebook import NotebookFailed, NotebookTaskError, run_notebook
+from kit.runtime.tracking import TrackingUnavailable
+from kit.stack.ports import free_ports
+from tests.runtime.conftest import runs_of, task_context, write_notebook
+
+TYPED = (
+    "n = 3\nrate = 0.5\nname = 'x'\nsizes = [1, 2]\nopts = {'a': 1}\nflag = False",
+    "import kit.notebook as kn\n"
+    "kn.publish('types', [type(v).__name__ for v in (n, rate, name, sizes, opts, flag)])\n"
+    "kn.publish('total', n * sum(sizes))",
+)
+
+
+def test_parameters_keep_their_types_and_results_come_back(project: Path) -> None:
+    nb = write_notebook(project / "typed.ipynb", *TYPED)
+    result = run_notebook(
+        notebook="typed.ipynb",
+        parameters={
+            "n": 4,
+            "rate": 1,
+            "name": "y",
+            "sizes": [5, 6],
+            "opts": {"b": 2},
+            "flag": True,
+        },
+        context=task_context(project, map_index=1, try_number=2),
+    )
+    assert result["types"] == ["int", "int", "str", "list", "dict", "bool"]
+    assert result["total"] == 44
+    out = Path(result["output_notebook"])
+    assert out == project / "artifacts" / project.name / "manual__test" / "nb[1].try2.ipynb"
+    assert nb.exists() and out.exists()
+    kept = nbformat.read(out, as_version=4)
+    from kit.notebook import results_in
+
+    assert results_in(kept)["total"] == 44  # the output notebook keeps what was published
+
+
+def test_each_try_is_an_mlflow_run_tagged_with_where_it_ran(project: Path) -> None:
+    write_notebook(
+        project / "log.ipynb",
+        "alpha = 0.1",
+        "import mlflow, kit.notebook as kn\nrun = kn.mlflow_run('ignored')\n"
+        "mlflow.log_metric('score', alpha * 10)\nkn.publish('run_id', run.info.run_id)",
+    )
+    result = run_notebook(
+        notebook="log.ipynb", parameters={"alpha": 0.3}, context=task_context(project, try_number=3)
+    )
+    assert result["run_id"] == result["mlflow_run_id"]  # the notebook joined the task's run
+    run = mlflow.MlflowClient().get_run(result["mlflow_run_id"])
+    assert run.info.status == "FINISHED"
+    assert run.data.metrics["score"] == pytest.approx(3.0)
+    assert run.data.tags["kit.dag_id"] == project.name
+    assert run.data.tags["kit.task_id"] == "nb" and run.data.tags["kit.try_number"] == "3"
+    assert run.data.tags["kit.run_id"] == "manual__test"
+    artifacts = [a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "notebook")]
+    assert artifacts == ["notebook/nb.try3.ipynb"]
+
+
+def test_a_failing_cell_keeps_the_output_and_marks_the_run_failed(
+    project: Path, capfd: pytest.CaptureFixture
+) -> None:
+    write_notebook(
+        project / "boom.ipynb", "x = 1", "print('before')", "raise ValueError(f'bad x={x}')"
+    )
+    with pytest.raises(NotebookFailed, match=r"failed in cell \d+: ValueError: bad x=2") as err:
+        run_notebook(notebook="boom.ipynb", parameters={"x": 2}, context=task_context(project))
+    out = err.value.output_notebook
+    assert out.exists()
+    text = out.read_text()
+    assert "before" in text and "bad x=2" in text
+    logged = capfd.readouterr().err
+    assert "raised ValueError: bad x=2" in logged and "Traceback" in logged
+    assert [r.info.status for r in runs_of(project)] == ["FAILED"]
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"n": "3"}, "parameter 'n' is '3' (str) but typed.ipynb declares 3 (int)"),
+        ({"sizes": 4}, "parameter 'sizes' is 4 (int)"),
+        ({"flag": 1}, "parameter 'flag' is 1 (int)"),
+    ],
+)
+def test_wrong_types_are_refused_before_a_kernel_starts(project: Path, parameters, message) -> None:
+    write_notebook(project / "typed.ipynb", *TYPED)
+    started = time.monotonic()
+    with pytest.raises(NotebookTaskError, match="the notebook was not started") as err:
+        run_notebook(notebook="typed.ipynb", parameters=parameters, context=task_context(project))
+    assert message in str(err.value)
+    assert time.monotonic() - started < 3  # no kernel was started
+    assert not (project / "artifacts").exists()
+    assert runs_of(project) == []
+
+
+def test_missing_broken_and_untagged_notebooks_and_unknown_kernels(project: Path) -> None:
+    ctx = task_context(project)
+    with pytest.raises(NotebookTaskError, match="does not exist"):
+        run_notebook(notebook="nope.ipynb", parameters={}, context=ctx)
+    (project / "broken.ipynb").write_text("{not json")
+    with pytest.raises(NotebookTaskError, match="not a readable notebook"):
+        run_notebook(notebook="broken.ipynb", parameters={}, context=ctx)
+    untagged = write_notebook(project / "untagged.ipynb", "x = 1")
+    book = json.loads(untagged.read_text())
+    book["cells"][0]["metadata"]["tags"] = []
+    untagged.write_text(json.dumps(book))
+    with pytest.raises(NotebookTaskError, match="no cell tagged 'parameters'"):
+        run_notebook(notebook="untagged.ipynb", parameters={}, context=ctx)
+    write_notebook(project / "ok.ipynb", "x = 1")
+    with pytest.raises(NotebookTaskError, match="kernel 'julia-1.9' of ok.ipynb is not installed"):
+        run_notebook(notebook="ok.ipynb", parameters={}, kernel="julia-1.9", context=ctx)
+    assert not (project / "artifacts").exists()
+
+
+def test_an_mlflow_server_that_is_down_stops_the_task_before_it_runs(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (port,) = free_ports(1)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
+    write_notebook(project / "ok.ipynb", "x = 1")
+    with pytest.raises(TrackingUnavailable, match="does not answer.*no run is lost"):
+        run_notebook(notebook="ok.ipynb", parameters={}, context=task_context(project))
+    assert (
+        not list((project / "artifacts").rglob("*.ipynb"))
+        if (project / "artifacts").exists()
+        else True
+    )

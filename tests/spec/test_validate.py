@@ -1,0 +1,268 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kit.spec import Problem, validate
+from tests.conftest_pipeline import (
+    EXAMPLE_PIPELINE,
+    REPO,
+    bash_task,
+    make_spec,
+    python_task,
+    write_notebook,
+)
+
+
+def problems_of(spec, tmp_path: Path, dags_dir: Path | None = None) -> list[Problem]:
+    return validate(spec, project_dir=tmp_path, dags_dir=dags_dir)
+
+
+def only(problems: list[Problem], level: str = "error") -> Problem:
+    matching = [p for p in problems if p.level == level]
+    assert len(matching) == 1, [str(p) for p in problems]
+    return matching[0]
+
+
+def notebook_task(task_id: str = "nb", **settings) -> dict:
+    return {"id": task_id, "kind": "notebook", "settings": {"notebook": "nb.ipynb", **settings}}
+
+
+def test_example_pipeline_is_valid() -> None:
+    from kit.spec import load_spec
+
+    assert (
+        validate(load_spec(EXAMPLE_PIPELINE), project_dir=REPO, dags_dir=REPO / "no-such-dir") == []
+    )
+
+
+@pytest.mark.parametrize("bad_id", ["1abc", "has-dash", "class", "with space", "é"])
+def test_task_id_must_be_an_identifier(tmp_path: Path, bad_id: str) -> None:
+    problem = only(problems_of(make_spec([bash_task(bad_id)]), tmp_path))
+    assert (problem.task_id, problem.field) == (bad_id, "id")
+    assert "identifier" in problem.fix
+
+
+def test_duplicate_task_ids(tmp_path: Path) -> None:
+    problem = only(problems_of(make_spec([bash_task("a"), bash_task("a")]), tmp_path))
+    assert (problem.task_id, problem.field) == ("a", "id")
+    assert "2 tasks" in problem.message
+
+
+def test_unknown_upstream(tmp_path: Path) -> None:
+    problem = only(problems_of(make_spec([bash_task("a"), bash_task("b", ["a", "zz"])]), tmp_path))
+    assert (problem.task_id, problem.field) == ("b", "upstream")
+    assert "'zz'" in problem.message and "'a'" in problem.fix
+
+
+def test_task_upstream_of_itself(tmp_path: Path) -> None:
+    problem = only(problems_of(make_spec([bash_task("a", ["a"])]), tmp_path))
+    assert "itself" in problem.message
+
+
+def test_cycle_is_printed(tmp_path: Path) -> None:
+    spec = make_spec(
+        [bash_task("a", ["c"]), bash_task("b", ["a"]), bash_task("c", ["b"]), bash_task("d")]
+    )
+    problem = only(problems_of(spec, tmp_path))
+    assert "a → b → c → a" in problem.message
+    assert problem.field == "upstream"
+
+
+def test_two_separate_cycles_are_both_reported(tmp_path: Path) -> None:
+    spec = make_spec(
+        [bash_task("a", ["b"]), bash_task("b", ["a"]), bash_task("c", ["d"]), bash_task("d", ["c"])]
+    )
+    messages = [p.message for p in problems_of(spec, tmp_path)]
+    assert any("a → b → a" in m for m in messages) and any("c → d → c" in m for m in messages)
+
+
+def test_missing_notebook(tmp_path: Path) -> None:
+    problem = only(problems_of(make_spec([notebook_task()]), tmp_path))
+    assert (problem.task_id, problem.field) == ("nb", "settings.notebook")
+    assert "does not exist" in problem.message
+
+
+def test_notebook_without_parameters_cell(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "nb.ipynb", None)
+    problem = only(problems_of(make_spec([notebook_task()]), tmp_path))
+    assert "parameters" in problem.message and "tag" in problem.fix
+
+
+def test_parameter_the_notebook_does_not_declare_is_a_warning(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "nb.ipynb", "lr = 0.1")
+    problems = problems_of(
+        make_spec([notebook_task(parameters={"lr": 0.2, "epochs": 3})]), tmp_path
+    )
+    problem = only(problems, "warning")
+    assert (problem.task_id, problem.field) == ("nb", "settings.parameters.epochs")
+    assert not [p for p in problems if p.is_error]
+
+
+@pytest.mark.parametrize(
+    ("declared", "value", "ok"),
+    [
+        ("n = 3", 4, True),
+        ("n = 3", "4", False),
+        ("n = 3", 4.5, False),
+        ("n = 3", True, False),
+        ("x = 0.5", 1, True),
+        ("s = 'a'", "b", True),
+        ("s = 'a'", 1, False),
+        ("flag = False", True, True),
+        ("flag = False", 0, False),
+        ("xs = [1]", [2, 3], True),
+        ("xs = [1]", {"a": 1}, False),
+        ("anything = None", {"a": 1}, True),
+        ("n: int = 3", "x", False),
+        ("computed = len('ab')", "x", True),
+    ],
+)
+def test_value_types_match_notebook_defaults(
+    tmp_path: Path, declared: str, value: object, ok: bool
+) -> None:
+    write_notebook(tmp_path / "nb.ipynb", declared)
+    name = declared.split("=")[0].split(":")[0].strip()
+    problems = problems_of(make_spec([notebook_task(parameters={name: value})]), tmp_path)
+    assert (problems == []) is ok, [str(p) for p in problems]
+    if not ok:
+        assert only(problems).field == f"settings.parameters.{name}"
+
+
+def test_run_parameter_type_is_checked_against_the_notebook(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "nb.ipynb", "epochs = 3")
+    spec = make_spec(
+        [notebook_task(parameters={"epochs": {"$param": "epochs"}})],
+        params={"epochs": {"type": "string", "default": "x"}},
+    )
+    problem = only(problems_of(spec, tmp_path))
+    assert "run parameter 'epochs' (string)" in problem.message
+
+
+def test_fan_out_values_are_checked_against_the_notebook(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "nb.ipynb", "lr = 0.1")
+    task = notebook_task() | {"fan_out": {"grid": {"lr": [0.1, "fast"]}}}
+    problem = only(problems_of(make_spec([task]), tmp_path))
+    assert problem.field == "fan_out.lr"
+
+
+@pytest.mark.parametrize("cron", ["0 3 * * *", "*/5 * * * 1-5", "@daily", "@once", "@continuous"])
+def test_valid_schedules(tmp_path: Path, cron: str) -> None:
+    assert problems_of(make_spec(schedule=cron, start_date="2024-01-01"), tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "cron", ["61 * * * *", "every day", "* * *", "0 3 * * * *", "@fortnightly"]
+)
+def test_invalid_schedules(tmp_path: Path, cron: str) -> None:
+    problem = only(problems_of(make_spec(schedule=cron, start_date="2024-01-01"), tmp_path))
+    assert (problem.task_id, problem.field) == (None, "schedule")
+    assert "cron" in problem.message or "preset" in problem.message
+
+
+def test_time_based_schedule_needs_a_start_date(tmp_path: Path) -> None:
+    problem = only(problems_of(make_spec(schedule="@daily"), tmp_path))
+    assert problem.field == "start_date"
+
+
+def test_unknown_time_zone(tmp_path: Path) -> None:
+    assert only(problems_of(make_spec(timezone="Mars/Olympus"), tmp_path)).field == "timezone"
+
+
+@pytest.mark.parametrize("dag_id", ["has space", "-lead", "a/b", "..", ""])
+def test_invalid_dag_id(tmp_path: Path, dag_id: str) -> None:
+    assert only(problems_of(make_spec(dag_id=dag_id), tmp_path)).field == "dag_id"
+
+
+def test_dag_id_used_by_another_file(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "other.py").write_text(
+        'from airflow.sdk import DAG\nwith DAG(dag_id="demo"):\n    pass\n'
+    )
+    problem = only(problems_of(make_spec(), tmp_path))
+    assert (problem.field, problem.task_id) == ("dag_id", None)
+    assert "other.py" in problem.message
+
+
+def test_own_dag_file_does_not_count_as_a_clash(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "demo.py").write_text(
+        'from airflow.sdk import dag\n@dag(dag_id="demo")\ndef demo():\n    pass\n'
+    )
+    assert problems_of(make_spec(), tmp_path, dags_dir=dags) == []
+
+
+def test_reference_to_undeclared_run_parameter(tmp_path: Path) -> None:
+    spec = make_spec([python_task("a", kwargs={"path": {"$param": "nope"}})])
+    problem = only(problems_of(spec, tmp_path))
+    assert (problem.task_id, problem.field) == ("a", "settings.kwargs.path")
+
+
+def test_result_of_a_task_that_is_not_upstream(tmp_path: Path) -> None:
+    spec = make_spec([bash_task("a"), python_task("b", kwargs={"path": {"$result": "a"}})])
+    problem = only(problems_of(spec, tmp_path))
+    assert problem.fix == "add 'a' to the upstream of 'b'."
+
+
+def test_result_of_an_unknown_task(tmp_path: Path) -> None:
+    spec = make_spec([python_task("b", kwargs={"path": {"$result": "ghost"}})])
+    assert "unknown task 'ghost'" in only(problems_of(spec, tmp_path)).message
+
+
+@pytest.mark.parametrize(
+    ("param", "field"),
+    [
+        ({"type": "integer", "default": "x"}, "params.p.default"),
+        ({"type": "integer", "default": 1, "minimum": 5}, "params.p.default"),
+        ({"type": "number", "default": 9, "maximum": 5}, "params.p.default"),
+        ({"type": "integer", "minimum": 5, "maximum": 1}, "params.p"),
+        ({"type": "string", "default": "c", "enum": ["a", "b"]}, "params.p.default"),
+        ({"type": "string", "minimum": 1}, "params.p.minimum"),
+    ],
+)
+def test_run_parameter_rules(tmp_path: Path, param: dict, field: str) -> None:
+    assert only(problems_of(make_spec(params={"p": param}), tmp_path)).field == field
+
+
+def test_callable_module_must_exist(tmp_path: Path) -> None:
+    spec = make_spec([{"id": "a", "kind": "python", "settings": {"callable": "no_such_pkg.mod:f"}}])
+    problem = only(problems_of(spec, tmp_path))
+    assert problem.field == "settings.callable"
+
+
+def test_bash_fan_out_names_become_environment_variables(tmp_path: Path) -> None:
+    spec = make_spec([bash_task("a", fan_out={"list": [{"not a name": 1}]})])
+    assert only(problems_of(spec, tmp_path)).field == "fan_out"
+
+
+def test_every_problem_is_returned_at_once_errors_first(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "nb.ipynb", "lr = 0.1")
+    spec = make_spec(
+        [
+            bash_task("1bad"),
+            bash_task("a", ["ghost"]),
+            notebook_task(parameters={"lr": "x", "undeclared": 1}),
+            bash_task("b", ["c"]),
+            bash_task("c", ["b"]),
+        ],
+        schedule="not a cron",
+    )
+    problems = problems_of(spec, tmp_path)
+    assert len([p for p in problems if p.is_error]) == 6
+    assert [p.level for p in problems] == ["error"] * 6 + ["warning"]
+
+
+def test_problem_reads_well() -> None:
+    problem = Problem(
+        "error", "train", "settings.notebook", "notebook 'x' does not exist.", "create it."
+    )
+    assert (
+        str(problem)
+        == "error: task 'train', settings.notebook: notebook 'x' does not exist. Fix: create it."
+    )
+    assert (
+        str(Problem("warning", None, "tasks", "no tasks.")) == "warning: pipeline, tasks: no tasks."
+    )

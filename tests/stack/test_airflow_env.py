@@ -1,0 +1,62 @@
+"""The embedded stack's environment: what it layers on config/airflow.cfg, and nothing more."""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+from kit.stack.airflow_env import airflow_environment
+from kit.stack.secrets import StackSecrets
+from kit.stack.settings import StackSettings
+from tests.conftest import REPO
+
+# Settings of airflow.cfg that a native stack must override, each for a stated reason.
+PER_STACK = {
+    ("core", "dags_folder"): "the project's dags/ instead of the container path",
+    ("logging", "base_log_folder"): "the state folder instead of the container path",
+    ("api", "host"): "loopback instead of a container's 0.0.0.0",
+    ("api", "port"): "the port chosen for this stack",
+    ("scheduler", "scheduler_health_check_server_port"): "the port chosen for this stack",
+    ("core", "parallelism"): "only when asked for: fewer pre-forked workers (the tests)",
+}
+
+
+def _settings(tmp_path: Path) -> StackSettings:
+    return StackSettings.from_env(
+        project_dir=REPO,
+        state_dir=tmp_path / "state",
+        dags_dir=tmp_path / "dags",
+        airflow_port=18080,
+    )
+
+
+def test_overrides_touch_only_per_stack_settings(tmp_path: Path) -> None:
+    cfg = configparser.ConfigParser()
+    cfg.read(REPO / "config" / "airflow.cfg")
+    env = airflow_environment(_settings(tmp_path), StackSecrets.generate())
+    assert "AIRFLOW__CORE__PARALLELISM" not in env  # the seed's 32 unless asked
+    for name in env:
+        if not name.startswith("AIRFLOW__"):
+            continue
+        section, key = name.removeprefix("AIRFLOW__").lower().split("__", 1)
+        if cfg.has_option(section, key):
+            assert (section, key) in PER_STACK, f"{name} overrides airflow.cfg without a reason"
+
+
+def test_loopback_ports_paths_and_secrets(tmp_path: Path) -> None:
+    secrets = StackSecrets.generate()
+    env = airflow_environment(_settings(tmp_path), secrets)
+    assert env["AIRFLOW__API__HOST"] == "127.0.0.1"
+    assert env["AIRFLOW__API__PORT"] == "18080"
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:18080/execution/"
+    assert env["AIRFLOW_CONFIG"] == str(REPO / "config" / "airflow.cfg")
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith(f"sqlite:///{tmp_path}")
+    assert env["AIRFLOW__CORE__FERNET_KEY"] == secrets.fernet_key
+    assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == secrets.jwt_secret
+    assert env["AIRFLOW__API__SECRET_KEY"] == secrets.api_secret_key
+    assert secrets.admin_password not in env.values()  # only the file holding it is named
+
+
+def test_secrets_differ_per_installation() -> None:
+    a, b = StackSecrets.generate(), StackSecrets.generate()
+    assert all(getattr(a, f) != getattr(b, f) for f in a.__dataclass_fields__)
