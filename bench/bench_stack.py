@@ -45,6 +45,8 @@ def standalone_to_healthy(root: Path) -> float:
     (root / "dags").mkdir(parents=True)
     env = {
         **os.environ,
+        # standalone starts its components as `airflow …` found on PATH.
+        "PATH": f"{Path(AIRFLOW).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "AIRFLOW_HOME": str(root / "home"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
