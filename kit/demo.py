@@ -1,13 +1,47 @@
-"""`make demo`: stack up, export the example pipeline, run it on Airflow, report, keep running."""
+"""`make demo`: stack up, export the ML lifecycle, run it on Airflow, report, keep running."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
-DEFAULT_PIPELINE = Path("pipelines") / "example_pipeline.yaml"
+LIFECYCLE = Path("pipelines") / "ml_lifecycle.yaml"
+BATCH = Path("pipelines") / "batch_inference.yaml"
+
+
+def _xcom(client: Any, run: Any, task_id: str) -> dict:
+    try:
+        value = client.xcom(run.dag_id, run.run_id, task_id)
+    except Exception:  # noqa: BLE001 - a failed or skipped task has no result to report
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def print_model_outcome(client: Any, run: Any, artifacts: Path, console: Console) -> None:
+    """Best parameters and metric, the registered version, and whether `champion` moved, and why."""
+    best, register, deploy = (_xcom(client, run, t) for t in ("evaluate", "register", "deploy"))
+    if best:
+        console.print(
+            f"[bold]Best run:[/]   {best.get('metric')} = {best.get('metric_value', 0):.4f} "
+            f"with {best.get('params')} (of {best.get('candidates')} trained)"
+        )
+    if register:
+        console.print(f"[bold]Registered:[/] {register['name']} version {register['version']}")
+    if deploy:
+        moved = "[green]moved[/]" if deploy["promoted"] else "[yellow]kept[/]"
+        console.print(
+            f"[bold]Champion:[/]   {moved} — {deploy['name']}@{deploy['alias']} is version "
+            f"{deploy['champion_version']}: {deploy['reason']}",
+            soft_wrap=True,
+        )
+        if smoke := deploy.get("smoke_test"):
+            console.print(
+                f"[bold]Smoke test:[/] {smoke['model_uri']} predicted {smoke['rows']} rows"
+            )
+    console.print(f"[bold]Notebooks:[/]  {artifacts / run.dag_id / run.run_id}", soft_wrap=True)
 
 
 def run_demo(
@@ -17,11 +51,12 @@ def run_demo(
     from kit.client import ClientError, connect
     from kit.codegen import export
     from kit.stack import StackError, StackSettings, get_stack
-    from kit.summary import print_run_summary
+    from kit.summary import print_endpoints, print_run_summary
 
     console = console or Console()
     settings = StackSettings.from_env()
-    spec_path = pipeline or settings.project_dir / DEFAULT_PIPELINE
+    root = settings.project_dir
+    spec_path = pipeline or root / LIFECYCLE
 
     console.rule("[bold]1/4  Airflow 3 + MLflow stack")
     stack = get_stack("auto", settings)
@@ -33,25 +68,35 @@ def run_demo(
         return 3
     console.print(f"{stack.kind} stack healthy in {time.monotonic() - started:.1f} s")
 
-    console.rule("[bold]2/4  Export the pipeline")
-    result = export(spec_path, project_dir=settings.project_dir, dags_dir=settings.dags_dir)
-    console.print(f"{spec_path} -> {result.dag_path}")
+    console.rule("[bold]2/4  Export the pipelines")
     client = connect(settings.state_dir)
-    started = time.monotonic()
+    specs = [spec_path] + ([root / BATCH] if pipeline is None else [])
+    results = []
     try:
-        client.make_visible(result.dag_id, result.dag_path, timeout=180)
+        for spec in specs:
+            result = export(spec, project_dir=root, dags_dir=settings.dags_dir)
+            started = time.monotonic()
+            client.make_visible(result.dag_id, result.dag_path, timeout=180)
+            console.print(
+                f"{spec.relative_to(root) if spec.is_relative_to(root) else spec} -> "
+                f"{result.dag_path} (loaded by Airflow in {time.monotonic() - started:.1f} s)",
+                soft_wrap=True,
+            )
+            results.append(result)
+        if pipeline is None:
+            client.set_paused("batch_inference", False)  # it runs when the champion Asset updates
     except ClientError as exc:
         console.print(f"[red]Airflow did not load the DAG:[/]\n{exc}")
         return 1
-    console.print(
-        f"Airflow loaded {result.dag_id!r} {time.monotonic() - started:.1f} s after export"
-    )
 
-    console.rule(f"[bold]3/4  Run {result.dag_id}")
-    run = client.run(result.dag_id, timeout=timeout)
+    dag_id = results[0].dag_id
+    console.rule(f"[bold]3/4  Run {dag_id}")
+    run = client.run(dag_id, timeout=timeout)
 
     console.rule("[bold]4/4  Summary")
     logs_root = settings.logs_dir / "airflow" if stack.kind == "embedded" else None
-    print_run_summary(run, endpoints, logs_root=logs_root, console=console)
+    print_run_summary(run, None, logs_root=logs_root, console=console)
+    print_model_outcome(client, run, settings.artifacts_dir, console)
+    print_endpoints(endpoints, console=console, dag_id=run.dag_id, run_id=run.run_id)
     console.print("\nThe stack keeps running for you: [bold]make down[/] stops it.")
     return 0 if run.state == "success" else 1

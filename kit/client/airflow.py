@@ -300,8 +300,25 @@ class AirflowClient:
             disable=not progress,
         ) as bar:
             task = bar.add_task(f"{dag_id} {run_id}", total=None)
+            outage: ServerDown | None = None
+            state = "unknown"
             while True:
-                run = self.get_run(dag_id, run_id)
+                try:
+                    run = self.get_run(dag_id, run_id)
+                except ServerDown as exc:
+                    # The run goes on without us: say so, and keep asking until the deadline.
+                    if outage is None:
+                        _warn(f"{exc} Still waiting for run {run_id!r}; it goes on in Airflow.")
+                    outage = exc
+                    bar.update(task, description=f"{dag_id}: Airflow not answering, retrying")
+                    if time.monotonic() > deadline:
+                        raise RunTimeout(dag_id, run_id, state, timeout) from exc
+                    time.sleep(max(poll, 2.0))
+                    continue
+                if outage is not None:
+                    _warn(f"Airflow at {self.url} answers again; still watching {run_id!r}.")
+                    outage = None
+                state = run.state
                 done = sum(t.state in FINISHED_TASK_STATES for t in run.tasks)
                 running = [t.label for t in run.tasks if t.state == "running"]
                 bar.update(
@@ -421,6 +438,12 @@ class AirflowClient:
             end=run.end_date,
             conf=run.conf or {},
         )
+
+
+def _warn(message: str) -> None:
+    import sys
+
+    print(f"kit: {message}", file=sys.stderr, flush=True)
 
 
 def _detail(exc: ApiException) -> str:

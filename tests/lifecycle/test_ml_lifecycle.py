@@ -1,0 +1,165 @@
+"""The ML lifecycle pipeline on the real embedded stack: data to a champion, and its failures."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+import yaml
+
+from kit.client import ParamsRejected
+from kit.codegen import export
+from tests.conftest import REPO
+
+MODEL = "breast_cancer_classifier"
+
+
+def _export(stack, client, spec_path: Path, tmp_path: Path) -> str:
+    result = export(
+        spec_path,
+        project_dir=REPO,
+        dags_dir=stack.settings.dags_dir,
+        pipelines_dir=tmp_path / "pipelines",
+    )
+    client.make_visible(result.dag_id, result.dag_path, timeout=180)
+    return result.dag_id
+
+
+@pytest.fixture(scope="module")
+def lifecycle(stack, client, tmp_path_factory):
+    """One successful lifecycle run (and the batch-inference DAG waiting on its Asset)."""
+    tmp = tmp_path_factory.mktemp("lifecycle")
+    mlflow.set_tracking_uri(stack.settings.mlflow_url)
+    _export(stack, client, REPO / "pipelines" / "batch_inference.yaml", tmp)
+    client.set_paused("batch_inference", False)
+    dag_id = _export(stack, client, REPO / "pipelines" / "ml_lifecycle.yaml", tmp)
+    run = client.run(dag_id, timeout=1500, progress=False)
+    return {"run": run, "tmp": tmp}
+
+
+def test_the_lifecycle_reaches_a_champion_model(lifecycle, client) -> None:
+    run = lifecycle["run"]
+    assert run.state == "success", [(t.label, t.state) for t in run.tasks]
+    labels = sorted(t.label for t in run.tasks)
+    assert labels == sorted(
+        ["ingest", "validate_data", "features", "evaluate", "register", "deploy"]
+        + [f"train[{i}]" for i in range(4)]
+    )
+    register = client.xcom("ml_lifecycle", run.run_id, "register")
+    deploy = client.xcom("ml_lifecycle", run.run_id, "deploy")
+    best = client.xcom("ml_lifecycle", run.run_id, "evaluate")
+    assert deploy["promoted"] and deploy["champion_version"] == register["version"]
+    assert deploy["smoke_test"]["rows"] == 5
+    registry = mlflow.MlflowClient()
+    champion = registry.get_model_version_by_alias(MODEL, "champion")
+    assert int(champion.version) == register["version"] and champion.run_id == best["run_id"]
+    assert best["metric"] == "roc_auc" and best["metric_value"] > 0.95
+
+    runs = mlflow.search_runs(
+        experiment_names=["ml_lifecycle"],
+        filter_string=f"tags.`kit.run_id` = '{run.run_id}' and tags.`kit.task_id` = 'train'",
+        output_format="list",
+    )
+    assert sorted(r.data.tags["kit.map_index"] for r in runs) == ["0", "1", "2", "3"]
+    for r in runs:
+        assert r.info.status == "FINISHED" and "roc_auc" in r.data.metrics
+        assert [a.path for a in registry.list_artifacts(r.info.run_id, "notebook")]
+    outputs = REPO / "artifacts" / "ml_lifecycle" / run.run_id
+    for name in ["ingest.try1", "features.try1", *[f"train[{i}].try1" for i in range(4)]]:
+        assert (outputs / f"{name}.ipynb").exists(), name
+
+
+def test_the_champion_asset_schedules_batch_inference(lifecycle, client) -> None:
+    deadline = time.monotonic() + 300
+    latest = None
+    while time.monotonic() < deadline:
+        latest = client.latest_run("batch_inference")
+        if latest is not None:
+            break
+        time.sleep(2)
+    assert latest is not None, "the Asset update did not trigger batch_inference"
+    done = client.wait("batch_inference", latest.run_id, timeout=600, progress=False)
+    assert done.state == "success"
+    scored = client.xcom("batch_inference", done.run_id, "score")
+    deploy = client.xcom("ml_lifecycle", lifecycle["run"].run_id, "deploy")
+    assert scored["rows"] == 100 and scored["model_version"] == deploy["champion_version"]
+    assert Path(scored["path"]).exists()
+
+
+def test_a_worse_grid_does_not_move_the_champion(lifecycle, stack, client) -> None:
+    spec = yaml.safe_load((REPO / "pipelines" / "ml_lifecycle.yaml").read_text())
+    spec["dag_id"] = "ml_lifecycle_stumps"
+    train = next(t for t in spec["tasks"] if t["id"] == "train")
+    train["fan_out"] = {"grid": {"n_estimators": [1], "max_depth": [1]}}
+    path = lifecycle["tmp"] / "ml_lifecycle_stumps.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    before = mlflow.MlflowClient().get_model_version_by_alias(MODEL, "champion").version
+    dag_id = _export(stack, client, path, lifecycle["tmp"])
+    run = client.run(dag_id, timeout=1200, progress=False)
+    assert run.state == "success"
+    deploy = client.xcom(dag_id, run.run_id, "deploy")
+    assert not deploy["promoted"] and "does not beat champion" in deploy["reason"]
+    assert deploy["candidate_version"] > int(before)
+    assert mlflow.MlflowClient().get_model_version_by_alias(MODEL, "champion").version == before
+
+
+def test_bad_data_stops_the_pipeline_at_validation(lifecycle, client) -> None:
+    run = client.trigger("ml_lifecycle", {"corrupt_fraction": 0.05})
+    run = client.wait("ml_lifecycle", run.run_id, timeout=900, progress=False)
+    states = {t.task_id: t.state for t in run.tasks}
+    assert run.state == "failed"
+    assert states["ingest"] == "success" and states["validate_data"] == "failed"
+    assert states["features"] == "upstream_failed" and states.get("deploy") != "success"
+    log = client.task_log("ml_lifecycle", run.run_id, "validate_data")
+    assert "data validation failed" in log and "outside [0, 1]" in log
+
+
+def test_a_conf_of_the_wrong_type_is_refused_before_any_task(lifecycle, client) -> None:
+    before = client.latest_run("ml_lifecycle").run_id
+    with pytest.raises(ParamsRejected, match="test_size"):
+        client.trigger("ml_lifecycle", {"test_size": "big"})
+    with pytest.raises(ParamsRejected):
+        client.trigger("ml_lifecycle", {"test_size": 0.9})  # above its maximum
+    assert client.latest_run("ml_lifecycle").run_id == before
+
+
+def test_a_failing_notebook_keeps_its_output_and_succeeds_on_retry(stack, client, tmp_path) -> None:
+    flag = tmp_path / "flag"
+    spec = {
+        "dag_id": "flaky_notebook",
+        "tasks": [
+            {
+                "id": "flaky",
+                "kind": "notebook",
+                "retries": 1,
+                "retry_delay": "PT3S",
+                "settings": {
+                    "notebook": "tests/lifecycle/notebooks/flaky.ipynb",
+                    "parameters": {"flag_path": str(flag)},
+                },
+            }
+        ],
+    }
+    path = tmp_path / "flaky_notebook.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    dag_id = _export(stack, client, path, tmp_path)
+    run = client.trigger(dag_id)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        (task,) = client.task_runs(dag_id, run.run_id)
+        if task.state in ("up_for_retry", "failed") or task.try_number >= 2:
+            break
+        time.sleep(1)
+    flag.write_text("here")  # the cause is gone before the retry
+    run = client.wait(dag_id, run.run_id, timeout=600, progress=False)
+    assert run.state == "success"
+    (task,) = run.tasks
+    assert task.try_number == 2
+    outputs = REPO / "artifacts" / dag_id / run.run_id
+    first, second = outputs / "flaky.try1.ipynb", outputs / "flaky.try2.ipynb"
+    assert "flag missing" in first.read_text() and "RuntimeError" in first.read_text()
+    assert "flag missing" not in second.read_text()
+    log = client.task_log(dag_id, run.run_id, "flaky", try_number=1)
+    assert "raised RuntimeError: flag missing" in log and "Traceback" in log
