@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the test suite uses. Installed when run as root with apt; otherwise says what is
 # missing and fails, since CI must run every test.
+#   graphviz, docker-compose   - DAG previews, offline validation of the Compose file
+#   postgresql-15, redis-server - the native `kit up --postgres` / `kit up --celery` stacks, which
+#                                 run their own servers in the state folder on ports 5433/6380
 set -euo pipefail
-PACKAGES=(graphviz docker-compose)
+PACKAGES=(graphviz docker-compose postgresql-15 redis-server)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -12,6 +15,18 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "system deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
+  # A Debian release without postgresql-15 gets its default PostgreSQL (the kit finds any version).
+  if [[ " ${missing[*]} " == *" postgresql-15 "* ]] && ! apt-cache show postgresql-15 >/dev/null 2>&1; then
+    missing=("${missing[@]/postgresql-15/postgresql}")
+  fi
+  # The packages would start system-wide servers on 5432/6379 that the kit does not use: tell
+  # invoke-rc.d not to start services during this install (Docker images ship the same policy).
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   echo "system deps: missing ${missing[*]}; install them (e.g. sudo apt-get install ${missing[*]})" >&2

@@ -108,12 +108,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _make_visible(dag_id: str, dag_path: Path) -> int:
     """Have a running stack load the DAG now, and report its import error if it has one."""
-    try:
-        from kit.client import ClientError, DagImportError, connect
-        from kit.stack import StackNotRunning
-    except ImportError:
-        print("no stack to tell: the DAG file will be picked up when the stack runs.")
-        return EXIT_OK
+    from kit.client import ClientError, DagImportError, connect
+    from kit.stack import StackNotRunning
+
     try:
         client = connect()
     except StackNotRunning:

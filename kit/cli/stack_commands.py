@@ -11,26 +11,51 @@ from pathlib import Path
 
 from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_STACK
 
+DEFAULT_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "mlflow")
+
+
+def _shape(args: argparse.Namespace) -> dict[str, object]:
+    """The shape asked for on the command line (empty: keep the state's, or the default)."""
+    workers = getattr(args, "celery_workers", None)
+    if getattr(args, "celery", False):
+        return {"database": "postgres", "executor": "celery", "celery_workers": workers}
+    if getattr(args, "postgres", False):
+        return {"database": "postgres", "executor": "local"}
+    if getattr(args, "sqlite", False):
+        return {"database": "sqlite", "executor": "local"}
+    return {"celery_workers": workers} if workers else {}
+
 
 def _stack(args: argparse.Namespace):
-    from kit.stack import EmbeddedStack, StackSettings, get_stack
+    from dataclasses import replace
 
-    overrides = {
+    from kit.stack import EmbeddedStack, StackError, StackSettings, get_stack
+
+    ports = {
         "airflow_port": getattr(args, "airflow_port", None),
         "mlflow_port": getattr(args, "mlflow_port", None),
-        "state_dir": getattr(args, "state_dir", None),
+        "postgres_port": getattr(args, "postgres_port", None),
+        "redis_port": getattr(args, "redis_port", None),
     }
-    settings = StackSettings.from_env(**overrides)
+    shape = {k: v for k, v in _shape(args).items() if v is not None}
+    settings = StackSettings.from_env(state_dir=getattr(args, "state_dir", None), **ports)
+    state_file = settings.state_dir / "stack.json"
     kind = getattr(args, "stack", "auto")
-    if kind == "auto" and (settings.state_dir / "stack.json").exists():
+    if kind == "auto" and state_file.exists():
         with contextlib.suppress(ValueError):
-            kind = json.loads((settings.state_dir / "stack.json").read_text()).get("kind", "auto")
-    if (
-        kind == "embedded"
-        and (settings.state_dir / "stack.json").exists()
-        and not any(v for k, v in overrides.items() if k.endswith("_port"))
-    ):
-        return EmbeddedStack.from_state(settings.state_dir)
+            kind = json.loads(state_file.read_text()).get("kind", "auto")
+    if shape:
+        if kind == "compose":
+            raise StackError(
+                "--sqlite/--postgres/--celery choose the shape of the embedded stack; the Compose "
+                "stack has its own (COMPOSE_PROFILES=celery, see docs/compose.md)."
+            )
+        kind = "embedded"  # a shape asked for means the native stack
+    if kind == "embedded" and state_file.exists():
+        # The state's ports and shape, unless the command line says otherwise.
+        return EmbeddedStack.from_state(settings.state_dir, **ports, **shape)
+    if kind == "embedded":
+        return EmbeddedStack(replace(settings, **shape))
     return get_stack(kind, settings)
 
 
@@ -46,18 +71,23 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _name(stack) -> str:
+    shape = getattr(getattr(stack, "settings", None), "shape", None)
+    return f"{stack.kind} stack ({shape})" if shape else f"{stack.kind} stack"
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from kit.stack import StackError
     from kit.summary import print_endpoints
 
-    stack = _stack(args)
     started = time.monotonic()
     try:
+        stack = _stack(args)
         endpoints = stack.up(timeout=args.timeout, progress=not args.quiet)
-    except StackError as exc:
+    except (StackError, ValueError) as exc:
         print(f"kit up: {exc}", file=sys.stderr)
         return EXIT_STACK
-    print(f"The {stack.kind} stack is healthy ({time.monotonic() - started:.1f} s).")
+    print(f"The {_name(stack)} is healthy ({time.monotonic() - started:.1f} s).")
     print_endpoints(endpoints)
     return EXIT_OK
 
@@ -65,21 +95,23 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_down(args: argparse.Namespace) -> int:
     stack = _stack(args)
     stack.down(timeout=args.timeout)
-    print(f"The {stack.kind} stack is stopped.")
+    print(f"The {_name(stack)} is stopped.")
     return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    status = _stack(args).status()
+    stack = _stack(args)
+    status = stack.status()
     if args.json:
         print(json.dumps({
             "kind": status.kind,
+            "shape": getattr(getattr(stack, "settings", None), "shape", None),
             "running": status.running,
             "healthy": status.healthy,
             "components": [c.__dict__ for c in status.components],
         }, indent=2, default=str))  # fmt: skip
     else:
-        print(f"{status.kind} stack: {'running' if status.running else 'stopped'}")
+        print(f"{_name(stack)}: {'running' if status.running else 'stopped'}")
         for c in status.components:
             pid = f" pid {c.pid}" if c.pid else ""
             print(f"  {c.name:<14} {c.detail}{pid}")
@@ -114,14 +146,8 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
     stack = _stack(args)
     if not args.component:
-        for name in (
-            "api-server",
-            "scheduler",
-            "dag-processor",
-            "triggerer",
-            "mlflow",
-            "db-migrate",
-        ):
+        names = getattr(stack, "components", lambda: list(DEFAULT_COMPONENTS))()
+        for name in (*names, "db-migrate"):
             path = stack.log_path(name)
             if path is not None:
                 print(f"{name:<14} {path}{'' if path.exists() else '  (not written yet)'}")
@@ -143,6 +169,34 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--airflow-port", type=int, help="Airflow api-server port (default 8080, $KIT_AIRFLOW_PORT)"
     )
     p.add_argument("--mlflow-port", type=int, help="MLflow port (default 5000, $KIT_MLFLOW_PORT)")
+    shape = p.add_argument_group(
+        "shape of the embedded stack",
+        "Kept in the state folder: a later `kit up` without these options starts the same shape. "
+        "Change it only while the stack is down.",
+    )
+    which = shape.add_mutually_exclusive_group()
+    which.add_argument(
+        "--sqlite", action="store_true", help="SQLite + LocalExecutor (the default shape)"
+    )
+    which.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the seed's shape without containers: PostgreSQL 15 (Debian package, run by the kit "
+        "in its state folder) + LocalExecutor; MLflow's backend store is on it too",
+    )
+    which.add_argument(
+        "--celery",
+        action="store_true",
+        help="CeleryExecutor with Redis and N workers on this machine; implies --postgres, "
+        "since Airflow's Celery setup needs a real database server",
+    )
+    shape.add_argument(
+        "--celery-workers", type=int, help="number of Celery workers (default 2; with --celery)"
+    )
+    shape.add_argument(
+        "--postgres-port", type=int, help="PostgreSQL port (default 5433, $KIT_POSTGRES_PORT)"
+    )
+    shape.add_argument("--redis-port", type=int, help="Redis port (default 6380, $KIT_REDIS_PORT)")
     p.add_argument(
         "--timeout", type=float, default=300.0, help="seconds to wait for health (default 300)"
     )
@@ -170,7 +224,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "component",
         nargs="?",
-        help="api-server, scheduler, dag-processor, triggerer, mlflow, db-migrate",
+        help="api-server, scheduler, dag-processor, triggerer, mlflow, db-migrate; and postgres, "
+        "redis, celery-worker-N in those shapes",
     )
     p.add_argument("-n", "--lines", type=int, default=50)
     p.set_defaults(handler=cmd_logs)

@@ -52,6 +52,7 @@ def connect(state_dir: str | Path | None = None, *, timeout: float = 30.0) -> Ai
     request_parse = None
     if state.get("kind") == "embedded":
         stack = EmbeddedStack.from_state(settings.state_dir)
+        stack.endpoints()  # StackNotRunning after `kit down`, rather than a connection error later
         request_parse = lambda rel: _request_parse(stack.environment(), rel)  # noqa: E731
     return AirflowClient(
         state["airflow_url"],

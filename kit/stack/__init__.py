@@ -40,7 +40,17 @@ def get_stack(kind: str = "auto", settings: StackSettings | None = None) -> Stac
     """The stack to use: ``embedded``, ``compose``, or ``auto`` (Compose if an engine answers)."""
     if kind not in KINDS:
         raise ValueError(f"unknown stack kind {kind!r}; choose one of {', '.join(KINDS)}")
-    settings = settings or StackSettings.from_env()
+    if settings is None:
+        settings = StackSettings.from_env()
+        # A stack started before keeps its shape (ports, database, executor): reuse it.
+        if kind in ("auto", "embedded") and (settings.state_dir / "stack.json").exists():
+            import json
+
+            saved = json.loads((settings.state_dir / "stack.json").read_text())
+            if saved.get("kind") == "embedded":
+                return EmbeddedStack.from_state(settings.state_dir)
+            if saved.get("kind") == "compose":
+                kind = "compose"
     if kind in ("auto", "compose"):
         from kit.stack.compose import ComposeStack, docker_engine_available
 

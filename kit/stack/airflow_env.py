@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 
 from kit.stack.secrets import StackSecrets
+from kit.stack.services.postgres import PostgresServer
+from kit.stack.services.redis import RedisServer
 from kit.stack.settings import StackSettings
 
 # Marks every process the kit starts (and their children, which inherit it) so `down` can find
@@ -62,12 +64,35 @@ def airflow_environment(settings: StackSettings, secrets: StackSecrets) -> dict[
     }
     if settings.parallelism is not None:
         env["AIRFLOW__CORE__PARALLELISM"] = str(settings.parallelism)
+    env.update(_shape_environment(settings, secrets))
     env.update(settings.extra_env)
     return env
 
 
-def mlflow_environment(settings: StackSettings) -> dict[str, str]:
-    return {
+def _shape_environment(settings: StackSettings, secrets: StackSecrets) -> dict[str, str]:
+    """The database and executor of the stack's shape (nothing for the default SQLite + Local)."""
+    env: dict[str, str] = {}
+    if settings.database == "postgres":
+        postgres = PostgresServer(settings, secrets)
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = postgres.url("airflow", "postgresql+psycopg2")
+    if settings.executor == "celery":
+        env["AIRFLOW__CORE__EXECUTOR"] = "CeleryExecutor"
+        env["AIRFLOW__CELERY__BROKER_URL"] = RedisServer(settings, secrets).url()
+        env["AIRFLOW__CELERY__RESULT_BACKEND"] = PostgresServer(settings, secrets).url(
+            "airflow", "db+postgresql"
+        )
+        # The scheduler serves no task logs under Celery; the api-server fetches a running task's
+        # log from this port (the first worker's). Finished tasks' logs are read from the shared
+        # log folder, whichever worker ran them.
+        first = settings.celery_worker_names()[0]
+        env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = str(
+            settings.celery_worker_log_port(first)
+        )
+    return env
+
+
+def mlflow_environment(settings: StackSettings, secrets: StackSecrets) -> dict[str, str]:
+    env = {
         # MLflow 3's job runner serves GenAI evaluation jobs, which the kit does not use: one busy
         # process less on a small machine.
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
@@ -75,3 +100,7 @@ def mlflow_environment(settings: StackSettings) -> dict[str, str]:
         "KIT_STATE_DIR": str(settings.state_dir),
         "PYTHONUNBUFFERED": "1",
     }
+    if settings.database == "postgres":
+        # From the environment, not --backend-store-uri: the URL carries the password.
+        env["MLFLOW_BACKEND_STORE_URI"] = PostgresServer(settings, secrets).url("mlflow")
+    return env

@@ -1,8 +1,15 @@
 """The embedded stack: Airflow 3 and MLflow as native processes from the kit's own virtualenv.
 
-Api-server, scheduler, dag-processor and triggerer (LocalExecutor on SQLite) plus an MLflow tracking
-server (SQLite backend store, local artifacts). All state lives in one folder (``.kit/`` by
-default): AIRFLOW_HOME, logs, databases, pid files and the generated secrets.
+Api-server, scheduler, dag-processor and triggerer plus an MLflow tracking server (local artifacts).
+Its shape (``StackSettings.database`` / ``executor``) says what else runs:
+
+- ``sqlite+local`` (default): LocalExecutor, SQLite metadata and MLflow backend store;
+- ``postgres+local``: the seed's shape without containers, a PostgreSQL server of the kit's own
+  (``kit.stack.services.postgres``) holding Airflow's and MLflow's databases;
+- ``postgres+celery``: that, plus a Redis broker and N ``airflow celery worker`` processes.
+
+All state lives in one folder (``.kit/`` by default): AIRFLOW_HOME, logs, databases, pid files and
+the generated secrets. The shape is kept in ``stack.json``, so a later ``kit up`` keeps it.
 """
 
 from __future__ import annotations
@@ -36,13 +43,21 @@ from kit.stack.processes import (
     start_process,
     stop_processes,
 )
-from kit.stack.secrets import load_or_create, write_private
+from kit.stack.secrets import StackSecrets, load_or_create, write_private
+from kit.stack.services import celery_workers
+from kit.stack.services.postgres import PostgresServer, stop_fast
+from kit.stack.services.redis import RedisServer
 from kit.stack.settings import PORT_SETTINGS, StackSettings
 
 ADMIN_USER = "admin"
+# The components of the default shape, in start order.
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "mlflow")
+# Servers the others need before they start: started (and healthy) first, stopped last.
+SERVICES = ("postgres", "redis")
 # The ports each component listens on (it cannot start when one is taken).
 COMPONENT_PORTS = {
+    "postgres": ("postgres_port",),
+    "redis": ("redis_port",),
     "api-server": ("airflow_port",),
     "scheduler": ("scheduler_health_port", "worker_log_port"),
     "triggerer": ("trigger_log_port",),
@@ -75,6 +90,7 @@ class EmbeddedStack:
         s = self.settings
         state = {
             "kind": self.kind,
+            "shape": s.shape,
             "airflow_url": s.airflow_url,
             "mlflow_url": s.mlflow_url,
             "username": ADMIN_USER,
@@ -82,53 +98,95 @@ class EmbeddedStack:
             "dags_dir": str(s.dags_dir),
             "project_dir": str(s.project_dir),
             "ports": s.ports(),
-            "parallelism": s.parallelism,
+            **s.shape_fields(),
         }
         self.state_file.write_text(json.dumps(state, indent=2))
 
     @classmethod
-    def from_state(cls, state_dir: Path) -> EmbeddedStack:
-        """The stack whose state is in ``state_dir``, with the ports it was started with."""
+    def from_state(cls, state_dir: Path, **overrides: object) -> EmbeddedStack:
+        """The stack whose state is in ``state_dir``, with the ports and shape it was started
+        with (``overrides`` that are not None replace them)."""
         state = json.loads((state_dir / "stack.json").read_text())
-        settings = StackSettings.from_env(
-            state_dir=state_dir,
-            project_dir=Path(state["project_dir"]),
-            dags_dir=Path(state["dags_dir"]),
-            parallelism=state.get("parallelism"),
+        # A state file of an older kit has no shape fields: it was the default shape.
+        shape = {k: state[k] for k in StackSettings.SHAPE_FIELDS if k in state}
+        values: dict[str, object] = {
+            "state_dir": state_dir,
+            "project_dir": Path(state["project_dir"]),
+            "dags_dir": Path(state["dags_dir"]),
             **state["ports"],
-        )
-        return cls(settings)
+            **shape,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(StackSettings.from_env(**values))
+
+    def components(self) -> list[str]:
+        """This shape's components in start order: servers, Airflow, workers, MLflow."""
+        s = self.settings
+        services = [
+            name
+            for name, wanted in (
+                ("postgres", s.database == "postgres"),
+                ("redis", s.executor == "celery"),
+            )
+            if wanted
+        ]
+        return [*services, *COMPONENTS[:-1], *s.celery_worker_names(), COMPONENTS[-1]]
 
     def log_path(self, component: str) -> Path | None:
-        if component not in (*COMPONENTS, "db-migrate"):
+        if component not in (*self.components(), "db-migrate"):
             return None
         return self.settings.logs_dir / f"{component}.log"
 
     # -- commands ------------------------------------------------------------------------------
-    def _commands(self) -> dict[str, list[str]]:
+    def _mlflow_command(self) -> list[str]:
         s = self.settings
-        airflow = _venv_bin("airflow")
-        return {
-            "api-server": [airflow, "api-server"],
-            "scheduler": [airflow, "scheduler"],
-            "dag-processor": [airflow, "dag-processor"],
-            "triggerer": [airflow, "triggerer"],
-            "mlflow": [
-                _venv_bin("mlflow"),
-                "server",
-                "--host", s.host,
-                "--port", str(s.mlflow_port),
-                "--backend-store-uri", f"sqlite:///{s.mlflow_dir / 'mlflow.db'}",
-                "--artifacts-destination", str(s.mlflow_dir / "artifacts"),
-                "--serve-artifacts",
-                "--workers", "1",
-            ],
-        }  # fmt: skip
+        command = [
+            _venv_bin("mlflow"),
+            "server",
+            "--host", s.host,
+            "--port", str(s.mlflow_port),
+            "--artifacts-destination", str(s.mlflow_dir / "artifacts"),
+            "--serve-artifacts",
+            "--workers", "1",
+        ]  # fmt: skip
+        if s.database == "sqlite":
+            # On PostgreSQL the URL holds a password: it goes in MLFLOW_BACKEND_STORE_URI instead.
+            command += ["--backend-store-uri", f"sqlite:///{s.mlflow_dir / 'mlflow.db'}"]
+        return command
+
+    def _airflow(self) -> list[str]:
+        """How to run ``airflow``: the console script of the kit's own environment."""
+        return [_venv_bin("airflow")]
+
+    def _command_and_env(
+        self, name: str, airflow_env: dict[str, str], secrets: StackSecrets
+    ) -> tuple[list[str], dict[str, str]]:
+        """What to run for a component, and in which environment."""
+        s = self.settings
+        airflow = self._airflow()
+        marker = {STACK_MARKER: stack_id(s)}
+        if name == "postgres":
+            server = PostgresServer(s, secrets)
+            return server.command(), {**server.environment(), **marker}
+        if name == "redis":
+            redis = RedisServer(s, secrets)
+            return redis.command(), {**redis.environment(), **marker}
+        if name == "mlflow":
+            return self._mlflow_command(), {**os.environ, **mlflow_environment(s, secrets)}
+        if name.startswith("celery-worker-"):
+            command = celery_workers.worker_command(airflow, name, s.celery_concurrency)
+            extra = celery_workers.worker_environment(name, s.celery_worker_log_port(name))
+            return command, {**airflow_env, **extra}
+        return [*airflow, name], airflow_env
 
     def environment(self) -> dict[str, str]:
         """The full environment of the stack's Airflow processes (also used by `kit` helpers)."""
         secrets = load_or_create(self.settings.secrets_file)
         return {**os.environ, **airflow_environment(self.settings, secrets)}
+
+    def postgres(self) -> PostgresServer:
+        """The stack's PostgreSQL server (its URLs and connection arguments hold the password)."""
+        return PostgresServer(self.settings, load_or_create(self.settings.secrets_file))
 
     # -- up ------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -162,14 +220,21 @@ class EmbeddedStack:
         """Create or upgrade the metadata database, once per Airflow version."""
         from importlib.metadata import version
 
-        marker = self.settings.airflow_home / f".migrated-{version('apache-airflow')}"
-        if marker.exists() and (self.settings.airflow_home / "airflow.db").exists():
+        s = self.settings
+        if s.database == "postgres":
+            # Kept beside the cluster's data: a new cluster (data folder removed) migrates again.
+            marker = s.postgres_dir / f".airflow-migrated-{version('apache-airflow')}"
+            database_exists = (s.postgres_dir / "data" / "PG_VERSION").exists()
+        else:
+            marker = s.airflow_home / f".migrated-{version('apache-airflow')}"
+            database_exists = (s.airflow_home / "airflow.db").exists()
+        if marker.exists() and database_exists:
             return
         log = self.log_path("db-migrate")
         assert log is not None
         with open(log, "ab") as fh:
             done = subprocess.run(
-                [_venv_bin("airflow"), "db", "migrate"],
+                [*self._airflow(), "db", "migrate"],
                 env=env,
                 cwd=self.settings.state_dir,
                 stdout=fh,
@@ -183,34 +248,76 @@ class EmbeddedStack:
             )
         marker.touch()
 
+    def _ports_of(self, component: str) -> list[tuple[int, str, str, str]]:
+        """(port, setting, environment variable, label) of each port ``component`` listens on."""
+        s = self.settings
+        if component.startswith("celery-worker-"):
+            env_var, _, label = PORT_SETTINGS["celery_log_port"]
+            return [(s.celery_worker_log_port(component), "celery_log_port", env_var, label)]
+        names = COMPONENT_PORTS[component]
+        if component == "scheduler" and s.executor == "celery":
+            names = ("scheduler_health_port",)  # no log server: Celery workers serve task logs
+        return [(getattr(s, n), n, PORT_SETTINGS[n][0], PORT_SETTINGS[n][2]) for n in names]
+
     def _check_ports(self, components: list[str]) -> None:
         for component in components:
-            for port_name in COMPONENT_PORTS[component]:
-                port = getattr(self.settings, port_name)
+            for port, _, env_var, label in self._ports_of(component):
                 if not port_is_free(self.settings.host, port):
-                    env_var, _, label = PORT_SETTINGS[port_name]
                     raise PortBusyError(port, label, env_var)
 
     def _running(self) -> dict[str, bool]:
         return {
-            name: (rec := self.pids.read(name)) is not None and rec.alive for name in COMPONENTS
+            name: (rec := self.pids.read(name)) is not None and rec.alive
+            for name in self.components()
         }
 
     def _adopt_running_settings(self) -> None:
-        """A stack already running keeps its ports: reuse them rather than start a second one."""
-        if not self.state_file.exists() or not any(self._running().values()):
+        """A stack already running keeps its ports: reuse them rather than start a second one.
+        Its shape cannot change while it runs (that would be a second database)."""
+        if not self.state_file.exists() or not self._any_process_running():
             return
         running = EmbeddedStack.from_state(self.settings.state_dir).settings
-        if running.ports() != self.settings.ports() or running.dags_dir != self.settings.dags_dir:
+        wanted = self.settings
+        if (running.database, running.executor, running.celery_workers) != (
+            wanted.database,
+            wanted.executor,
+            wanted.celery_workers,
+        ):
+            raise StackError(
+                f"a {running.shape} stack is running with its state in {running.state_dir}; "
+                f"take it down (`kit down`) before starting it as {wanted.shape}."
+            )
+        if (
+            running.ports() != wanted.ports()
+            or running.dags_dir != wanted.dags_dir
+            or running.shape_fields() != wanted.shape_fields()
+        ):
             self.settings = running
             self.pids = PidFiles(self.settings.run_dir)
+
+    def _any_process_running(self) -> bool:
+        """Any component of any shape alive (pid files are per component name)."""
+        return any(record.alive for record in self.pids.all())
+
+    def _start(self, names: list[str], airflow_env: dict[str, str], secrets: StackSecrets) -> None:
+        for name in names:
+            command, env = self._command_and_env(name, airflow_env, secrets)
+            start_process(
+                name,
+                command,
+                env=env,
+                log_file=self.log_path(name),  # type: ignore[arg-type]
+                cwd=self.settings.state_dir,
+                pid_files=self.pids,
+            )
 
     def up(self, *, timeout: float = 180.0, progress: bool = True) -> Endpoints:
         with self._lock():
             self._adopt_running_settings()
             env = self._prepare()
+            secrets = load_or_create(self.settings.secrets_file)
             running = self._running()
-            to_start = [name for name in COMPONENTS if not running[name]]
+            to_start = [name for name in self.components() if not running[name]]
             if to_start:
                 # A dead component's pid file is stale; what its group left behind goes with it.
                 for name in to_start:
@@ -218,43 +325,77 @@ class EmbeddedStack:
                         reap_orphans(record)
                     self.pids.remove(name)
                 self._check_ports(to_start)
-                if "api-server" in to_start or "scheduler" in to_start:
-                    self._migrate(env)
-                commands = self._commands()
-                for name in to_start:
-                    component_env = (
-                        env
-                        if name != "mlflow"
-                        else {**os.environ, **mlflow_environment(self.settings)}
-                    )
-                    start_process(
-                        name,
-                        commands[name],
-                        env=component_env,
-                        log_file=self.log_path(name),  # type: ignore[arg-type]
-                        cwd=self.settings.state_dir,
-                        pid_files=self.pids,
-                    )
+            # Written first: a failed start still leaves the shape for `kit logs` / `kit down`.
             self._write_state()
-            self._wait_healthy(timeout=timeout, progress=progress)
+            # The database (and broker) first: Airflow's migration and start-up need them.
+            postgres = PostgresServer(self.settings, secrets)
+            if "postgres" in to_start and not postgres.initialized:
+                postgres.initialize(self.log_path("postgres"))  # type: ignore[arg-type]
+            self._start([n for n in to_start if n in SERVICES], env, secrets)
+            if services := [n for n in self.components() if n in SERVICES]:
+                self._wait_for(services, timeout=timeout, progress=progress, secrets=secrets)
+            if self.settings.database == "postgres":
+                postgres.ensure_databases()
+            if "api-server" in to_start or "scheduler" in to_start:
+                self._migrate(env)
+            self._start([n for n in to_start if n not in SERVICES], env, secrets)
+            self._wait_for(self.components(), timeout=timeout, progress=progress, secrets=secrets)
         return self.endpoints()
 
-    def _wait_healthy(self, *, timeout: float, progress: bool) -> float:
+    def _probes(
+        self, secrets: StackSecrets | None, *, bootstrap: bool = False
+    ) -> dict[str, health.Probe]:
+        """A probe per component of this shape (plus the api-server's metadatabase check).
+
+        ``bootstrap``: PostgreSQL is asked as its superuser, since the ``airflow`` role may not
+        exist yet."""
+        s = self.settings
+        probes: dict[str, health.Probe] = {}
+        services: dict[str, health.Probe] = {}
+        workers: dict[str, health.Probe] = {}
+        if secrets is not None:
+            if s.database == "postgres":
+                user = "postgres" if bootstrap else "airflow"
+                services["postgres"] = PostgresServer(s, secrets).probe(user)
+            if s.executor == "celery":
+                redis = RedisServer(s, secrets)
+                services["redis"] = redis.probe()
+                workers = celery_workers.ping_probes(redis.url(), s.celery_worker_names())
+        for name in self.components():
+            if name in SERVICES or name.startswith("celery-worker-"):
+                # Without the secrets file nothing can log in to ask (a stack that is not there).
+                probes[name] = {**services, **workers}.get(name, lambda: "no secrets file")
+        probes.update(health.airflow_probes(s.airflow_url))
+        probes["mlflow"] = health.mlflow_probe(s.mlflow_url)
+        return probes
+
+    def _wait_for(
+        self, names: list[str], *, timeout: float, progress: bool, secrets: StackSecrets
+    ) -> float:
+        bootstrap = set(names) <= set(SERVICES)
+        every = self._probes(secrets, bootstrap=bootstrap)
         probes = {
-            **health.airflow_probes(self.settings.airflow_url),
-            "mlflow": health.mlflow_probe(self.settings.mlflow_url),
+            n: p for n, p in every.items() if n in names or (n == "metadatabase" and not bootstrap)
         }
-        logs = {name: self.log_path(name) for name in COMPONENTS}
+        logs = {name: self.log_path(name) for name in self.components()}
 
         def died() -> str | None:
-            return next((name for name, alive in self._running().items() if not alive), None)
+            running = self._running()
+            return next((name for name in names if not running.get(name, True)), None)
 
         return health.wait_healthy(probes, timeout=timeout, logs=logs, died=died, progress=progress)
 
     # -- down ----------------------------------------------------------------------------------
     def down(self, *, timeout: float = 30.0) -> None:
+        """Airflow, workers and MLflow first (their connections close), then Redis, then
+        PostgreSQL with a fast shutdown; then a sweep for anything of the stack still running."""
         with self._lock():
             records = self.pids.all()
+            apps = [r for r in records if r.name not in SERVICES]
+            stop_processes(apps, timeout=timeout)
+            for record in records:
+                if record.name == "postgres":
+                    stop_fast(record, timeout)
             stop_processes(records, marker=(STACK_MARKER, stack_id(self.settings)), timeout=timeout)
             for record in records:
                 self.pids.remove(record.name)
@@ -278,13 +419,12 @@ class EmbeddedStack:
         if self.state_file.exists():
             with contextlib.suppress(ValueError, KeyError, OSError):
                 self.settings = EmbeddedStack.from_state(self.settings.state_dir).settings
-        probes = {
-            **health.airflow_probes(self.settings.airflow_url),
-            "mlflow": health.mlflow_probe(self.settings.mlflow_url),
-        }
+        # Never create a secrets file by asking about a stack that is not there.
+        needs_secrets = self.settings.database != "sqlite" and self.settings.secrets_file.exists()
+        probes = self._probes(load_or_create(self.settings.secrets_file) if needs_secrets else None)
         components = []
         any_running = False
-        for name in COMPONENTS:
+        for name in self.components():
             record = self.pids.read(name)
             alive = record is not None and record.alive
             any_running |= alive

@@ -18,6 +18,7 @@ class StackSecrets:
     api_secret_key: str  # [api] secret_key: signs file tokens and sessions
     admin_password: str  # the password of the `admin` user
     postgres_password: str  # used by the PostgreSQL-backed stacks only
+    redis_password: str  # the Celery broker's requirepass (Celery stacks only)
 
     @classmethod
     def generate(cls) -> StackSecrets:
@@ -27,6 +28,7 @@ class StackSecrets:
             api_secret_key=secrets.token_urlsafe(48),
             admin_password=secrets.token_urlsafe(18),
             postgres_password=secrets.token_urlsafe(18),
+            redis_password=secrets.token_urlsafe(18),
         )
 
 

@@ -1,10 +1,15 @@
-"""The settings of a stack: folders and ports, from arguments, the environment, or defaults."""
+"""The settings of a stack: folders, ports and shape, from arguments, the environment, or defaults.
+
+The shape is which metadata database (SQLite, or a PostgreSQL the kit runs itself) and which
+executor (LocalExecutor, or CeleryExecutor with a Redis broker and N workers) the native stack uses.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import ClassVar
 
 from kit.paths import project_dir as find_project_dir
 
@@ -15,12 +20,29 @@ PORT_SETTINGS = {
     "scheduler_health_port": ("KIT_SCHEDULER_HEALTH_PORT", 8974, "scheduler health check"),
     "worker_log_port": ("KIT_WORKER_LOG_PORT", 8793, "task log server"),
     "trigger_log_port": ("KIT_TRIGGER_LOG_PORT", 8794, "triggerer log server"),
+    # Not 5432/6379: a system PostgreSQL or Redis may already hold those.
+    "postgres_port": ("KIT_POSTGRES_PORT", 5433, "PostgreSQL server"),
+    "redis_port": ("KIT_REDIS_PORT", 6380, "Redis broker"),
+    # Celery worker i (from 1) serves its task logs on celery_log_port + i - 1.
+    "celery_log_port": ("KIT_CELERY_LOG_PORT", 8795, "Celery worker log server"),
 }
+
+DATABASES = ("sqlite", "postgres")
+EXECUTORS = ("local", "celery")
 
 
 @dataclass(frozen=True)
 class StackSettings:
-    """Everything that says where a stack lives and listens. Pure data."""
+    """Everything that says where a stack lives and listens, and its shape. Pure data."""
+
+    # Besides the ports, what a later `kit up` of the same state folder keeps (in stack.json).
+    SHAPE_FIELDS: ClassVar[tuple[str, ...]] = (
+        "database",
+        "executor",
+        "celery_workers",
+        "celery_concurrency",
+        "parallelism",
+    )
 
     project_dir: Path
     state_dir: Path
@@ -31,10 +53,30 @@ class StackSettings:
     scheduler_health_port: int = 8974
     worker_log_port: int = 8793
     trigger_log_port: int = 8794
+    postgres_port: int = 5433
+    redis_port: int = 6380
+    celery_log_port: int = 8795
+    database: str = "sqlite"  # "sqlite" | "postgres"
+    executor: str = "local"  # "local" | "celery" (needs "postgres")
+    celery_workers: int = 2
+    # Task slots per Celery worker: Airflow's default [celery] worker_concurrency pre-forks 16
+    # processes per worker, a lot for a laptop.
+    celery_concurrency: int = 4
     # Fewer pre-forked LocalExecutor workers than the seed's parallelism=32 can be asked for
     # (tests); None keeps config/airflow.cfg's value.
     parallelism: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.database not in DATABASES:
+            raise ValueError(f"database must be one of {DATABASES}, not {self.database!r}")
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"executor must be one of {EXECUTORS}, not {self.executor!r}")
+        if self.executor == "celery" and self.database != "postgres":
+            # Celery's result backend and many concurrent writers need a real database server.
+            raise ValueError("the Celery executor needs database='postgres'")
+        if self.celery_workers < 1:
+            raise ValueError("celery_workers must be at least 1")
 
     @classmethod
     def from_env(cls, **overrides: object) -> StackSettings:
@@ -96,6 +138,31 @@ class StackSettings:
     @property
     def mlflow_url(self) -> str:
         return f"http://{self.host}:{self.mlflow_port}"
+
+    @property
+    def shape(self) -> str:
+        """A short name of the shape: 'sqlite+local', 'postgres+local', 'postgres+celery'."""
+        return f"{self.database}+{self.executor}"
+
+    def shape_fields(self) -> dict[str, object]:
+        """What besides the ports a later `kit up` must keep (persisted in stack.json)."""
+        return {name: getattr(self, name) for name in self.SHAPE_FIELDS}
+
+    def celery_worker_names(self) -> list[str]:
+        if self.executor != "celery":
+            return []
+        return [f"celery-worker-{i}" for i in range(1, self.celery_workers + 1)]
+
+    def celery_worker_log_port(self, name: str) -> int:
+        return self.celery_log_port + int(name.rsplit("-", 1)[1]) - 1
+
+    @property
+    def postgres_dir(self) -> Path:
+        return self.state_dir / "postgres"
+
+    @property
+    def redis_dir(self) -> Path:
+        return self.state_dir / "redis"
 
     def ports(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name in PORT_SETTINGS}
