@@ -457,7 +457,8 @@ def _detail(exc: ApiException) -> str:
 
 
 def _log_text(content: Any) -> str:
-    """Airflow 3 returns structured log lines; render them as the UI does, one per line."""
+    """Airflow 3 returns structured log lines; render them as the UI does, one per line, with
+    the traceback of any exception the line carries."""
     inner = getattr(content, "actual_instance", content)
     if isinstance(inner, str):
         return inner
@@ -473,4 +474,22 @@ def _log_text(content: Any) -> str:
         level = data.pop("level", None)
         prefix = " ".join(str(x) for x in (ts, f"[{level}]" if level else None) if x)
         lines.append(f"{prefix} {event}".strip())
+        for key in ("exception", "error_detail"):
+            lines.extend(_traceback_lines(data.get(key)))
     return "\n".join(lines)
+
+
+def _traceback_lines(detail: Any) -> list[str]:
+    """structlog's dict form of an exception chain -> the familiar traceback text."""
+    if isinstance(detail, str):
+        return detail.splitlines()
+    lines: list[str] = []
+    for exc in detail or []:
+        if not isinstance(exc, dict):
+            continue
+        lines.append("Traceback (most recent call last):")
+        for frame in exc.get("frames") or []:
+            where = f'"{frame.get("filename")}", line {frame.get("lineno")}'
+            lines.append(f"  File {where}, in {frame.get('name')}")
+        lines.append(f"{exc.get('exc_type')}: {exc.get('exc_value')}")
+    return lines
