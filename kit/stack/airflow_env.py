@@ -50,6 +50,11 @@ def airflow_environment(settings: StackSettings, secrets: StackSecrets) -> dict[
         # One machine, one user: a short idle sleep cuts the gap between chained tasks from ~0.9 s
         # to ~0.1 s (measured on Airflow 3.3.2 here) at the price of a little idle CPU.
         "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.2",
+        # Tasks talk to the api-server's execution API. On a small busy machine with SQLite, one
+        # call can wait tens of seconds for the database lock (47 s seen while the dag-processor
+        # wrote DAGs); the default patience (5 s per call, 5 retries) then kills the task.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
+        "AIRFLOW__WORKERS__EXECUTION_API_RETRIES": "10",
         # Secrets, generated per installation (kit.stack.secrets).
         "AIRFLOW__CORE__FERNET_KEY": secrets.fernet_key,
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.jwt_secret,

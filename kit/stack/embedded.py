@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -230,6 +231,15 @@ class EmbeddedStack:
             database_exists = (s.airflow_home / "airflow.db").exists()
         if marker.exists() and database_exists:
             return
+        self._migrate_now(env)
+        if s.database == "sqlite":
+            # WAL: readers (the api-server answering the UI and tasks) no longer wait behind a
+            # writer (scheduler, dag-processor); the setting stays with the database file.
+            with sqlite3.connect(s.airflow_home / "airflow.db") as db:
+                db.execute("PRAGMA journal_mode=WAL")
+        marker.touch()
+
+    def _migrate_now(self, env: dict[str, str]) -> None:
         log = self.log_path("db-migrate")
         assert log is not None
         with open(log, "ab") as fh:
@@ -246,7 +256,6 @@ class EmbeddedStack:
                 f"`airflow db migrate` failed (exit {done.returncode}).\n"
                 f"--- last lines of {log} ---\n{health.tail(log)}"
             )
-        marker.touch()
 
     def _ports_of(self, component: str) -> list[tuple[int, str, str, str]]:
         """(port, setting, environment variable, label) of each port ``component`` listens on."""
