@@ -48,6 +48,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench_layout.py
 	$(PY) bench/bench_stack.py
 	$(PY) bench/bench_notebook.py
+	$(PY) bench/bench_preview.py
 
 # Re-lock after editing pyproject.toml: exact versions of everything, for Python 3.11 on Linux x86_64.
 # (Not a file rule: a fresh clone must never re-resolve by accident.)

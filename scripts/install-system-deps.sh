@@ -2,10 +2,11 @@
 # Debian packages the test suite uses. Installed when run as root with apt; otherwise says what is
 # missing and fails, since CI must run every test.
 #   graphviz, docker-compose   - DAG previews, offline validation of the Compose file
+#   chromium - the browser test of the designer (driven by Playwright, headless)
 #   postgresql-15, redis-server - the native `kit up --postgres` / `kit up --celery` stacks, which
 #                                 run their own servers in the state folder on ports 5433/6380
 set -euo pipefail
-PACKAGES=(graphviz docker-compose postgresql-15 redis-server)
+PACKAGES=(graphviz docker-compose postgresql-15 redis-server chromium)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

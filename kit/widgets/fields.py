@@ -1,0 +1,226 @@
+"""Form fields of a task kind, read from its pydantic settings model, and value parsing (pure).
+
+A kind registered in ``kit.spec.kinds`` gets a form without widget code: each field of its settings
+model is classified (text, number, flag, choice, value-or-reference, named values, ...) and the
+widgets are built from that description. Values typed into a form are parsed here too.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from kit.spec.values import ParamRef, ResultRef
+
+FieldKind = Literal[
+    "text",  # str
+    "integer",
+    "number",
+    "flag",  # bool
+    "choice",  # Literal[...]
+    "value",  # a literal, a run parameter or an upstream result (kit.spec.values.Value)
+    "values",  # dict[str, Value]: named values passed to the task's code
+    "mapping",  # dict[str, str]
+    "list",  # list[str]
+    "json",  # anything else, edited as JSON
+]
+
+ValueSource = Literal["literal", "param", "result"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How to edit one settings field."""
+
+    name: str
+    kind: FieldKind
+    required: bool
+    default: Any  # None when the field has no default (or a factory)
+    description: str
+    choices: tuple[Any, ...] = ()
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    """The members of a union (``X | None``), with ``Annotated`` metadata stripped."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _flatten(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        members: list[Any] = []
+        for arg in typing.get_args(annotation):
+            members.extend(_flatten(arg))
+        return members
+    return [annotation]
+
+
+def _is_value_type(annotation: Any) -> bool:
+    return any(member in (ParamRef, ResultRef) for member in _flatten(annotation))
+
+
+def classify(annotation: Any) -> tuple[FieldKind, tuple[Any, ...]]:
+    """The editor kind of a field's type, and its choices for a ``Literal``."""
+    if _is_value_type(annotation):
+        return "value", ()
+    members = [m for m in _flatten(annotation) if m is not type(None)]
+    if len(members) != 1:
+        return "json", ()
+    member = members[0]
+    origin = typing.get_origin(member)
+    if origin is Literal:
+        return "choice", typing.get_args(member)
+    if origin is dict:
+        _key, item = typing.get_args(member) or (str, Any)
+        if _is_value_type(item):
+            return "values", ()
+        if item is str:
+            return "mapping", ()
+        return "json", ()
+    if origin is list and typing.get_args(member) in ((str,), ()):
+        return "list", ()
+    simple: dict[Any, FieldKind] = {str: "text", bool: "flag", int: "integer", float: "number"}
+    return simple.get(member, "json"), ()
+
+
+def settings_fields(model: type[BaseModel]) -> list[FieldSpec]:
+    """One ``FieldSpec`` per field of a kind's settings model, in declaration order."""
+    specs: list[FieldSpec] = []
+    for name, info in model.model_fields.items():
+        kind, choices = classify(info.annotation)
+        default = None if info.default is PydanticUndefined else info.default
+        specs.append(
+            FieldSpec(
+                name=info.alias or name,
+                kind=kind,
+                required=info.is_required(),
+                default=default,
+                description=info.description or "",
+                choices=choices,
+            )
+        )
+    return specs
+
+
+def default_settings(model: type[BaseModel]) -> dict[str, Any]:
+    """Starting settings for a new task: required text fields empty, the rest left to defaults."""
+    data: dict[str, Any] = {}
+    for spec in settings_fields(model):
+        if spec.required:
+            data[spec.name] = {"values": {}, "mapping": {}, "list": []}.get(spec.kind, "")
+    return data
+
+
+# -- values typed into a form ------------------------------------------------------------------
+
+
+def parse_literal(text: str) -> Any:
+    """A literal typed by a user: JSON when it reads as JSON (``3``, ``0.5``, ``true``, ``[1, 2]``,
+    ``"x"``), else the text itself, so that plain words need no quotes."""
+    stripped = text.strip()
+    if not stripped:
+        return ""
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        return text
+
+
+def format_literal(value: Any) -> str:
+    """The text that ``parse_literal`` reads back as ``value``."""
+    if isinstance(value, str):
+        # A string that would read as something else (a number, true, null) keeps its quotes.
+        return value if parse_literal(value) == value else json.dumps(value)
+    return json.dumps(value)
+
+
+def parse_typed(text: str, kind: str) -> Any:
+    """Parse text for a typed field (``integer``/``number``/``boolean``/``string``/JSON types).
+
+    Raises ValueError with a message meant for the user.
+    """
+    stripped = text.strip()
+    if kind in ("string", "text"):
+        return text
+    if kind == "integer":
+        try:
+            return int(stripped)
+        except ValueError:
+            raise ValueError(f"{stripped!r} is not a whole number") from None
+    if kind == "number":
+        try:
+            number = float(stripped)
+        except ValueError:
+            raise ValueError(f"{stripped!r} is not a number") from None
+        return int(number) if number.is_integer() and "." not in stripped else number
+    if kind in ("boolean", "flag"):
+        if stripped.lower() in ("true", "yes", "1"):
+            return True
+        if stripped.lower() in ("false", "no", "0"):
+            return False
+        raise ValueError(f"{stripped!r} is not true or false")
+    try:
+        return json.loads(stripped)
+    except ValueError as exc:
+        raise ValueError(f"not valid JSON ({exc})") from None
+
+
+def parse_list(text: str) -> list[Any]:
+    """Comma-separated values, each read as a literal: ``0.1, 0.01`` -> ``[0.1, 0.01]``."""
+    stripped = text.strip()
+    if not stripped:
+        return []
+    try:
+        parsed = json.loads(f"[{stripped}]")
+        return list(parsed)
+    except ValueError:
+        return [parse_literal(part.strip()) for part in stripped.split(",") if part.strip()]
+
+
+def format_list(values: list[Any]) -> str:
+    return ", ".join(format_literal(value) for value in values)
+
+
+def parse_words(text: str) -> list[str]:
+    """Comma-separated words (tags, list[str] fields), blanks dropped."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@dataclass(frozen=True)
+class ValueState:
+    """What a value editor shows: the source, and the text/choices for it."""
+
+    source: ValueSource = "literal"
+    text: str = ""  # the literal, as typed
+    param: str = ""  # run parameter name
+    result: str = ""  # upstream task id
+    key: str = ""  # key of the upstream result ("" = the whole result)
+
+
+def value_from_state(state: ValueState) -> Any:
+    """The spec value (a literal, or a reference as in YAML) for an editor's state."""
+    if state.source == "param":
+        return {"$param": state.param}
+    if state.source == "result":
+        ref: dict[str, Any] = {"$result": state.result}
+        if state.key.strip():
+            ref["key"] = state.key.strip()
+        return ref
+    return parse_literal(state.text)
+
+
+def state_from_value(value: Any) -> ValueState:
+    """The editor state showing a spec value (a model or its YAML mapping form)."""
+    if isinstance(value, ParamRef):
+        return ValueState("param", param=value.param)
+    if isinstance(value, ResultRef):
+        return ValueState("result", result=value.result, key=value.key or "")
+    if isinstance(value, dict) and set(value) == {"$param"}:
+        return ValueState("param", param=str(value["$param"]))
+    if isinstance(value, dict) and "$result" in value and set(value) <= {"$result", "key"}:
+        return ValueState("result", result=str(value["$result"]), key=str(value.get("key") or ""))
+    return ValueState("literal", text=format_literal(value))

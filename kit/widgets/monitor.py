@@ -1,0 +1,302 @@
+"""The run view: a DAG run's graph coloured by task state, live, with a progress bar; pick a task
+to see its log, its output notebook and its MLflow run."""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+
+from kit.preview.graph import TaskGraph
+from kit.widgets.background import poll_every, run_later
+from kit.widgets.codeview import code_html
+from kit.widgets.preview import PreviewEngine, svg_html
+from kit.widgets.runview import (
+    airflow_run_url,
+    graph_from_api_tasks,
+    legend_html,
+    mark_svg,
+    mlflow_run_url,
+    outputs_from_result,
+    run_progress,
+    state_style,
+    task_states,
+)
+
+if TYPE_CHECKING:
+    from kit.client.models import DagRun
+
+NO_TASK = "(pick a task)"
+
+
+class RunMonitor:
+    """Watch a run of any DAG: ``RunMonitor("my_dag")`` (latest run) or with a ``run_id``.
+
+    In a notebook it polls every ``poll`` seconds until the run ends; ``refresh()`` polls once and
+    ``wait()`` polls until the end (scripts, tests).
+    """
+
+    def __init__(
+        self,
+        dag_id: str,
+        run_id: str | None = None,
+        *,
+        client: Any = None,
+        state_dir: str | Path | None = None,
+        graph: TaskGraph | None = None,
+        poll: float = 2.0,
+        background: bool | None = None,
+        mlflow_url: str | None = None,
+    ) -> None:
+        self.dag_id = dag_id
+        self.run_id = run_id
+        self.poll = poll
+        self.background = background
+        self._client = client
+        self._state_dir = state_dir
+        self._graph = graph
+        self._mlflow_url = mlflow_url
+        self._engine = PreviewEngine(Path.cwd())
+        self.run: DagRun | None = None
+        self._stop: Any = None
+        self.header = w.HTML()
+        self.header.add_class("kit-run-header")
+        self.state = w.HTML()
+        self.state.add_class("kit-run-state")
+        self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="tasks")
+        self.progress.add_class("kit-run-progress")
+        self.graph_view = w.HTML()
+        self.graph_view.add_class("kit-run-graph")
+        self.legend = w.HTML()
+        self.task_pick = w.Dropdown(options=[NO_TASK], value=NO_TASK, description="task")
+        self.task_pick.add_class("kit-run-task")
+        self.task_pick.observe(lambda c: self.show_task(c["new"]), "value")
+        self.refresh_button = w.Button(description="Refresh", icon="refresh")
+        self.refresh_button.on_click(lambda _b: self.refresh())
+        self.task_info = w.HTML()
+        self.task_info.add_class("kit-run-task-info")
+        self.log_view = w.HTML()
+        self.log_view.add_class("kit-run-log")
+        self.notebook_view = w.HTML()
+        self.notebook_view.add_class("kit-run-notebook")
+        self.errors = w.HTML()
+        self.widget = w.VBox(
+            [
+                self.header,
+                w.HBox([self.state, self.progress]),
+                self.graph_view,
+                self.legend,
+                w.HBox([self.task_pick, self.refresh_button]),
+                self.task_info,
+                self.log_view,
+                self.notebook_view,
+                self.errors,
+            ]
+        )
+        self.widget.add_class("kit-run-monitor")
+        self.refresh()
+        if not (self.run and self.run.finished):
+            self.start()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # -- data --------------------------------------------------------------------------------------
+    def client(self) -> Any:
+        if self._client is None:
+            from kit.client import connect
+
+            self._client = connect(self._state_dir)
+        return self._client
+
+    def graph(self) -> TaskGraph:
+        """The DAG's tasks and links: given, or read from Airflow's task list."""
+        if self._graph is None:
+            import airflow_client.client as af
+
+            page = self.client()._call(lambda c: af.TaskApi(c).get_tasks, self.dag_id)
+            rows = [t.to_dict() for t in page.tasks]
+            self._graph = graph_from_api_tasks(self.dag_id, rows)
+        return self._graph
+
+    def fetch(self) -> DagRun | None:
+        """One poll of the API: the run with its task instances."""
+        client = self.client()
+        if self.run_id is None:
+            latest = client.latest_run(self.dag_id)
+            if latest is not None:
+                self.run_id = latest.run_id
+            return latest
+        return client.get_run(self.dag_id, self.run_id)
+
+    # -- showing -----------------------------------------------------------------------------------
+    def refresh(self) -> DagRun | None:
+        """Poll once and update the view; returns the run (None if the DAG has no run yet)."""
+        try:
+            run = self.fetch()
+        except Exception as exc:  # noqa: BLE001 - shown, and the next poll tries again
+            self.errors.value = f"<span style='color:#c62828'>{html.escape(str(exc))}</span>"
+            return self.run
+        self.show(run)
+        return run
+
+    def show(self, run: DagRun | None) -> bool:
+        """Update the widgets for ``run``; False once the run has finished (polling stops)."""
+        self.errors.value = ""
+        if run is None:
+            self.header.value = f"<b>{html.escape(self.dag_id)}</b>: no runs yet."
+            return True
+        self.run = run
+        graph = self.graph()
+        states = task_states(run.tasks)
+        for node in graph.nodes:
+            states.setdefault(node.id, "none")
+        styles = {task_id: state_style(state) for task_id, state in states.items()}
+        svg = self._engine.draw(graph)
+        self.graph_view.value = svg_html(mark_svg(svg, styles) if svg else "")
+        self.legend.value = legend_html(sorted(set(states.values())))
+        done = run_progress(run, len(graph.nodes))
+        self.progress.value = done.fraction
+        self.progress.description = f"{done.done}/{done.total}"
+        self.progress.bar_style = (
+            "danger"
+            if done.failed or run.state == "failed"
+            else "success"
+            if run.state == "success"
+            else "info"
+        )
+        colour = state_style(run.state).stroke
+        self.state.value = (
+            f"<span data-run-state='{html.escape(run.state)}' style='color:{colour};"
+            f"font-weight:bold'>run {html.escape(run.state)}</span>"
+        )
+        airflow = self._airflow_url()
+        link = (
+            f" · <a href='{html.escape(airflow_run_url(airflow, run.dag_id, run.run_id))}' "
+            "target='_blank'>open in Airflow</a>"
+            if airflow
+            else ""
+        )
+        self.header.value = (
+            f"<b>{html.escape(run.dag_id)}</b> · run <code>{html.escape(run.run_id)}</code>{link}"
+        )
+        labels = [NO_TASK] + sorted({t.label for t in run.tasks})
+        if list(self.task_pick.options) != labels:
+            current = self.task_pick.value
+            self.task_pick.options = labels
+            self.task_pick.value = current if current in labels else NO_TASK
+        return not run.finished
+
+    def start(self) -> None:
+        """Poll in the background (in a kernel) until the run ends."""
+        self.stop()
+        if self.background is False:
+            return  # the caller polls (refresh/wait)
+        self._stop = poll_every(
+            self.poll, self.fetch, self.show, on_error=self._poll_failed, thread_fallback=True
+        )
+
+    def _poll_failed(self, exc: BaseException) -> bool:
+        self.errors.value = f"<span style='color:#c62828'>{html.escape(str(exc))}</span>"
+        return True
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._stop()
+            self._stop = None
+
+    def wait(self, timeout: float = 600.0) -> DagRun:
+        """Poll (blocking) until the run has finished; returns it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            run = self.refresh()
+            if run is not None and run.finished:
+                return run
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"run {self.run_id} of {self.dag_id} did not finish in time")
+            time.sleep(min(self.poll, 1.0))
+
+    # -- one task ----------------------------------------------------------------------------------
+    def show_task(self, label: str) -> None:
+        """Show the log, the output notebook and the MLflow run of a task (``id`` or ``id[i]``)."""
+        if label == NO_TASK or self.run is None:
+            self.task_info.value = self.log_view.value = self.notebook_view.value = ""
+            return
+        task_id, map_index = _parse_label(label)
+        run = self.run
+
+        def work() -> tuple[str, Any]:
+            client = self.client()
+            log = client.task_log(run.dag_id, run.run_id, task_id, map_index=map_index)
+            try:
+                result = client.xcom(run.dag_id, run.run_id, task_id, map_index=map_index)
+            except Exception:  # noqa: BLE001 - a task without a result is normal
+                result = None
+            return log, result
+
+        def done(found: tuple[str, Any]) -> None:
+            log, result = found
+            self.log_view.value = "<b>Log</b>" + code_html(log[-60000:], max_height=300)
+            self._show_outputs(task_id, result)
+
+        def failed(exc: BaseException, _trace: str) -> None:
+            self.log_view.value = f"<span style='color:#c62828'>{html.escape(str(exc))}</span>"
+
+        self.task_info.value = f"<i>loading {html.escape(label)} …</i>"
+        run_later(work, done, failed, background=self.background)
+
+    def _show_outputs(self, task_id: str, result: Any) -> None:
+        outputs = outputs_from_result(result)
+        parts = [f"<b>{html.escape(task_id)}</b>"]
+        airflow = self._airflow_url()
+        if airflow and self.run is not None:
+            url = airflow_run_url(airflow, self.run.dag_id, self.run.run_id, task_id)
+            parts.append(f"<a href='{html.escape(url)}' target='_blank'>task in Airflow</a>")
+        if outputs.output_notebook:
+            parts.append(f"output notebook: <code>{html.escape(outputs.output_notebook)}</code>")
+        if outputs.mlflow_run_id:
+            url = mlflow_run_url(self._mlflow(), outputs.mlflow_run_id)
+            parts.append(f"<a href='{html.escape(url)}' target='_blank'>MLflow run</a>")
+        elif result is not None:
+            parts.append("result: <code>" + html.escape(repr(result)[:300]) + "</code>")
+        self.task_info.value = " · ".join(parts)
+        self.notebook_view.value = (
+            notebook_html(outputs.output_notebook) if outputs.output_notebook else ""
+        )
+
+    def _airflow_url(self) -> str:
+        return str(getattr(self._client, "url", "") or "")
+
+    def _mlflow(self) -> str:
+        if self._mlflow_url:
+            return self._mlflow_url
+        import os
+
+        return os.environ.get("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+
+
+def _parse_label(label: str) -> tuple[str, int]:
+    if label.endswith("]") and "[" in label:
+        task_id, _, index = label[:-1].partition("[")
+        return task_id, int(index)
+    return label, -1
+
+
+def notebook_html(path: str, max_height: int = 400) -> str:
+    """An executed notebook rendered to HTML (nbconvert's basic template), or why not."""
+    try:
+        import nbformat
+        from nbconvert import HTMLExporter
+
+        body, _ = HTMLExporter(template_name="basic").from_notebook_node(
+            nbformat.read(path, as_version=4)
+        )
+    except Exception as exc:  # noqa: BLE001 - the notebook may be on another machine
+        return f"<i>output notebook not readable here: {html.escape(str(exc))}</i>"
+    return (
+        f"<b>Output notebook</b><div style='max-height:{max_height}px;overflow:auto;"
+        f"border:1px solid #ddd;padding:4px'>{body}</div>"
+    )

@@ -1,0 +1,193 @@
+"""The stack panel: status of each component, up/down with progress, links, credentials."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+import ipywidgets as w
+
+from kit.widgets.background import poll_every, run_later
+
+
+def status_rows(status: Any) -> list[tuple[str, str, str]]:
+    """(component, state, detail) for a ``StackStatus`` (pure)."""
+    rows = []
+    for comp in status.components:
+        if not comp.running:
+            state = "stopped"
+        elif comp.healthy is None:
+            state = "running"
+        else:
+            state = "healthy" if comp.healthy else "unhealthy"
+        rows.append((comp.name, state, comp.detail or (f"pid {comp.pid}" if comp.pid else "")))
+    return rows
+
+
+def healthy_fraction(status: Any) -> float:
+    comps = list(status.components)
+    if not comps:
+        return 0.0
+    return sum(bool(c.running and c.healthy is not False) for c in comps) / len(comps)
+
+
+def read_password(endpoints: Any) -> str | None:
+    """The admin password from the stack's password file (shown only on request)."""
+    path = getattr(endpoints, "password_file", None)
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if isinstance(data, dict):
+        value = data.get(endpoints.username)
+        return str(value) if value is not None else None
+    return str(data)
+
+
+class StackPanel:
+    """``StackPanel()`` in a notebook: is the stack up, start/stop it, where are the UIs."""
+
+    def __init__(
+        self, stack: Any = None, *, background: bool | None = None, timeout: float = 600.0
+    ) -> None:
+        if stack is None:
+            from kit.stack import get_stack
+
+            stack = get_stack()
+        self.stack = stack
+        self.background = background
+        self.timeout = timeout
+        self.summary = w.HTML()
+        self.summary.add_class("kit-stack-summary")
+        self.table = w.HTML()
+        self.links = w.HTML()
+        self.links.add_class("kit-stack-links")
+        self.credentials = w.HTML()
+        self.up_button = w.Button(description="Up", icon="play", button_style="success")
+        self.down_button = w.Button(description="Down", icon="stop", button_style="danger")
+        self.refresh_button = w.Button(description="Refresh", icon="refresh")
+        self.password_button = w.ToggleButton(description="show password", icon="key")
+        self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="")
+        self.progress.layout.display = "none"
+        self.message = w.HTML()
+        self.up_button.on_click(lambda _b: self.up())
+        self.down_button.on_click(lambda _b: self.down())
+        self.refresh_button.on_click(lambda _b: self.refresh())
+        self.password_button.observe(lambda _c: self.refresh(), "value")
+        self.widget = w.VBox(
+            [
+                w.HTML("<h3 style='margin:4px 0'>Airflow + MLflow stack</h3>"),
+                self.summary,
+                w.HBox([self.up_button, self.down_button, self.refresh_button]),
+                self.progress,
+                self.message,
+                self.table,
+                self.links,
+                w.HBox([self.credentials, self.password_button]),
+            ]
+        )
+        self.widget.add_class("kit-stack-panel")
+        self._busy = False
+        self.refresh()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def refresh(self) -> Any:
+        """Read the status and show it; returns the ``StackStatus``."""
+        status = self.stack.status()
+        self.show(status)
+        return status
+
+    def show(self, status: Any) -> bool:
+        running = bool(status.running)
+        healthy = bool(status.healthy)
+        word = "healthy" if healthy else ("running, not all healthy" if running else "down")
+        colour = "#2e7d32" if healthy else ("#ef6c00" if running else "#757575")
+        self.summary.value = (
+            f"<span data-stack-state='{'up' if running else 'down'}' style='color:{colour};"
+            f"font-weight:bold'>{status.kind} stack: {word}</span>"
+        )
+        rows = "".join(
+            f"<tr><td>{html.escape(n)}</td><td>{html.escape(s)}</td><td>{html.escape(d)}</td></tr>"
+            for n, s, d in status_rows(status)
+        )
+        self.table.value = (
+            f"<table><tr><th>component</th><th>state</th><th></th></tr>{rows}</table>"
+            if rows
+            else ""
+        )
+        endpoints = status.endpoints
+        if endpoints is not None and running:
+            self.links.value = (
+                f"Airflow UI: <a href='{html.escape(endpoints.airflow_url)}' target='_blank'>"
+                f"{html.escape(endpoints.airflow_url)}</a> · MLflow UI: "
+                f"<a href='{html.escape(endpoints.mlflow_url)}' target='_blank'>"
+                f"{html.escape(endpoints.mlflow_url)}</a>"
+            )
+            password = read_password(endpoints) if self.password_button.value else None
+            secret = (
+                f"password <code>{html.escape(password)}</code>"
+                if password
+                else f"password in <code>{html.escape(str(endpoints.password_file))}</code>"
+            )
+            self.credentials.value = (
+                f"Login: user <code>{html.escape(endpoints.username)}</code>, {secret}"
+            )
+        else:
+            self.links.value = "<i>Start the stack to get the Airflow and MLflow UIs.</i>"
+            self.credentials.value = ""
+        self.up_button.disabled = self._busy or healthy
+        self.down_button.disabled = self._busy or not running
+        if not self._busy:
+            self.progress.value = healthy_fraction(status) if running else 0.0
+        return self._busy
+
+    def _begin(self, text: str) -> None:
+        self._busy = True
+        self.up_button.disabled = self.down_button.disabled = True
+        self.progress.layout.display = None
+        self.progress.bar_style = "info"
+        self.message.value = f"<i>{html.escape(text)}</i>"
+
+    def _end(self, text: str, ok: bool) -> None:
+        self._busy = False
+        self.progress.bar_style = "success" if ok else "danger"
+        colour = "#2e7d32" if ok else "#c62828"
+        self.message.value = (
+            f"<span style='color:{colour};white-space:pre-wrap'>{html.escape(text)}</span>"
+        )
+        self.refresh()
+
+    def _watch_progress(self) -> None:
+        """While starting: the share of healthy components, polled on the kernel's loop."""
+
+        def show(status: Any) -> bool:
+            self.progress.value = healthy_fraction(status)
+            return self._busy
+
+        poll_every(1.0, self.stack.status, show)
+
+    def up(self) -> None:
+        """Start the stack (returns at once in a notebook; the bar fills as components come up)."""
+        self._begin("starting the stack … (the first start takes a minute or two)")
+        self._watch_progress()
+        run_later(
+            lambda: self.stack.up(timeout=self.timeout, progress=False),
+            lambda endpoints: self._end(f"Stack up: Airflow at {endpoints.airflow_url}", True),
+            lambda exc, _t: self._end(f"Could not start the stack: {exc}", False),
+            background=self.background,
+        )
+
+    def down(self) -> None:
+        """Stop every process of the stack."""
+        self._begin("stopping the stack …")
+        run_later(
+            lambda: self.stack.down(),
+            lambda _r: self._end("Stack stopped.", True),
+            lambda exc, _t: self._end(f"Could not stop the stack: {exc}", False),
+            background=self.background,
+        )

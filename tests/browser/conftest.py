@@ -1,0 +1,166 @@
+"""A real JupyterLab on loopback and Debian's chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kit.stack.ports import free_ports
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = REPO / ".venv" / "bin"
+CHROMIUM = Path("/usr/bin/chromium")
+OUTPUT = REPO / "test-output" / "browser"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's chromium, installed with apt when missing (as root); fails otherwise."""
+    if not CHROMIUM.exists():
+        if os.geteuid() != 0 or shutil.which("apt-get") is None:
+            pytest.fail("chromium is missing: run `sudo apt-get install -y chromium`")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+            check=True,
+            env=env,
+        )
+    assert CHROMIUM.exists(), "apt-get did not install /usr/bin/chromium"
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    return OUTPUT
+
+
+@dataclass(frozen=True)
+class Lab:
+    url: str
+    token: str
+    root: Path  # the server's root folder (holds designer.ipynb)
+    project: Path  # KIT_PROJECT_DIR of the kernels
+    log: Path
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+
+@pytest.fixture(scope="session")
+def lab(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """``jupyter lab`` on a free loopback port with a token; kernels see the session stack.
+
+    The project is a temporary copy with the designer notebook and the example notebook at
+    their repo paths (the stack's workers resolve notebooks against the repo); the designer
+    exports into the stack's dags folder. The server's whole process group is stopped after.
+    """
+    base = tmp_path_factory.mktemp("lab")
+    project = base / "project"
+    (project / "notebooks" / "examples").mkdir(parents=True)
+    (project / "config").mkdir()
+    shutil.copy(REPO / "notebooks" / "designer.ipynb", project / "notebooks" / "designer.ipynb")
+    shutil.copy(
+        REPO / "notebooks" / "examples" / "square.ipynb",
+        project / "notebooks" / "examples" / "square.ipynb",
+    )
+    (project / "config" / "airflow.cfg").symlink_to(REPO / "config" / "airflow.cfg")
+    jupyter_home = base / "jupyter"
+    for sub in ("config", "data", "runtime", "workspaces", "settings"):
+        (jupyter_home / sub).mkdir(parents=True)
+    port = free_ports(1)[0]
+    token = secrets.token_hex(16)
+    log = base / "jupyter.log"
+    env = {
+        **os.environ,
+        "KIT_STATE_DIR": str(stack.settings.state_dir),
+        "KIT_PROJECT_DIR": str(project),
+        "KIT_DAGS_DIR": str(stack.settings.dags_dir),
+        # A Jupyter of its own: no user settings, workspaces or running-server files shared.
+        "JUPYTER_CONFIG_DIR": str(jupyter_home / "config"),
+        "JUPYTER_RUNTIME_DIR": str(jupyter_home / "runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(jupyter_home / "workspaces"),
+        "JUPYTERLAB_SETTINGS_DIR": str(jupyter_home / "settings"),
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    command = [
+        str(VENV_BIN / "jupyter"),
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={project / 'notebooks'}",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    if os.geteuid() == 0:  # containers and CI run as root; the server only listens on loopback
+        command.append("--allow-root")
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            command,
+            cwd=project / "notebooks",
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: kernels included, stopped together
+        )
+    url = f"http://127.0.0.1:{port}"
+    running = Lab(url, token, project / "notebooks", project, log)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"jupyter lab exited ({server.returncode}):\n{running.log_tail()}")
+            try:
+                if httpx.get(f"{url}/api/status", params={"token": token}, timeout=2).is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"jupyter lab did not answer in 120 s:\n{running.log_tail()}")
+            time.sleep(0.5)
+        yield running
+    finally:
+        _stop_group(server)
+
+
+def _stop_group(server: subprocess.Popen) -> None:
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+    # Kernels are in the same group; make sure none outlived the server.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)

@@ -1,0 +1,273 @@
+"""The designer driven headless, as a user would: set widget values, click buttons."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from kit.codegen.render import render
+from kit.spec import load_spec
+from kit.widgets import Designer
+
+
+def designer(project: Path, **kw) -> Designer:
+    return Designer(project_dir=project, dags_dir=project / "dags", background=False, **kw)
+
+
+def build_pipeline(d: Designer) -> None:
+    """prepare (bash) -> square (notebook, x from a run parameter) -> report (python)."""
+    d.dag_id.value = "widget_demo"
+    d.description.value = "made in the designer"
+    d.add_param_button.click()
+    name_box, type_box, default_box = d.params_box.children[0].children[0].children[:3]
+    name_box.value = "n"
+    type_box, default_box = d.params_box.children[0].children[0].children[1:3]
+    type_box.value = "integer"
+    default_box.value = "4"
+
+    d.add_kind.value = "bash"
+    d.add_task_button.click()
+    d.task_inputs["id"].value = "prepare"
+    d.form.inputs["command"].value = "echo preparing"
+
+    d.add_kind.value = "notebook"
+    d.add_task_button.click()
+    d.task_inputs["id"].value = "square"
+    d.form.inputs["notebook"].value = "notebooks/examples/square.ipynb"
+    d.task_inputs["upstream"]["prepare"].value = True
+    x = d.form.parameters["x"]
+    x.source.value = "run parameter"
+    x.param.value = "n"
+    label = d.form.parameters["label"]
+    label.source.value = "a value"
+    label.text.value = "sq"
+
+    d.add_kind.value = "python"
+    d.add_task_button.click()
+    d.task_inputs["id"].value = "report"
+    d.form.inputs["callable"].value = "kit.runtime.examples:make_dataset"
+    d.task_inputs["upstream"]["square"].value = True
+
+
+def test_building_a_pipeline_through_the_widgets_gives_the_spec(project: Path) -> None:
+    d = designer(project)
+    build_pipeline(d)
+    assert d.build.ok, d.problems
+    spec = d.build.spec
+    assert spec.dag_id == "widget_demo" and spec.task_ids == ["prepare", "square", "report"]
+    assert spec.params["n"].type == "integer" and spec.params["n"].default == 4
+    square = spec.task("square")
+    assert square.upstream == ["prepare"]
+    assert square.settings.parameters["x"].param == "n"
+    assert square.settings.parameters["label"] == "sq"
+    assert "scale" not in square.settings.parameters  # left at the notebook's default
+    assert [o[1] for o in d.task_list.options] == ["prepare", "square", "report"]
+    # The graph shows the three tasks and both links.
+    assert d.graph.value.count('class="task"') == 3
+    assert d.graph.value.count('class="edge"') == 2
+
+
+def test_notebook_parameters_are_read_from_the_parameters_cell(project: Path) -> None:
+    d = designer(project)
+    d.add_kind.value = "notebook"
+    d.add_task_button.click()
+    assert "notebooks/examples/square.ipynb" in d.form.inputs["notebook"].options
+    d.form.inputs["notebook"].value = "notebooks/examples/square.ipynb"
+    assert list(d.form.parameters) == ["x", "label", "scale"]
+    shown = d.form.params_box.children[1].children[0].children[0].value
+    assert "label" in shown and "str" in shown and "square" in shown
+    # A value of the wrong type is flagged next to that parameter.
+    d.form.parameters["x"].source.value = "a value"
+    d.form.parameters["x"].text.value = '"three"'
+    assert "the notebook's default is 2" in d.messages("notebook", "settings.parameters.x")
+
+
+def test_validation_messages_sit_next_to_the_field_and_mark_the_graph(project: Path) -> None:
+    d = designer(project)
+    d.dag_id.value = "bad id!"
+    assert "not a valid dag_id" in d.messages(None, "dag_id")
+    d.dag_id.value = "ok_id"
+    assert d.messages(None, "dag_id") == ""
+    d.add_kind.value = "python"
+    d.add_task_button.click()
+    d.form.inputs["callable"].value = "no colon"
+    assert "should match pattern" in d.messages("python", "settings.callable")
+    assert 'data-problem="invalid"' in d.graph.value
+    assert d.task_list.options[0][0].startswith("✖")
+    d.form.inputs["callable"].value = "kit.runtime.examples:summarize"
+    assert d.messages("python", "settings.callable") == ""
+    assert 'data-problem="invalid"' not in d.graph.value
+    # A link that makes a cycle is reported on the upstream field.
+    d.add_task_button.click()  # python_2, selected
+    d.form.inputs["callable"].value = "kit.runtime.examples:summarize"
+    d.task_inputs["upstream"]["python"].value = True
+    d.select("python")
+    d.task_inputs["upstream"]["python_2"].value = True
+    assert "cycle" in d.messages("python", "upstream")
+
+
+def test_schedule_builder_shows_the_next_five_runs(project: Path) -> None:
+    d = designer(project)
+    d.start_date.value = "2024-01-01"
+    d.sched_mode.value = "weekly"
+    d.sched_weekday.value = 3
+    d.sched_hour.value = 6
+    assert d.draft.get("schedule") == "0 6 * * 3"
+    assert "every Wednesday at 06:00" in d.sched_next.value
+    assert len(re.findall(r"\d{4}-\d\d-\d\d 06:00", d.sched_next.value)) == 5
+    d.sched_mode.value = "cron"
+    d.sched_cron.value = "61 * * * *"
+    assert "not a valid cron" in d.messages(None, "schedule")
+
+
+def test_duplicate_remove_and_fan_out(project: Path) -> None:
+    d = designer(project)
+    d.add_kind.value = "bash"
+    d.add_task_button.click()
+    d.form.inputs["command"].value = "echo $SEED"
+    d.duplicate_button.click()
+    assert d.selected == "bash_copy"
+    assert d.draft.task("bash_copy")["settings"] == {"command": "echo $SEED"}
+    d.task_inputs["fan_out"].value = "SEED: 1, 2, 3"
+    assert d.build.spec.task("bash_copy").fan_out.grid == {"SEED": [1, 2, 3]}
+    assert 'stroke="#888"' in d.graph.value  # a mapped task is drawn as a stack
+    d.remove_button.click()
+    assert d.draft.task_ids == ["bash"]
+
+
+def test_mlflow_kinds_get_a_form_from_their_settings_model(project: Path) -> None:
+    d = designer(project)
+    d.add_kind.value = "python"
+    d.add_task_button.click()
+    d.task_inputs["id"].value = "train"
+    d.form.inputs["callable"].value = "kit.runtime.examples:summarize"
+    d.add_kind.value = "mlflow_register"
+    d.add_task_button.click()
+    d.task_inputs["upstream"]["train"].value = True
+    uri = d.form.inputs["model_uri"]
+    uri.source.value = "task result"
+    uri.result.value = "train"
+    uri.key.value = "model_uri"
+    d.form.inputs["model_name"].text.value = "iris"
+    assert d.build.spec.task("mlflow_register").settings.model_uri.result == "train"
+    d.add_kind.value = "mlflow_promote"
+    d.add_task_button.click()
+    assert {"model_name", "version", "metric", "alias"} <= set(d.form.inputs)
+    assert d.form.inputs["alias"].placeholder == "default: champion"
+
+
+def test_code_preview_is_the_file_export_writes_with_a_diff(project: Path) -> None:
+    d = designer(project)
+    build_pipeline(d)
+    d.tabs.selected_index = 2
+    assert d.code_text["dag"] == render(d.build.spec)
+    assert "new file" in d.code_summary.value
+    d.export_button.click()
+    dag_path = project / "dags" / "widget_demo.py"
+    assert dag_path.read_text() == d.code_text["dag"]
+    d.description.value = "changed"
+    d.code_choice.value = "Diff"
+    assert (
+        "+  description: changed" in d.code_text["diff"]
+        or "+description: changed" in d.code_text["diff"]
+    )
+    assert "-description: made in the designer" in d.code_text["diff"]
+
+
+def test_export_writes_both_files_asks_before_overwriting_and_says_where(project: Path) -> None:
+    d = designer(project)
+    build_pipeline(d)
+    d.export_button.click()
+    dag_path = project / "dags" / "widget_demo.py"
+    spec_path = project / "pipelines" / "widget_demo.yaml"
+    assert str(dag_path) in d.status.value and str(spec_path) in d.status.value
+    assert load_spec(spec_path).task_ids == ["prepare", "square", "report"]
+    compile(dag_path.read_text(), str(dag_path), "exec")
+    assert not list(project.rglob("*.tmp"))  # atomic writes leave no temporary files
+    # Same content: no question asked.
+    d.export_button.click()
+    assert not d.asking
+    # A change: asked first; Cancel leaves the files alone.
+    d.form.inputs["callable"].value = "kit.runtime.examples:summarize"
+    before = dag_path.read_text()
+    d.export_button.click()
+    assert d.asking and str(dag_path) in d.confirm_text.value
+    d.confirm_no.click()
+    assert dag_path.read_text() == before and "Not exported" in d.status.value
+    d.export_button.click()
+    d.confirm_yes.click()
+    assert "summarize" in dag_path.read_text()
+    # A hand-edited DAG file: asked again, replaced only when confirmed, with a backup.
+    dag_path.write_text(dag_path.read_text() + "\n# my edit\n")
+    d.description.value = "again"
+    d.export_button.click()
+    d.confirm_yes.click()
+    assert d.asking and "edited by hand" in d.confirm_text.value
+    d.confirm_yes.click()
+    assert "# my edit" not in dag_path.read_text()
+    assert "backup" in d.status.value
+    assert list((project / "dags").glob("widget_demo.py.*.bak"))
+
+
+def test_export_refuses_an_invalid_pipeline(project: Path) -> None:
+    d = designer(project)
+    d.add_kind.value = "python"
+    d.add_task_button.click()
+    d.export_button.click()
+    assert "Not exported" in d.status.value
+    assert not list((project / "dags").iterdir())
+
+
+def test_load_a_spec_to_edit_and_a_dag_file_read_only(project: Path, airflow_env) -> None:
+    d = designer(project)
+    build_pipeline(d)
+    d.export_button.click()
+    again = designer(project)
+    again.load_path.value = "pipelines/widget_demo.yaml"
+    again.load_button.click()
+    assert again.draft.task_ids == ["prepare", "square", "report"]
+    assert again.dag_id.value == "widget_demo"
+    assert again.build.ok
+    # Loaded from the constructor too, and the notebook's parameter values come back.
+    third = designer(project, spec_or_path=project / "pipelines" / "widget_demo.yaml")
+    third.select("square")
+    assert third.form.parameters["x"].source.value == "run parameter"
+    assert third.form.parameters["x"].param.value == "n"
+    # Any DAG file: previewed read-only.
+    other = project / "dags" / "hand_written.py"
+    other.write_text(
+        "from airflow.sdk import dag, task\n"
+        "@dag(dag_id='hand_written', schedule=None)\n"
+        "def p():\n"
+        "    @task\n    def a(): return 1\n"
+        "    @task\n    def b(x): return x\n"
+        "    b(a())\n"
+        "p()\n"
+    )
+    reader = designer(project, spec_or_path=other)
+    assert reader.read_only_path == other
+    assert reader.export_button.disabled and reader.deploy_button.disabled
+    assert reader.graph.value.count('class="task"') == 2
+    assert "read-only" in reader.status.value
+    assert "hand_written" in reader.code_view.value
+
+
+def test_a_settings_edit_reuses_the_layout(project: Path) -> None:
+    d = designer(project)
+    build_pipeline(d)
+    runs = d.engine.layout_runs
+    d.form.inputs["callable"].value = "kit.runtime.examples:summarize"
+    d.description.value = "x"
+    assert d.engine.layout_runs == runs
+    d.add_task_button.click()
+    assert d.engine.layout_runs == runs + 1
+
+
+def test_spec_yaml_on_disk_matches_the_draft(project: Path) -> None:
+    d = designer(project)
+    build_pipeline(d)
+    d.export_button.click()
+    on_disk = yaml.safe_load((project / "pipelines" / "widget_demo.yaml").read_text())
+    assert on_disk["tasks"][1]["settings"]["parameters"] == {"x": {"$param": "n"}, "label": "sq"}
