@@ -122,11 +122,22 @@ def session_members(records: Iterable[PidRecord]) -> list[psutil.Process]:
     """Processes still in the session of any record, even when its leader is gone.
 
     Every component starts as the leader of its own session, and its children stay in it unless
-    they call setsid. A pid is only taken for ours if it started after the session's leader did,
-    so a re-used pid number never is. (An environment marker alone is not enough: processes that
-    rename themselves with setproctitle, as Airflow's workers do, overwrite /proc/PID/environ.)
+    they call setsid. (An environment marker alone is not enough: processes that rename
+    themselves with setproctitle, as Airflow's workers do, overwrite /proc/PID/environ.)
+    Pid numbers are recycled, so a session is only taken for ours if no other process now holds
+    its leader's pid, and only members started after our leader count.
     """
-    sessions = {r.pid: r.create_time for r in records}
+    sessions: dict[int, float] = {}
+    for record in records:
+        try:
+            holder = psutil.Process(record.pid)
+            if abs(holder.create_time() - record.create_time) > 1.0:
+                continue  # the pid now belongs to another program: so does its session
+        except psutil.NoSuchProcess:
+            pass  # the leader is gone; what is left in its session is ours
+        except psutil.AccessDenied:
+            continue
+        sessions[record.pid] = record.create_time
     found = []
     for proc in psutil.process_iter(["pid", "create_time"]):
         try:

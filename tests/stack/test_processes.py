@@ -115,3 +115,20 @@ def test_orphans_of_a_killed_leader_are_found_by_session_and_reaped(tmp_path) ->
     assert child.is_running()
     assert reap_orphans(record) == [child.pid]
     assert not psutil.pid_exists(child.pid) or child.status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_recycled_pid_never_makes_another_session_ours(tmp_path) -> None:
+    """A stale pid file whose pid now leads someone else's session must not reach that session."""
+    from kit.stack.processes import reap_orphans, session_members
+
+    pids = PidFiles(tmp_path / "run")
+    other = start_process(
+        "other", [sys.executable, "-c", "import time; time.sleep(60)"],
+        env={"PATH": "/usr/bin:/bin"}, log_file=tmp_path / "o.log", cwd=tmp_path, pid_files=pids,
+    )  # fmt: skip
+    # Our old record names the same pid number, from a leader that started long before.
+    stale = PidRecord("ours", other.pid, other.create_time - 3600, ["python"])
+    assert session_members([stale]) == []
+    assert reap_orphans(stale) == []
+    assert other.alive
+    stop_processes([other], timeout=5)
