@@ -15,6 +15,7 @@ import pytest
 from kit.stack import EmbeddedStack, PortBusyError
 from kit.stack.embedded import COMPONENTS
 from tests.conftest import stack_settings
+from tests.stack._native import assert_secrets_not_in_logs
 
 
 def test_every_component_is_healthy(stack: EmbeddedStack) -> None:
@@ -84,12 +85,7 @@ def test_secrets_are_private_and_never_in_the_logs(stack: EmbeddedStack) -> None
     assert s.state_dir.stat().st_mode & 0o077 == 0
     secrets = json.loads(s.secrets_file.read_text())
     assert len(secrets["admin_password"]) >= 20 and len(secrets["fernet_key"]) == 44
-    logs = [p for p in s.logs_dir.rglob("*") if p.is_file()]
-    assert logs
-    for path in logs:
-        text = path.read_text(errors="replace")
-        for name, value in secrets.items():
-            assert value not in text, f"{name} appears in {path}"
+    assert_secrets_not_in_logs(stack)
 
 
 def test_the_api_refuses_requests_without_a_valid_token(stack: EmbeddedStack) -> None:
