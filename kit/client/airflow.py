@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -372,8 +373,10 @@ class AirflowClient:
                 *([map_index] if map_index >= 0 else []),
             )
             try_number = max(ti.try_number, 1)
+        # Raw JSON: the generated model of a log line keeps only `event` and `timestamp`, and
+        # would drop the level and the exception Airflow attaches (`error_detail`).
         resp = self._call(
-            lambda c: af.TaskInstanceApi(c).get_log,
+            lambda c: af.TaskInstanceApi(c).get_log_without_preload_content,
             dag_id,
             run_id,
             task_id,
@@ -381,7 +384,9 @@ class AirflowClient:
             full_content=True,
             map_index=map_index if map_index >= 0 else None,
         )
-        return _log_text(resp.content)
+        if resp.status >= 400:
+            raise ClientError(f"Airflow answered HTTP {resp.status} for the log of {task_id!r}")
+        return _log_text(json.loads(resp.data)["content"])
 
     def xcom(
         self,

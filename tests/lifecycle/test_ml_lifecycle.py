@@ -31,12 +31,14 @@ def _export(stack, client, spec_path: Path, tmp_path: Path) -> str:
 def lifecycle(stack, client, tmp_path_factory):
     """One successful lifecycle run (and the batch-inference DAG waiting on its Asset)."""
     tmp = tmp_path_factory.mktemp("lifecycle")
-    mlflow.set_tracking_uri(stack.settings.mlflow_url)
-    _export(stack, client, REPO / "pipelines" / "batch_inference.yaml", tmp)
-    client.set_paused("batch_inference", False)
-    dag_id = _export(stack, client, REPO / "pipelines" / "ml_lifecycle.yaml", tmp)
-    run = client.run(dag_id, timeout=1500, progress=False)
-    return {"run": run, "tmp": tmp}
+    # The environment, not mlflow.set_tracking_uri(): that global would outlive this module.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", stack.settings.mlflow_url)
+        _export(stack, client, REPO / "pipelines" / "batch_inference.yaml", tmp)
+        client.set_paused("batch_inference", False)
+        dag_id = _export(stack, client, REPO / "pipelines" / "ml_lifecycle.yaml", tmp)
+        run = client.run(dag_id, timeout=1500, progress=False)
+        yield {"run": run, "tmp": tmp}
 
 
 def test_the_lifecycle_reaches_a_champion_model(lifecycle, client) -> None:

@@ -34,12 +34,12 @@ def test_pick_best_by_metric_either_direction() -> None:
 @pytest.fixture(scope="module")
 def tracking(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("registry")
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{root / 'mlflow.db'}")
     frame = load_breast_cancer(as_frame=True).frame
     frame.to_csv(root / "data.csv", index=False)
-    yield root
-    mlflow.set_tracking_uri(previous)
+    # The environment, not mlflow.set_tracking_uri(): that global would outlive this module.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+        yield root
 
 
 def _logged_model(root: Path, c: float, score: float) -> str:
