@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,9 @@ from kit.stack import EmbeddedStack, StackSettings
 from kit.stack.ports import free_ports
 
 REPO = Path(__file__).resolve().parent.parent
+
+# As in the stack's processes: MLflow's telemetry phones home and races between threads.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
 def stack_settings(root: Path, **extra: object) -> StackSettings:

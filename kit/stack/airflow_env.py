@@ -62,6 +62,9 @@ def airflow_environment(settings: StackSettings, secrets: StackSecrets) -> dict[
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(settings.passwords_file),
         # What tasks and notebooks need to find the rest of the stack.
         "MLFLOW_TRACKING_URI": settings.mlflow_url,
+        # MLflow's usage telemetry phones home (no network here) and its session-id bookkeeping
+        # races between threads (a training notebook died of KeyError on its session id).
+        "MLFLOW_DISABLE_TELEMETRY": "true",
         "KIT_PROJECT_DIR": str(settings.project_dir),
         "KIT_STATE_DIR": str(settings.state_dir),
         STACK_MARKER: stack_id(settings),
@@ -101,6 +104,7 @@ def mlflow_environment(settings: StackSettings, secrets: StackSecrets) -> dict[s
         # MLflow 3's job runner serves GenAI evaluation jobs, which the kit does not use: one busy
         # process less on a small machine.
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
         STACK_MARKER: stack_id(settings),
         "KIT_STATE_DIR": str(settings.state_dir),
         "PYTHONUNBUFFERED": "1",
