@@ -6,11 +6,13 @@ import time
 from pathlib import Path
 
 import mlflow
+import nbformat
 import pytest
 import yaml
 
 from kit.client import ParamsRejected
 from kit.codegen import export
+from kit.notebook import results_in
 from tests.conftest import REPO
 
 MODEL = "breast_cancer_classifier"
@@ -160,8 +162,10 @@ def test_a_failing_notebook_keeps_its_output_and_succeeds_on_retry(stack, client
     (task,) = run.tasks
     assert task.try_number == 2
     outputs = REPO / "artifacts" / dag_id / run.run_id
-    first, second = outputs / "flaky.try1.ipynb", outputs / "flaky.try2.ipynb"
-    assert "flag missing" in first.read_text() and "RuntimeError" in first.read_text()
-    assert "flag missing" not in second.read_text()
+    first, second = (nbformat.read(outputs / f"flaky.try{n}.ipynb", as_version=4) for n in (1, 2))
+    errors = [o for c in first.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert [(e.ename, e.evalue) for e in errors] == [("RuntimeError", f"flag missing: {flag}")]
+    assert not [o for c in second.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert results_in(second) == {"found": str(flag)}
     log = client.task_log(dag_id, run.run_id, "flaky", try_number=1)
     assert "raised RuntimeError: flag missing" in log and "Traceback" in log
