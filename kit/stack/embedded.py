@@ -22,7 +22,6 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
 
 from kit.stack import health
@@ -449,6 +448,3 @@ class EmbeddedStack:
             )
         endpoints = self.endpoints() if any_running else None
         return StackStatus(self.kind, any_running, endpoints, components)
-
-    def describe(self) -> dict[str, object]:
-        return asdict(self.settings)

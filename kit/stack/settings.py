@@ -7,7 +7,7 @@ executor (LocalExecutor, or CeleryExecutor with a Redis broker and N workers) th
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import ClassVar
 
@@ -95,9 +95,6 @@ class StackSettings:
         for key in ("project_dir", "state_dir", "dags_dir"):
             values[key] = Path(values[key]).resolve()  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
-
-    def with_ports(self, **ports: int) -> StackSettings:
-        return replace(self, **ports)
 
     @property
     def config_file(self) -> Path:
