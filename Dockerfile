@@ -17,7 +17,6 @@ COPY requirements.lock /opt/kit/requirements.lock
 # apache-airflow is named so pip may never move Airflow away from the image's version.
 RUN pip install --no-cache-dir --constraint /opt/kit/requirements.lock \
         apache-airflow==3.3.2 \
-        apache-airflow-providers-papermill \
         papermill \
         ipykernel \
         mlflow \
@@ -30,4 +29,4 @@ COPY --chown=airflow:0 pyproject.toml /opt/kit/src/pyproject.toml
 COPY --chown=airflow:0 kit /opt/kit/src/kit
 RUN pip install --no-cache-dir --constraint /opt/kit/requirements.lock /opt/kit/src \
     && pip check \
-    && python -c "import kit, papermill, mlflow, sklearn, airflow.providers.papermill"
+    && python -c "import kit, papermill, mlflow, sklearn"

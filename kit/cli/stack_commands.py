@@ -11,7 +11,9 @@ from pathlib import Path
 
 from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_STACK
 
-DEFAULT_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "mlflow")
+DEFAULT_COMPONENTS = (
+    "api-server", "scheduler", "dag-processor", "triggerer", "kernel-pool", "mlflow",
+)  # fmt: skip
 
 
 def _shape(args: argparse.Namespace) -> dict[str, object]:

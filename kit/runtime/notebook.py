@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kit.runtime import tracking
+from kit.runtime import tracking, warm_kernel
 from kit.runtime.paths import project_dir, run_dir
 from kit.spec.notebooks import read_parameters, type_matches
 
@@ -99,6 +99,23 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)  # the task log captures the task's stderr
 
 
+def _pooled_kernel(kernel_name: str, project: Path) -> warm_kernel.PooledKernel | None:
+    """An idle kernel from the stack's pool, given this task's environment; None to start one."""
+    pooled = warm_kernel.claim(kernel_name)
+    if pooled is None:
+        if os.environ.get(warm_kernel.POOL_DIR_ENV):
+            _log(f"kit: no idle {kernel_name} kernel in the pool; starting one")
+        return None
+    try:
+        pooled.prepare(dict(os.environ), project)
+    except RuntimeError as exc:
+        _log(f"kit: {exc}; starting a kernel instead")
+        pooled.release()
+        return None
+    _log(f"kit: using pooled kernel {pooled.id} (pid {pooled.pid})")
+    return pooled
+
+
 def run_notebook(
     *,
     notebook: str,
@@ -146,6 +163,7 @@ def run_notebook(
     os.environ["KIT_RUN_DIR"] = str(out.parent)
     _log(f"kit: running {source} -> {out}" + (f" (MLflow run {run_id})" if run_id else ""))
     failed = True
+    pooled = _pooled_kernel(kernel_name, project)
     try:
         papermill.execute_notebook(
             str(source),
@@ -155,6 +173,7 @@ def run_notebook(
             cwd=str(project),
             progress_bar=False,
             log_output=True,
+            **({"km": pooled.manager()} if pooled else {}),
         )
         failed = False
     except PapermillExecutionError as exc:
@@ -167,6 +186,8 @@ def run_notebook(
             out,
         ) from None
     finally:
+        if pooled is not None:
+            pooled.release()
         for key, value in env_before.items():
             if value is None:
                 os.environ.pop(key, None)

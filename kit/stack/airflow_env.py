@@ -70,6 +70,8 @@ def airflow_environment(settings: StackSettings, secrets: StackSecrets) -> dict[
         STACK_MARKER: stack_id(settings),
         "PYTHONUNBUFFERED": "1",
     }
+    if settings.kernel_pool_size:
+        env["KIT_KERNEL_POOL_DIR"] = str(settings.kernels_dir)
     if settings.parallelism is not None:
         env["AIRFLOW__CORE__PARALLELISM"] = str(settings.parallelism)
     env.update(_shape_environment(settings, secrets))

@@ -51,7 +51,7 @@ from kit.stack.settings import PORT_SETTINGS, StackSettings
 
 ADMIN_USER = "admin"
 # The components of the default shape, in start order.
-COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "mlflow")
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "kernel-pool", "mlflow")
 # Servers the others need before they start: started (and healthy) first, stopped last.
 SERVICES = ("postgres", "redis")
 # The ports each component listens on (it cannot start when one is taken).
@@ -62,6 +62,7 @@ COMPONENT_PORTS = {
     "scheduler": ("scheduler_health_port", "worker_log_port"),
     "triggerer": ("trigger_log_port",),
     "dag-processor": (),
+    "kernel-pool": (),
     "mlflow": ("mlflow_port",),
 }
 
@@ -130,7 +131,8 @@ class EmbeddedStack:
             )
             if wanted
         ]
-        return [*services, *COMPONENTS[:-1], *s.celery_worker_names(), COMPONENTS[-1]]
+        airflow = [c for c in COMPONENTS[:-1] if c != "kernel-pool" or s.kernel_pool_size]
+        return [*services, *airflow, *s.celery_worker_names(), COMPONENTS[-1]]
 
     def log_path(self, component: str) -> Path | None:
         if component not in (*self.components(), "db-migrate"):
@@ -158,6 +160,11 @@ class EmbeddedStack:
         """How to run ``airflow``: the console script of the kit's own environment."""
         return [_venv_bin("airflow")]
 
+    def _airflow_warm(self) -> list[str]:
+        """``airflow`` for the components whose forks run tasks: with the notebook-task modules
+        imported first, so each task inherits them (``kit.stack.warm_start``)."""
+        return [sys.executable, "-m", "kit.stack.warm_start"]
+
     def _command_and_env(
         self, name: str, airflow_env: dict[str, str], secrets: StackSecrets
     ) -> tuple[list[str], dict[str, str]]:
@@ -171,12 +178,24 @@ class EmbeddedStack:
         if name == "redis":
             redis = RedisServer(s, secrets)
             return redis.command(), {**redis.environment(), **marker}
+        if name == "kernel-pool":
+            command = [
+                sys.executable, "-m", "kit.runtime.kernel_pool",
+                "--dir", str(s.kernels_dir),
+                "--size", str(s.kernel_pool_size),
+                "--cwd", str(s.project_dir),
+            ]  # fmt: skip
+            return command, airflow_env  # the environment a task's own kernel would inherit
         if name == "mlflow":
             return self._mlflow_command(), {**os.environ, **mlflow_environment(s, secrets)}
         if name.startswith("celery-worker-"):
-            command = celery_workers.worker_command(airflow, name, s.celery_concurrency)
+            command = celery_workers.worker_command(
+                self._airflow_warm(), name, s.celery_concurrency
+            )
             extra = celery_workers.worker_environment(name, s.celery_worker_log_port(name))
             return command, {**airflow_env, **extra}
+        if name == "scheduler" and s.executor == "local":
+            return [*self._airflow_warm(), name], airflow_env  # its LocalExecutor runs the tasks
         return [*airflow, name], airflow_env
 
     def environment(self) -> dict[str, str]:
@@ -375,6 +394,7 @@ class EmbeddedStack:
                 probes[name] = {**services, **workers}.get(name, lambda: "no secrets file")
         probes.update(health.airflow_probes(s.airflow_url))
         probes["mlflow"] = health.mlflow_probe(s.mlflow_url)
+        probes["kernel-pool"] = health.kernel_pool_probe(s.kernels_dir)
         return probes
 
     def _wait_for(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import httpx
+import psutil
 
 from kit.stack.base import HealthTimeoutError, StackError
 
@@ -62,6 +64,19 @@ def mlflow_probe(mlflow_url: str) -> Probe:
         except httpx.HTTPError as exc:
             return f"not answering ({type(exc).__name__})"
         return None if resp.status_code == 200 else f"HTTP {resp.status_code}"
+
+    return check
+
+
+def kernel_pool_probe(kernels_dir: Path) -> Probe:
+    """Healthy once the pool has written its status (``kit.runtime.kernel_pool``) and runs."""
+
+    def check() -> str | None:
+        try:
+            pid = json.loads((kernels_dir / "pool.json").read_text())["pid"]
+        except (OSError, ValueError, KeyError):
+            return "no status file yet"
+        return None if psutil.pid_exists(pid) else f"its process {pid} is gone"
 
     return check
 

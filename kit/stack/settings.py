@@ -42,6 +42,7 @@ class StackSettings:
         "celery_workers",
         "celery_concurrency",
         "parallelism",
+        "kernel_pool_size",
     )
 
     project_dir: Path
@@ -65,6 +66,8 @@ class StackSettings:
     # Fewer pre-forked LocalExecutor workers than the seed's parallelism=32 can be asked for
     # (tests); None keeps config/airflow.cfg's value.
     parallelism: int | None = None
+    # Idle Jupyter kernels kept started for notebook tasks (kit.runtime.kernel_pool); 0: none.
+    kernel_pool_size: int = 2
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -77,6 +80,8 @@ class StackSettings:
             raise ValueError("the Celery executor needs database='postgres'")
         if self.celery_workers < 1:
             raise ValueError("celery_workers must be at least 1")
+        if self.kernel_pool_size < 0:
+            raise ValueError("kernel_pool_size must be 0 (no pool) or more")
 
     @classmethod
     def from_env(cls, **overrides: object) -> StackSettings:
@@ -91,6 +96,8 @@ class StackSettings:
             values[name] = int(os.environ.get(env, default))
         if host := os.environ.get("KIT_BIND_HOST"):
             values["host"] = host
+        if pool := os.environ.get("KIT_KERNEL_POOL_SIZE"):
+            values["kernel_pool_size"] = int(pool)
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("project_dir", "state_dir", "dags_dir"):
             values[key] = Path(values[key]).resolve()  # type: ignore[arg-type]
@@ -119,6 +126,10 @@ class StackSettings:
     @property
     def passwords_file(self) -> Path:
         return self.state_dir / "passwords.json"
+
+    @property
+    def kernels_dir(self) -> Path:
+        return self.state_dir / "kernels"
 
     @property
     def mlflow_dir(self) -> Path:

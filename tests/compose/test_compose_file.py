@@ -232,7 +232,7 @@ def test_every_airflow_service_shares_the_common_block() -> None:
 def test_commands_and_health_checks() -> None:
     commands = {name: SERVICES[name].get("command") for name in SERVICES}
     assert commands["airflow-apiserver"] == "api-server"
-    assert commands["airflow-scheduler"] == "scheduler"
+    assert commands["airflow-scheduler"] == ["python", "-m", "kit.stack.warm_start", "scheduler"]
     assert commands["airflow-dag-processor"] == "dag-processor"
     assert commands["airflow-triggerer"] == "triggerer"
     seed_timing = {"interval": "30s", "timeout": "10s", "retries": 5, "start_period": "30s"}
@@ -273,6 +273,7 @@ def test_celery_worker_is_scalable_and_checks_the_executor() -> None:
     assert worker["profiles"] == ["celery"]
     assert "container_name" not in worker and "ports" not in worker  # --scale needs both absent
     assert "CeleryExecutor" in "\n".join(worker["command"])
+    assert "exec python -m kit.stack.warm_start celery worker" in worker["command"][-1]
     assert worker["depends_on"]["redis"] == {"condition": "service_healthy"}
     common_env = compose_model()["x-airflow-common"]["environment"]
     assert common_env["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/0"

@@ -14,7 +14,6 @@ TASK_DEPENDENCIES = {
     "ipykernel",
     "mlflow",
     "scikit-learn",
-    "apache-airflow-providers-papermill",
 }
 
 

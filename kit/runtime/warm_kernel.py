@@ -1,0 +1,125 @@
+"""Take an idle kernel from the stack's pool (``kit.runtime.kernel_pool``) for one notebook run.
+
+A pooled kernel was started before the task, with the stack's environment, in the project folder.
+Before the notebook runs, the task gives it the task's environment (``MLFLOW_RUN_ID``, the results
+file, Airflow's ``AIRFLOW_CTX_*``) with one silent request, which is not recorded in the output
+notebook; then papermill runs the notebook on it as on a kernel it started itself. Afterwards the
+task shuts the kernel down: one kernel, one run.
+
+No pool (``KIT_KERNEL_POOL_DIR`` unset), no idle kernel of the notebook's kernel spec, or a kernel
+that does not answer: ``claim`` returns None and the task starts its own kernel, as papermill does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.manager import AsyncKernelManager
+
+POOL_DIR_ENV = "KIT_KERNEL_POOL_DIR"
+PREPARE_TIMEOUT = 30.0
+
+
+class PooledKernelManager(AsyncKernelManager):
+    """Connects nbclient to a running pooled kernel; never starts, restarts or owns it."""
+
+    @property
+    def has_kernel(self) -> bool:
+        return True
+
+    @property
+    def owns_kernel(self) -> bool:
+        return False
+
+    async def interrupt_kernel(self) -> None:  # type: ignore[override]
+        os.kill(int(self.kernel_id), signal.SIGINT)  # ipykernel's default interrupt mode
+
+    async def is_alive(self) -> bool:  # type: ignore[override]
+        try:
+            os.kill(int(self.kernel_id), 0)
+        except OSError:
+            return False
+        return True
+
+
+@dataclass
+class PooledKernel:
+    """A kernel this task took from the pool, by its connection info."""
+
+    info: dict
+    claim_file: Path
+
+    @property
+    def pid(self) -> int:
+        return int(self.info["pid"])
+
+    @property
+    def id(self) -> str:
+        return str(self.info["id"])
+
+    def _client(self) -> BlockingKernelClient:
+        client = BlockingKernelClient()
+        client.load_connection_info(self.info)
+        client.start_channels()
+        return client
+
+    def prepare(self, env: Mapping[str, str], cwd: Path) -> None:
+        """Give the kernel the task's environment and folder; raise RuntimeError if it fails."""
+        code = (
+            "import os as _kit_os\n"
+            f"_kit_os.environ.update({dict(env)!r})\n"
+            f"_kit_os.chdir({str(cwd)!r})\n"
+            "del _kit_os\n"
+        )
+        client = self._client()
+        try:
+            client.wait_for_ready(timeout=PREPARE_TIMEOUT)
+            reply = client.execute_interactive(
+                code, silent=True, store_history=False, timeout=PREPARE_TIMEOUT
+            )
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(f"pooled kernel {self.id} does not answer ({exc})") from exc
+        finally:
+            client.stop_channels()
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"pooled kernel {self.id} refused the task's environment: {reply}")
+
+    def manager(self) -> PooledKernelManager:
+        """A kernel manager for papermill's ``km`` argument."""
+        manager = PooledKernelManager(kernel_name=self.info["kernel_name"])
+        manager.load_connection_info(self.info)
+        manager.kernel_id = str(self.pid)
+        return manager
+
+    def release(self) -> None:
+        """Hand the kernel back to the pool, which shuts it down and starts a fresh one.
+
+        The pool owns the kernel process, so it also waits for it to exit (gracefully first)
+        without holding up this task."""
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(self.claim_file, self.claim_file.parent / f"{self.id}.done")
+
+
+def claim(kernel_name: str, folder: str | os.PathLike[str] | None = None) -> PooledKernel | None:
+    """Take an idle pooled kernel of ``kernel_name``, or None when there is none."""
+    folder = folder or os.environ.get(POOL_DIR_ENV)
+    if not folder:
+        return None
+    ready = Path(folder) / "ready" / kernel_name
+    claimed = Path(folder) / "claimed"
+    for candidate in sorted(ready.glob("*.json")) if ready.is_dir() else []:
+        target = claimed / f"{candidate.stem}.{os.getpid()}.json"
+        try:
+            os.rename(candidate, target)  # atomic: exactly one task gets it
+        except FileNotFoundError:
+            continue  # another task was faster
+        os.utime(target)  # the claim's time: lets the pool tell this pid from a re-used one
+        return PooledKernel(json.loads(target.read_text()), target)
+    return None

@@ -1,0 +1,219 @@
+"""The kernel pool: real pool process, real kernels, real papermill runs on them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from kit.runtime import warm_kernel
+from kit.runtime.notebook import run_notebook
+from tests.runtime.conftest import task_context, write_notebook
+
+REPORT = (
+    "import os\n"
+    "from kit.notebook import publish\n"
+    "publish('pid', os.getpid())\n"
+    "publish('cwd', os.getcwd())\n"
+    "publish('run_dir', os.environ.get('KIT_RUN_DIR'))\n"
+    "publish('env_run_id', os.environ.get('MLFLOW_RUN_ID'))\n"
+    "publish('leftover', globals().get('leftover'))\n"
+    "leftover = 'from an earlier run'"
+)
+
+
+def wait_for(check: Callable[[], object], timeout: float = 60.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class Pool:
+    """A running ``python -m kit.runtime.kernel_pool`` in its own session."""
+
+    def __init__(self, folder: Path, size: int, cwd: Path) -> None:
+        self.folder = folder
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kit.runtime.kernel_pool", "--dir", str(folder),
+             "--size", str(size), "--cwd", str(cwd)],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=open(folder.parent / "pool.log", "w"),  # noqa: SIM115 - closed with the process
+        )  # fmt: skip
+        self.size = size
+
+    def ready(self) -> list[dict]:
+        found = []
+        for path in (self.folder / "ready" / "python3").glob("*.json"):
+            try:
+                found.append(json.loads(path.read_text()))
+            except (OSError, ValueError):
+                continue  # taken meanwhile
+        return found
+
+    def wait_full(self) -> list[dict]:
+        return wait_for(lambda: len(self.ready()) >= self.size and self.ready(), 120, "a full pool")
+
+    def kernel_pids(self) -> set[int]:
+        """Every kernel process the pool started (they run in sessions of their own)."""
+        marker = str(self.folder)
+        pids = set()
+        for proc in psutil.process_iter(["cmdline"]):
+            cmdline = " ".join(proc.info["cmdline"] or [])
+            if "ipykernel_launcher" in cmdline and marker in cmdline:
+                pids.add(proc.pid)
+        return pids
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@pytest.fixture
+def pool_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Pool]]:
+    pools: list[Pool] = []
+
+    def make(size: int = 1, cwd: Path | None = None) -> Pool:
+        folder = tmp_path / "kernels"
+        folder.mkdir()
+        pool = Pool(folder, size, cwd or tmp_path)
+        pools.append(pool)
+        monkeypatch.setenv(warm_kernel.POOL_DIR_ENV, str(folder))
+        return pool
+
+    yield make
+    for pool in pools:
+        started = pool.kernel_pids()
+        pool.stop()
+        assert pool.process.returncode == 0
+        gone = wait_for(lambda: not (pool.kernel_pids() & started) or "none", 30, "kernels to stop")
+        assert gone, "the pool left kernels running"
+
+
+def run(project: Path, notebook: Path, task_id: str = "nb") -> dict:
+    return run_notebook(
+        notebook=str(notebook), parameters={}, context=task_context(project, task_id=task_id)
+    )
+
+
+def test_a_notebook_runs_on_a_pooled_kernel_with_the_task_environment(
+    project: Path, pool_factory
+) -> None:
+    pool = pool_factory(size=1, cwd=Path("/"))  # started elsewhere: the task moves it
+    [idle] = pool.wait_full()
+    notebook = write_notebook(project / "report.ipynb", "x = 1", REPORT)
+
+    results = run(project, notebook)
+
+    assert results["pid"] == idle["pid"], "the notebook did not run on the pooled kernel"
+    assert results["cwd"] == str(project)
+    assert results["run_dir"] == str(Path(results["output_notebook"]).parent)
+    assert results["env_run_id"] == results["mlflow_run_id"], "the kernel missed the task's run"
+    executed = nbformat.read(results["output_notebook"], as_version=4)
+    counts = [c.execution_count for c in executed.cells if c.cell_type == "code"]
+    assert counts[0] == 1, f"the environment hand-over shows in the notebook: {counts}"
+    # One kernel, one run: it is stopped and replaced by a fresh one.
+    wait_for(lambda: not psutil.pid_exists(idle["pid"]), 30, "the used kernel to stop")
+    [fresh] = pool.wait_full()
+    assert fresh["pid"] != idle["pid"]
+
+
+def test_no_state_passes_from_one_run_to_the_next(project: Path, pool_factory) -> None:
+    pool = pool_factory(size=2)
+    pool.wait_full()
+    notebook = write_notebook(project / "report.ipynb", "x = 1", REPORT)
+
+    first = run(project, notebook, task_id="first")
+    second = run(project, notebook, task_id="second")
+
+    assert first["pid"] != second["pid"]
+    assert first["leftover"] is None and second["leftover"] is None
+
+
+def test_concurrent_claims_never_share_a_kernel(pool_factory) -> None:
+    pool = pool_factory(size=3)
+    pool.wait_full()
+    taken: list[warm_kernel.PooledKernel | None] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def take() -> None:
+        start.wait()
+        got = warm_kernel.claim("python3")
+        with lock:
+            taken.append(got)
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    kernels = [k for k in taken if k is not None]
+    assert len(kernels) == 3 and len({k.pid for k in kernels}) == 3
+    assert taken.count(None) == 5
+    for kernel in kernels:
+        kernel.release()
+    wait_for(lambda: not any(psutil.pid_exists(k.pid) for k in kernels), 30, "released kernels")
+
+
+def test_a_kernel_whose_task_died_is_stopped(tmp_path: Path, pool_factory) -> None:
+    pool = pool_factory(size=1)
+    [idle] = pool.wait_full()
+    claimer = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from kit.runtime import warm_kernel\n"
+         "k = warm_kernel.claim('python3'); print(k.pid, flush=True); time.sleep(600)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert int(claimer.stdout.readline()) == idle["pid"]
+    assert psutil.pid_exists(idle["pid"])
+
+    claimer.kill()  # as Airflow kills a task that timed out
+    claimer.wait()
+
+    wait_for(lambda: not psutil.pid_exists(idle["pid"]), 30, "the orphaned kernel to stop")
+    assert pool.wait_full()[0]["pid"] != idle["pid"]
+
+
+def test_an_unresponsive_pooled_kernel_falls_back_to_a_new_one(
+    project: Path, pool_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = pool_factory(size=1)
+    [idle] = pool.wait_full()
+    monkeypatch.setattr(warm_kernel, "PREPARE_TIMEOUT", 3.0)
+    os.kill(idle["pid"], signal.SIGSTOP)  # alive, but answers nothing
+    try:
+        notebook = write_notebook(project / "report.ipynb", "x = 1", REPORT)
+        results = run(project, notebook)
+    finally:
+        os.kill(idle["pid"], signal.SIGCONT)
+    assert results["pid"] != idle["pid"]
+    assert results["cwd"] == str(project)
+    wait_for(lambda: not psutil.pid_exists(idle["pid"]), 30, "the unresponsive kernel to stop")
+
+
+def test_without_a_pool_nothing_is_claimed(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv(warm_kernel.POOL_DIR_ENV, raising=False)
+    assert warm_kernel.claim("python3") is None
+    assert warm_kernel.claim("python3", tmp_path / "no-such-pool") is None
+    (tmp_path / "empty" / "ready" / "python3").mkdir(parents=True)
+    assert warm_kernel.claim("python3", tmp_path / "empty") is None
