@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from kit.stack.base import (
     ComponentStatus,
+    ConfigError,
     Endpoints,
     HealthTimeoutError,
     PortBusyError,
@@ -21,6 +22,7 @@ from kit.stack.settings import StackSettings
 
 __all__ = [
     "ComponentStatus",
+    "ConfigError",
     "EmbeddedStack",
     "Endpoints",
     "HealthTimeoutError",

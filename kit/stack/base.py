@@ -27,6 +27,18 @@ class PortBusyError(StackError):
         )
 
 
+class ConfigError(StackError):
+    """The Airflow configuration (file or AIRFLOW__* variables) has an error: nothing started."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "the Airflow configuration has errors, so nothing was started:\n  "
+            + "\n  ".join(problems)
+            + "\nFix them and run `kit up` again."
+        )
+
+
 class HealthTimeoutError(StackError):
     """A component did not become healthy in time; carries the tail of its log."""
 

@@ -19,6 +19,7 @@ import yaml
 
 from kit.stack.base import (
     ComponentStatus,
+    ConfigError,
     Endpoints,
     HealthTimeoutError,
     PortBusyError,
@@ -36,6 +37,7 @@ from kit.stack.compose_env import (
     ensure_password_file,
     read_env_file,
 )
+from kit.stack.config_check import check_config_file
 
 COMPOSE_FILE = "docker-compose.airflow.yml"
 AIRFLOW_CONFIG = Path("config") / "airflow.cfg"
@@ -357,6 +359,9 @@ class ComposeStack:
             raise StackError(f"{self.project_dir / AIRFLOW_CONFIG} is missing: the stack mounts it")
         if not self.compose_path.is_file():
             raise StackError(f"{self.compose_path} is missing")
+        # The containers get their AIRFLOW__* variables from the Compose file, not from us.
+        if problems := [str(p) for p in check_config_file(self.project_dir / AIRFLOW_CONFIG)]:
+            raise ConfigError(problems)
         ensure_env(self.project_dir, self.state_dir)
         ensure_password_file(self.project_dir, self.state_dir)
         ensure_host_dirs(self.project_dir)

@@ -28,12 +28,14 @@ from kit.stack import health
 from kit.stack.airflow_env import STACK_MARKER, airflow_environment, mlflow_environment, stack_id
 from kit.stack.base import (
     ComponentStatus,
+    ConfigError,
     Endpoints,
     PortBusyError,
     StackError,
     StackNotRunning,
     StackStatus,
 )
+from kit.stack.config_check import config_problems
 from kit.stack.ports import port_is_free
 from kit.stack.processes import (
     PidFiles,
@@ -229,11 +231,15 @@ class EmbeddedStack:
         s.dags_dir.mkdir(parents=True, exist_ok=True)
         s.artifacts_dir.mkdir(parents=True, exist_ok=True)
         secrets = load_or_create(s.secrets_file)
+        env = {**os.environ, **airflow_environment(s, secrets)}
+        label = os.path.relpath(s.config_file, Path.cwd())
+        if problems := config_problems(s.config_file, env, label=label):
+            raise ConfigError(problems)
         # SimpleAuthManager reads the admin password from here; we write it so it is never printed.
         wanted = json.dumps({ADMIN_USER: secrets.admin_password})
         if not s.passwords_file.exists() or s.passwords_file.read_text().strip() != wanted:
             write_private(s.passwords_file, wanted + "\n")
-        return {**os.environ, **airflow_environment(s, secrets)}
+        return env
 
     def _migrate(self, env: dict[str, str]) -> None:
         """Create or upgrade the metadata database, once per Airflow version."""
