@@ -6,11 +6,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
-
 from kit.codegen.header import read_header
 from kit.codegen.render import render
-from kit.spec.io import atomic_write_text, dump_spec, load_spec, spec_digest, spec_from_mapping
+from kit.spec.io import (
+    atomic_write_text,
+    dump_spec,
+    load_spec,
+    parse_yaml,
+    spec_digest,
+    spec_from_mapping,
+)
 from kit.spec.model import PipelineSpec
 from kit.spec.problems import Problem, SpecError, ValidationFailed, errors_only
 from kit.spec.validate import validate
@@ -135,8 +140,8 @@ def _spec_plan(
     if old_text is None:
         return True, None
     try:
-        old_digest = spec_digest(spec_from_mapping(yaml.safe_load(old_text)))
-    except (SpecError, yaml.YAMLError):
+        old_digest = spec_digest(spec_from_mapping(parse_yaml(old_text, str(spec_path))))
+    except SpecError:
         old_digest = None
     if old_digest is not None and old_digest in (spec_digest(spec), exported_digest):
         return True, None
