@@ -6,6 +6,7 @@ wall time against its critical path of task work (the scheduling overhead per ta
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
@@ -77,6 +78,9 @@ def main() -> None:
                 assert run.state == "success", run
                 d = {t.task_id: t.duration for t in run.tasks}
                 extra.append((d["as_notebook"], d["as_python"]))
+            log = client.task_log("bench_overhead", run.run_id, "as_notebook")
+            phases = next((ln for ln in log.splitlines() if "notebook task took" in ln), "")
+            pooled = "using pooled kernel" in log
             lifecycle = REPO / "pipelines" / "ml_lifecycle.yaml"
             made = export(lifecycle, project_dir=REPO, dags_dir=stack.settings.dags_dir,
                           pipelines_dir=root / "pipelines")  # fmt: skip
@@ -100,9 +104,12 @@ def main() -> None:
     ]
     table = ["| measurement | seconds | ratio to its baseline |", "|---|---:|---:|"]
     table += [f"| {name} | {secs:.2f} | {secs / base:.2f} |" for name, secs, base in rows]
+    load = os.getloadavg()[0]
     notes = (
         f"\n\nNotebook overhead per task: **{nb - py:.2f} s** (goal < 1.5 s; median of "
-        f"{REPEATS}).\n"
+        f"{REPEATS}; 1-min load average {load:.1f} at the end of the run).\n"
+        f"Inside the last notebook task ({'pooled' if pooled else 'newly started'} kernel): "
+        f"`{phases.split('took', 1)[-1].strip()}`.\n"
         f"Scheduling overhead on the lifecycle's critical path: **{(wall - work) / hops:.2f} s "
         f"per task** over {hops} tasks (goal < 1 s)."
     )

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,23 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)  # the task log captures the task's stderr
 
 
+class _Phases:
+    """Seconds spent in each step of a notebook task, for one summary line in the task log."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.spent: dict[str, float] = {}
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.spent[name] = self.spent.get(name, 0.0) + now - self.last
+        self.last = now
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{name} {secs:.2f}" for name, secs in self.spent.items())
+        return f"{sum(self.spent.values()):.2f} s ({parts})"
+
+
 def _pooled_kernel(kernel_name: str, project: Path) -> warm_kernel.PooledKernel | None:
     """An idle kernel from the stack's pool, given this task's environment; None to start one."""
     pooled = warm_kernel.claim(kernel_name)
@@ -125,9 +143,11 @@ def run_notebook(
 ) -> dict[str, Any]:
     """Execute ``notebook`` with papermill for the current task try; return its published results
     plus ``output_notebook`` (and ``mlflow_run_id`` when tracking)."""
+    phases = _Phases()
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    phases.done("imports")
     project = project_dir(context)
     source = Path(notebook) if Path(notebook).is_absolute() else project / notebook
     if not source.is_file():
@@ -140,6 +160,7 @@ def run_notebook(
     if problems:
         raise NotebookTaskError("the notebook was not started:\n  " + "\n  ".join(problems))
     kernel_name = _check_kernel(kernel, source)
+    phases.done("checks")
 
     ti = context["ti"]
     dag_id = getattr(context.get("dag"), "dag_id", None) or ti.dag_id
@@ -159,11 +180,13 @@ def run_notebook(
         )
         run_id = tracking.start_run(dag_id, tags)
         os.environ["MLFLOW_RUN_ID"] = run_id  # inherited by the kernel: the notebook joins the run
+    phases.done("mlflow start")
     os.environ["KIT_RESULTS_FILE"] = str(results_file)
     os.environ["KIT_RUN_DIR"] = str(out.parent)
     _log(f"kit: running {source} -> {out}" + (f" (MLflow run {run_id})" if run_id else ""))
     failed = True
     pooled = _pooled_kernel(kernel_name, project)
+    phases.done("pooled kernel")
     try:
         papermill.execute_notebook(
             str(source),
@@ -186,6 +209,7 @@ def run_notebook(
             out,
         ) from None
     finally:
+        phases.done("papermill")
         if pooled is not None:
             pooled.release()
         for key, value in env_before.items():
@@ -195,6 +219,8 @@ def run_notebook(
                 os.environ[key] = value
         if run_id is not None:
             tracking.finish_run(run_id, out, failed=failed)
+        phases.done("mlflow finish")
+        _log(f"kit: notebook task took {phases.summary()}")
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     results_file.unlink(missing_ok=True)
     results["output_notebook"] = str(out)

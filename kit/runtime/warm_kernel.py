@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import signal
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,12 +82,18 @@ class PooledKernel:
         )
         client = self._client()
         try:
-            client.wait_for_ready(timeout=PREPARE_TIMEOUT)
-            reply = client.execute_interactive(
-                code, silent=True, store_history=False, timeout=PREPARE_TIMEOUT
-            )
-        except (RuntimeError, TimeoutError) as exc:
-            raise RuntimeError(f"pooled kernel {self.id} does not answer ({exc})") from exc
+            # The shell channel queues the request until connected, so no wait_for_ready (a
+            # kernel_info round trip) is needed; only the shell reply is awaited, not iopub.
+            msg_id = client.execute(code, silent=True, store_history=False)
+            deadline = time.monotonic() + PREPARE_TIMEOUT
+            while True:
+                reply = client.get_shell_msg(timeout=max(deadline - time.monotonic(), 0.01))
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
+        except queue.Empty:
+            raise RuntimeError(
+                f"pooled kernel {self.id} does not answer (no reply in {PREPARE_TIMEOUT:.0f} s)"
+            ) from None
         finally:
             client.stop_channels()
         if reply["content"]["status"] != "ok":

@@ -23,9 +23,10 @@ WARM_MODULES = (
     "nbclient",
     "jupyter_client",
     "jupyter_client.kernelspec",
-    "httpx",
+    "IPython",  # jupyter_client imports it to find ipykernel's own kernel spec
     "mlflow",
     "mlflow.tracking",
+    "mlflow.tracking.request_header.registry",
     "kit.runtime.notebook",
     "kit.runtime.tracking",
     "kit.runtime.warm_kernel",
