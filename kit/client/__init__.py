@@ -20,7 +20,7 @@ from kit.client.errors import (
     RunTimeout,
     ServerDown,
 )
-from kit.client.models import DagRun, TaskRun
+from kit.client.models import DagRun, DagTask, TaskRun
 
 __all__ = [
     "AirflowClient",
@@ -29,6 +29,7 @@ __all__ = [
     "DagImportError",
     "DagNotFound",
     "DagRun",
+    "DagTask",
     "ParamsRejected",
     "RunTimeout",
     "ServerDown",

@@ -22,7 +22,7 @@ from kit.client.errors import (
     RunTimeout,
     ServerDown,
 )
-from kit.client.models import FINISHED_TASK_STATES, DagRun, TaskRun
+from kit.client.models import FINISHED_TASK_STATES, DagRun, DagTask, TaskRun
 
 T = TypeVar("T")
 # Airflow's default bundle, the one that serves [core] dags_folder.
@@ -124,11 +124,46 @@ class AirflowClient:
             return self._call(lambda c: af.DAGApi(c).get_dag, dag_id)
         except ApiException as exc:
             if exc.status == 404:
-                error = self.import_error_for_dag(dag_id)
-                if error:
-                    raise DagImportError(*error) from exc
-                raise DagNotFound(dag_id, [d.dag_id for d in self.list_dags()]) from exc
+                raise self._missing_dag(dag_id) from exc
             raise
+
+    def dag_tasks(self, dag_id: str) -> list[DagTask]:
+        """The tasks of a loaded DAG with their links, sorted by task id (GET /dags/{id}/tasks).
+
+        Airflow answers each task's downstream ids only; the upstream ids are derived from them.
+        DagNotFound (or DagImportError) when Airflow has not loaded the DAG.
+        """
+        try:
+            page = self._call(lambda c: af.TaskApi(c).get_tasks, dag_id)
+        except ApiException as exc:
+            if exc.status == 404:
+                raise self._missing_dag(dag_id) from exc
+            raise
+        downstream = {
+            t.task_id: tuple(sorted(t.downstream_task_ids or [])) for t in page.tasks if t.task_id
+        }
+        upstream: dict[str, list[str]] = {task_id: [] for task_id in downstream}
+        for task_id, downs in downstream.items():
+            for down in downs:
+                upstream.setdefault(down, []).append(task_id)
+        return [
+            DagTask(
+                task_id=t.task_id,
+                operator=t.operator_name,
+                mapped=bool(t.is_mapped),
+                upstream=tuple(sorted(upstream[t.task_id])),
+                downstream=downstream[t.task_id],
+            )
+            for t in sorted(page.tasks, key=lambda t: t.task_id or "")
+            if t.task_id
+        ]
+
+    def _missing_dag(self, dag_id: str) -> ClientError:
+        """Why Airflow has no DAG ``dag_id``: its file failed to import, or it is unknown."""
+        error = self.import_error_for_dag(dag_id)
+        if error:
+            return DagImportError(*error)
+        return DagNotFound(dag_id, [d.dag_id for d in self.list_dags()])
 
     def import_errors(self) -> dict[str, str]:
         """Every file Airflow failed to import: file name → Airflow's traceback."""
@@ -424,7 +459,7 @@ class AirflowClient:
         """Clear task instances so that the scheduler runs them again (a retry by hand)."""
         body = af.ClearTaskInstancesBody(
             dag_run_id=run_id,
-            task_ids=list(task_ids),
+            task_ids=[af.ClearTaskInstancesBodyTaskIdsInner(t) for t in task_ids],
             include_downstream=downstream,
             dry_run=False,
             only_failed=False,

@@ -28,6 +28,17 @@ class TaskRun:
 
 
 @dataclass(frozen=True)
+class DagTask:
+    """One task of a DAG as Airflow loaded it: what a graph of the DAG needs."""
+
+    task_id: str
+    operator: str | None  # "@task" for TaskFlow tasks, else the operator's class name
+    mapped: bool  # expanded at run time (dynamic task mapping)
+    upstream: tuple[str, ...]  # sorted
+    downstream: tuple[str, ...]  # sorted
+
+
+@dataclass(frozen=True)
 class DagRun:
     dag_id: str
     run_id: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -32,6 +31,8 @@ class Layout:
     height: float
     boxes: dict[str, Box]
     edges: dict[tuple[str, str], tuple[tuple[float, float], ...]]  # cubic B-spline control points
+    # Edges drawn as straight stand-ins until Graphviz has laid the graph out (provisional_layout).
+    pending: frozenset[tuple[str, str]] = frozenset()
 
 
 def dot_source(graph: TaskGraph) -> str:
@@ -87,7 +88,10 @@ def parse_plain(text: str, graph: TaskGraph) -> Layout:
     boxes: dict[str, Box] = {}
     edges: dict[tuple[str, str], tuple[tuple[float, float], ...]] = {}
     for line in text.splitlines():
-        parts = shlex.split(line)
+        # Plain whitespace split, not shlex: every field read here is a name we chose (n<index>)
+        # or a number; quoted fields (empty labels, colours) come after them. shlex took half the
+        # layout time of a 200-task graph.
+        parts = line.split()
         if not parts:
             continue
         if parts[0] == "graph":
@@ -106,3 +110,40 @@ def parse_plain(text: str, graph: TaskGraph) -> Layout:
             )
             edges[(up, down)] = points
     return Layout(width, height, boxes, edges)
+
+
+def provisional_layout(previous: Layout, graph: TaskGraph) -> Layout | None:
+    """``graph`` drawn on the positions of an earlier layout, to show while dot runs (pure).
+
+    Tasks keep their boxes, links that stay keep their routes; a new link is a straight line
+    (listed in ``pending``), a new task goes into a column at the right. None when the drawings
+    share no task: nothing of the old one would help.
+    """
+    known = [node for node in graph.nodes if node.id in previous.boxes]
+    if not known:
+        return None
+    boxes = {node.id: previous.boxes[node.id] for node in known}
+    width, height = previous.width, previous.height
+    column = width + 0.5 * POINTS  # dot's ranksep
+    y = NODE_HEIGHT * POINTS / 2
+    for node in graph.nodes:
+        if node.id in boxes:
+            continue
+        w, h = node_width(node.id) * POINTS, NODE_HEIGHT * POINTS
+        boxes[node.id] = Box(column + w / 2, y, w, h)
+        width = max(width, column + w)
+        height = max(height, y + h / 2)
+        y += h + 0.18 * POINTS  # dot's nodesep
+    edges: dict[tuple[str, str], tuple[tuple[float, float], ...]] = {}
+    pending: set[tuple[str, str]] = set()
+    for edge in graph.edges:
+        up, down = edge
+        if up not in boxes or down not in boxes:
+            continue
+        if edge in previous.edges and edge not in previous.pending:
+            edges[edge] = previous.edges[edge]
+        else:
+            a, b = boxes[up], boxes[down]
+            edges[edge] = ((a.x + a.width / 2, a.y), (b.x - b.width / 2, b.y))
+            pending.add(edge)
+    return Layout(width, height, boxes, edges, frozenset(pending))

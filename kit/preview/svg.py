@@ -34,12 +34,20 @@ def render_svg(graph: TaskGraph, laid_out: Layout | None = None) -> str:
         "</marker></defs>",
         f'<text x="{MARGIN}" y="{MARGIN + 8}" font-size="14" font-weight="bold">'
         f"{escape(graph.dag_id)}</text>",
-        '<g class="edges" fill="none" stroke="#555" stroke-width="1.2">',
     ]
-    for (up, down), points in sorted(laid_out.edges.items()):
+    if laid_out.pending:
         out.append(
-            f'<path class="edge" data-from={quoteattr(up)} data-to={quoteattr(down)} '
-            f'd="{_path(points, MARGIN, dy)}" marker-end="url(#arrow)"/>'
+            f'<text class="pending-note" x="{width - MARGIN:.1f}" y="{MARGIN + 8}" '
+            'text-anchor="end" fill="#777">laying out the new links…</text>'
+        )
+    out.append('<g class="edges" fill="none" stroke="#555" stroke-width="1.2">')
+    for (up, down), points in sorted(laid_out.edges.items()):
+        # A link not laid out yet: a dashed straight line, until the layout comes back.
+        pending = (up, down) in laid_out.pending
+        css, dashes = ("edge pending", ' stroke-dasharray="4 3"') if pending else ("edge", "")
+        out.append(
+            f'<path class="{css}" data-from={quoteattr(up)} data-to={quoteattr(down)} '
+            f'd="{_path(points, MARGIN, dy)}" marker-end="url(#arrow)"{dashes}/>'
         )
     out.append("</g>")
     out.append('<g class="tasks">')

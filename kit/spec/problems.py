@@ -67,13 +67,13 @@ def problems_from_pydantic(exc: ValidationError, raw: Any = None) -> list[Proble
         if err["type"] == "kind_settings":
             # No nested errors: the kind is unknown, which its own error already says.
             for sub in nested or []:
-                problems.append(_one(loc + tuple(sub["loc"]), sub["msg"], raw))
+                problems.append(_one(loc + tuple(sub["loc"]), sub["msg"], raw, _fix_for(sub)))
         else:
-            problems.append(_one(loc, err["msg"], raw))
+            problems.append(_one(loc, err["msg"], raw, _fix_for(err)))
     return problems
 
 
-def _one(loc: tuple[Any, ...], msg: str, raw: Any) -> Problem:
+def _one(loc: tuple[Any, ...], msg: str, raw: Any, fix: str) -> Problem:
     task_id: str | None = None
     rest = loc
     if len(loc) >= 2 and loc[0] == "tasks" and isinstance(loc[1], int):
@@ -83,7 +83,7 @@ def _one(loc: tuple[Any, ...], msg: str, raw: Any) -> Problem:
     if task_id is None and loc and loc[0] != "tasks":
         field = ".".join(str(part) for part in loc)
     msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    return error(task_id, field, msg.rstrip(".") + ".", _fix_for(msg))
+    return error(task_id, field, msg.rstrip(".") + ".", fix)
 
 
 def _task_id_at(raw: Any, index: int) -> str:
@@ -96,9 +96,17 @@ def _task_id_at(raw: Any, index: int) -> str:
     return f"tasks[{index}]"
 
 
-def _fix_for(msg: str) -> str:
-    if msg.startswith("Field required"):
+def _fix_for(err: Mapping[str, Any]) -> str:
+    """What to write instead, from pydantic's error type (its message says what is wrong)."""
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "missing":
         return "add this field."
-    if msg.startswith("Extra inputs are not permitted"):
+    if kind == "extra_forbidden":
         return "remove this field or check its spelling."
+    if kind.startswith("time_delta"):
+        return "give seconds (e.g. 300) or an ISO 8601 duration (e.g. PT5M, PT1H30M)."
+    if kind == "greater_than_equal":
+        return f"give a number of at least {ctx.get('ge')}, or remove the field."
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "give a whole number."
     return "correct the value."

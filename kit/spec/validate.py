@@ -52,7 +52,7 @@ def validate(
 def check_structure(spec: PipelineSpec) -> list[Problem]:
     """The checks that need nothing but the spec (pure)."""
     problems = check_dag(spec)
-    problems += check_params(spec.params)
+    problems += check_params(spec.params, scheduled=spec.schedule is not None)
     problems += check_task_ids(spec)
     problems += check_upstream(spec)
     problems += check_references(spec)
@@ -114,6 +114,24 @@ def check_dag(spec: PipelineSpec) -> list[Problem]:
                 "give a positive duration, e.g. PT1H.",
             )
         )
+    if spec.retry_delay <= timedelta(0):
+        problems.append(
+            error(
+                None,
+                "retry_delay",
+                "the delay between retries must be positive.",
+                "give a positive duration, e.g. PT5M (the default).",
+            )
+        )
+    if not spec.owner.strip():
+        problems.append(
+            error(
+                None,
+                "owner",
+                "the owner is empty.",
+                "name the person or team in charge, e.g. 'data-team', or remove the field.",
+            )
+        )
     if not spec.tasks:
         problems.append(
             warning(None, "tasks", "the pipeline has no tasks.", "add at least one task.")
@@ -160,7 +178,8 @@ def check_schedule(spec: PipelineSpec) -> list[Problem]:
     return problems
 
 
-def check_params(params: dict[str, RunParam]) -> list[Problem]:
+def check_params(params: dict[str, RunParam], *, scheduled: bool = False) -> list[Problem]:
+    """Run parameters; ``scheduled``: runs start without a trigger form, on the defaults."""
     problems: list[Problem] = []
     for name, param in params.items():
         field = f"params.{name}"
@@ -236,6 +255,28 @@ def check_params(params: dict[str, RunParam]) -> list[Problem]:
                         f"{field}.enum",
                         "the list of allowed values is empty.",
                         "list the allowed values or remove enum.",
+                    )
+                )
+            wrong = [v for v in param.enum if v is not None and not type_matches(sample, v)]
+            if wrong:
+                problems.append(
+                    error(
+                        None,
+                        f"{field}.enum",
+                        f"allowed value(s) {', '.join(repr(v) for v in wrong)} "
+                        f"not of type {param.type}.",
+                        f"list {param.type} values only, or change the type.",
+                    )
+                )
+            elif param.default is None and scheduled:
+                # Airflow refuses to load a scheduled DAG whose defaults fail their own checks.
+                problems.append(
+                    error(
+                        None,
+                        f"{field}.default",
+                        "a scheduled pipeline needs a default among the allowed values: "
+                        "its scheduled runs start with the defaults.",
+                        f"pick a default among {param.enum!r}, or remove the schedule.",
                     )
                 )
             elif param.default is not None and param.default not in param.enum:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
-import yaml
 
-from kit.spec.io import spec_to_data
+from kit.spec.io import parse_yaml, spec_to_data
 from kit.spec.kinds import kind_names
 from kit.spec.model import PipelineSpec
 from kit.spec.problems import Problem
@@ -27,7 +27,17 @@ from kit.widgets.editors import (
     project_notebooks,
     show_messages,
 )
-from kit.widgets.fields import format_list, parse_list, parse_typed, parse_words
+from kit.widgets.fields import (
+    format_duration,
+    format_enum,
+    format_list,
+    parse_duration,
+    parse_enum,
+    parse_list,
+    parse_typed,
+    parse_words,
+)
+from kit.widgets.graphview import clickable, graph_widget
 from kit.widgets.preview import Preview, PreviewEngine, svg_html
 from kit.widgets.schedule import (
     MODES,
@@ -42,6 +52,8 @@ from kit.widgets.schedule import (
 )
 
 PARAM_TYPES = ("string", "integer", "number", "boolean", "array", "object")
+NUMERIC = ("integer", "number")
+DURATION_HINT = "90 (seconds), 5m, 1h30m or PT5M"
 TRIGGER_RULES = (
     "all_success",
     "all_done",
@@ -104,6 +116,7 @@ class Designer:
         self._pending: Callable[[bool], None] | None = None
         self.selected: str | None = None
         self.form: KindForm | None = None
+        self.param_inputs: dict[str, dict[str, w.Widget]] = {}  # run parameter -> its inputs
         self.notebooks = project_notebooks(self.project_dir)
 
         self._build_toolbar()
@@ -111,7 +124,10 @@ class Designer:
         self._build_tasks_tab()
         self._build_code_tab()
         self._build_run_tab()
-        self.graph = _css(w.HTML(), "kit-graph")
+        # Click a task in the graph to edit it (where anywidget is installed).
+        self.graph = _css(graph_widget(), "kit-graph")
+        if clickable(self.graph):
+            self.graph.observe(lambda c: self._graph_clicked(c["new"]), "selected")
         self.problems_box = _css(w.HTML(), "kit-problems")
         self.tabs = w.Tab(children=[self.pipeline_tab, self.tasks_tab, self.code_tab, self.run_tab])
         for i, title in enumerate(("Pipeline", "Tasks", "Code", "Run")):
@@ -185,6 +201,33 @@ class Designer:
         self.catchup = _css(w.Checkbox(description="catch up missed runs"), "kit-catchup")
         self.retries = _css(w.BoundedIntText(min=0, max=100), "kit-retries")
         self.tags = _css(w.Text(placeholder="tag1, tag2"), "kit-tags")
+        # Run control: who owns it, how failures are retried and reported, how much runs at once.
+        self.owner = _css(w.Text(placeholder="airflow"), "kit-owner")
+        self.retry_delay = _css(w.Text(placeholder=f"5m; {DURATION_HINT}"), "kit-retry-delay")
+        self.execution_timeout = _css(
+            w.Text(placeholder="none; per task try, e.g. 1h"), "kit-execution-timeout"
+        )
+        self.max_active_runs = _css(
+            w.Text(placeholder="Airflow default (16)"), "kit-max-active-runs"
+        )
+        self.max_active_tasks = _css(
+            w.Text(placeholder="Airflow default (16)"), "kit-max-active-tasks"
+        )
+        self.failure_email = _css(
+            w.Text(placeholder="ops@example.org, ...", layout=w.Layout(width="420px")),
+            "kit-failure-email",
+        )
+        # Each is parsed on its own, so a half-typed value leaves the others applied.
+        self.pipeline_inputs: dict[str, tuple[w.Text, Callable[[str], Any]]] = {
+            "owner": (self.owner, str.strip),
+            "retry_delay": (self.retry_delay, parse_duration),
+            "execution_timeout": (self.execution_timeout, parse_duration),
+            "max_active_runs": (self.max_active_runs, lambda t: parse_typed(t, "integer")),
+            "max_active_tasks": (self.max_active_tasks, lambda t: parse_typed(t, "integer")),
+            "failure_email": (self.failure_email, parse_words),
+        }
+        for name, (box, parse) in self.pipeline_inputs.items():
+            box.observe(lambda c, n=name, f=parse: self._pipeline_field(n, c["new"], f), "value")
         # The schedule builder.
         self.sched_mode = _css(
             w.Dropdown(options=[(label, mode) for mode, label in MODES.items()]), "kit-sched-mode"
@@ -254,6 +297,13 @@ class Designer:
                 _row("", self.catchup, message("catchup")),
                 _row("retries", self.retries, message("retries")),
                 _row("tags", self.tags, message("tags")),
+                w.HTML("<b>Runs and failures</b> (empty = default)"),
+                _row("owner", self.owner, message("owner")),
+                _row("retry delay", self.retry_delay, message("retry_delay")),
+                _row("task timeout", self.execution_timeout, message("execution_timeout")),
+                _row("max active runs", self.max_active_runs, message("max_active_runs")),
+                _row("max active tasks", self.max_active_tasks, message("max_active_tasks")),
+                _row("e-mail on failure", self.failure_email, message("failure_email")),
                 w.HTML("<b>Run parameters</b> (typed; set when a run is triggered)"),
                 self.params_box,
                 message("params"),
@@ -270,7 +320,17 @@ class Designer:
             w.Dropdown(options=kind_names(), value="python", layout=w.Layout(width="160px")),
             "kit-add-kind",
         )
-        self.add_task_button = _css(w.Button(description="Add task", icon="plus"), "kit-add-task")
+        self.add_task_button = _css(
+            w.Button(description=self._add_label(self.add_kind.value), icon="plus"), "kit-add-task"
+        )
+        # The button names the kind it adds, set once the kernel has the new kind: a click on
+        # it can then never race ahead of the dropdown's change (they are separate messages).
+        self.add_kind.observe(
+            lambda change: setattr(
+                self.add_task_button, "description", self._add_label(change.new)
+            ),
+            "value",
+        )
         self.duplicate_button = _css(
             w.Button(description="Duplicate", icon="copy"), "kit-duplicate"
         )
@@ -322,6 +382,10 @@ class Designer:
         )
         self.run_inputs: dict[str, w.Text] = {}
 
+    @staticmethod
+    def _add_label(kind: str) -> str:
+        return f"Add {kind} task"
+
     # -- loading -----------------------------------------------------------------------------------
     def load(self, spec_or_path: PipelineSpec | str | Path) -> None:
         """Load a spec (editable) or any DAG file (read-only preview)."""
@@ -336,7 +400,7 @@ class Designer:
                 if path.suffix == ".py":
                     self._load_dag_file(path)
                     return
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+                data = parse_yaml(path.read_bytes(), str(path))  # bounded: hostile files too
                 if not isinstance(data, dict):
                     raise ValueError(f"{path} does not hold a pipeline spec (a mapping)")
                 self.draft = PipelineDraft(data)
@@ -382,6 +446,13 @@ class Designer:
             self.catchup.value = bool(d.get("catchup", False))
             self.retries.value = int(d.get("retries") or 0)
             self.tags.value = ", ".join(d.get("tags") or [])
+            self.owner.value = str(d.get("owner") or "")
+            self.retry_delay.value = format_duration(d.get("retry_delay"))
+            self.execution_timeout.value = format_duration(d.get("execution_timeout"))
+            for name in ("max_active_runs", "max_active_tasks"):
+                value = d.get(name)
+                self.pipeline_inputs[name][0].value = "" if value is None else str(value)
+            self.failure_email.value = ", ".join(d.get("failure_email") or [])
             choice = choice_from_schedule(d.get("schedule"))
             self.sched_mode.value = choice.mode
             self.sched_minute.value = choice.minute
@@ -420,6 +491,7 @@ class Designer:
     def _show_params(self) -> None:
         for key in [k for k in self._messages if k[0] is None and k[1].startswith("params.")]:
             del self._messages[key]
+        self.param_inputs = {}
         rows = []
         for name, param in self.draft.params.items():
             rows.append(self._param_row(name, param))
@@ -449,23 +521,64 @@ class Designer:
         )
         desc_box = w.Text(value=param.get("description") or "", placeholder="description")
         remove = w.Button(icon="trash", tooltip="remove", layout=w.Layout(width="36px"))
+        # The trigger form's checks: bounds for numbers, a list of allowed values for any type.
+        bounds = {
+            bound: _css(
+                w.Text(
+                    value="" if param.get(bound) is None else str(param[bound]),
+                    placeholder=bound,
+                    layout=w.Layout(width="110px"),
+                ),
+                f"kit-param-{bound}",
+            )
+            for bound in ("minimum", "maximum")
+        }
+        enum_box = _css(
+            w.Text(
+                value=format_enum(param.get("enum"), param.get("type", "string")),
+                placeholder="allowed values: a, b, c (any if empty)",
+                layout=w.Layout(width="300px"),
+            ),
+            "kit-param-enum",
+        )
         message = message_label()
         self._messages[(None, f"params.{name}")] = message
+        self.param_inputs[name] = {
+            "name": name_box,
+            "type": type_box,
+            "default": default_box,
+            "description": desc_box,
+            **bounds,
+            "enum": enum_box,
+        }
+
+        def show_bounds() -> None:
+            for box in bounds.values():
+                box.layout.display = None if type_box.value in NUMERIC else "none"
 
         def update(_change: Any = None) -> None:
+            show_bounds()
             if self._updating:
                 return
-            value: Any = None
-            if default_box.value.strip():
+            kind = type_box.value
+            values: dict[str, Any] = {"type": kind, "description": desc_box.value or None}
+            fields: list[tuple[str, w.Text, Callable[[str], Any]]] = [
+                ("default", default_box, lambda t: parse_typed(t, kind))
+            ]
+            if kind in NUMERIC:  # bounds of a hidden field are left out rather than flagged
+                fields += [
+                    (b, box, lambda t: parse_typed(t, "number")) for b, box in bounds.items()
+                ]
+            fields.append(("enum", enum_box, lambda t: parse_enum(t, kind)))
+            for field, box, parse in fields:
+                text = box.value.strip()
                 try:
-                    value = parse_typed(default_box.value, type_box.value)
+                    values[field] = parse(text) if text else None
                 except ValueError as exc:
-                    show_messages(message, f"✖ default: {exc}")
+                    show_messages(message, f"✖ {field}: {exc}")
                     return
-            self.draft.set_param(
-                name_box.value.strip() or name,
-                {"type": type_box.value, "default": value, "description": desc_box.value or None},
-            )
+            self.draft.set_param(name_box.value.strip() or name, values)
+            self._show_run_params()
             self.changed()
 
         def rename(change: dict) -> None:
@@ -486,10 +599,17 @@ class Designer:
             self.changed()
 
         name_box.observe(rename, "value")
-        for widget in (type_box, default_box, desc_box):
+        for widget in (type_box, default_box, desc_box, enum_box, *bounds.values()):
             widget.observe(update, "value")
         remove.on_click(remove_param)
-        return w.VBox([w.HBox([name_box, type_box, default_box, desc_box, remove]), message])
+        show_bounds()
+        return w.VBox(
+            [
+                w.HBox([name_box, type_box, default_box, desc_box, remove]),
+                w.HBox([*bounds.values(), enum_box]),
+                message,
+            ]
+        )
 
     def _show_task_list(self) -> None:
         self._updating = True
@@ -522,6 +642,8 @@ class Designer:
         for key in [k for k in self._messages if k[0] is not None]:
             del self._messages[key]
         self.form = None
+        if clickable(self.graph):  # the graph outlines the task being edited
+            self.graph.selected = self.selected or ""
         if self.selected is None:
             self.task_editor.children = [w.HTML("<i>No task selected. Add one above.</i>")]
             return
@@ -577,7 +699,33 @@ class Designer:
             ),
             "kit-task-retries",
         )
-        retries.observe(lambda c: self._task_field(tid, "retries", c["new"], int), "value")
+        retries.observe(
+            lambda c: self._task_field(
+                tid, "retries", c["new"], lambda t: parse_typed(t, "integer")
+            ),
+            "value",
+        )
+        retry_delay = _css(
+            w.Text(value=format_duration(task.get("retry_delay")), placeholder="pipeline default"),
+            "kit-task-retry-delay",
+        )
+        retry_delay.observe(
+            lambda c: self._task_field(tid, "retry_delay", c["new"], parse_duration), "value"
+        )
+        timeout = _css(
+            w.Text(
+                value=format_duration(task.get("execution_timeout")),
+                placeholder=f"pipeline default; {DURATION_HINT}",
+            ),
+            "kit-task-execution-timeout",
+        )
+        timeout.observe(
+            lambda c: self._task_field(tid, "execution_timeout", c["new"], parse_duration), "value"
+        )
+        pool = _css(
+            w.Text(value=task.get("pool") or "", placeholder="default_pool"), "kit-task-pool"
+        )
+        pool.observe(lambda c: self._task_field(tid, "pool", c["new"], str.strip), "value")
         rule = w.Dropdown(
             options=("(default)",) + TRIGGER_RULES, value=task.get("trigger_rule") or "(default)"
         )
@@ -599,6 +747,9 @@ class Designer:
             "upstream": {c.description: c for c in checks},
             "fan_out": fan_out,
             "retries": retries,
+            "retry_delay": retry_delay,
+            "execution_timeout": timeout,
+            "pool": pool,
             "trigger_rule": rule,
             "doc": doc,
         }
@@ -614,16 +765,21 @@ class Designer:
             message("settings"),
             _row("fan out over", fan_out, message("fan_out")),
             _row("retries", retries, message("retries")),
+            _row("retry delay", retry_delay, message("retry_delay")),
+            _row("timeout", timeout, message("execution_timeout")),
+            _row("pool", pool, message("pool")),
             _row("trigger rule", rule, message("trigger_rule")),
             _row("doc", doc, message("doc")),
         ]
 
     def _show_run_params(self) -> None:
+        typed = {name: box.value for name, box in self.run_inputs.items()}
         self.run_inputs = {}
         rows = []
         for name, param in self.draft.params.items():
             box = _css(
-                w.Text(placeholder=f"default: {param.get('default')}"), f"kit-run-param-{name}"
+                w.Text(value=typed.get(name, ""), placeholder=run_param_hint(param)),
+                f"kit-run-param-{name}",
             )
             self.run_inputs[name] = box
             rows.append(_row(name, box))
@@ -644,6 +800,19 @@ class Designer:
         d.set("catchup", True if self.catchup.value else None)
         d.set("retries", self.retries.value or None)
         d.set("tags", parse_words(self.tags.value))
+        self.changed()
+
+    def _pipeline_field(self, name: str, raw: str, parse: Callable[[str], Any]) -> None:
+        """One run-control field: parsed, or its message says what to type instead."""
+        if self._updating:
+            return
+        text = raw.strip()
+        try:
+            value = parse(text) if text else None
+        except ValueError as exc:
+            show_messages(self._messages[(None, name)], f"✖ {exc}")
+            return
+        self.draft.set(name, value)
         self.changed()
 
     def schedule_choice(self) -> ScheduleChoice:
@@ -715,6 +884,11 @@ class Designer:
         self._show_task_editor()
         self._show_problems()
 
+    def _graph_clicked(self, task_id: str) -> None:
+        if task_id and task_id != self.selected and task_id in self.draft.task_ids:
+            self.select(task_id)
+            self.tabs.selected_index = 1
+
     def _task_picked(self, change: dict) -> None:
         if self._updating or change["new"] is None:
             return
@@ -755,10 +929,10 @@ class Designer:
             text = str(raw).strip()
             try:
                 value = parse(text) if text else None
-            except ValueError:
+            except ValueError as exc:
                 label = self._messages.get((task_id, name))
                 if label is not None:
-                    show_messages(label, f"✖ {text!r} is not a whole number")
+                    show_messages(label, f"✖ {exc}")
                 return
         self.draft.set_task(task_id, name, value)
         self.changed()
@@ -773,7 +947,9 @@ class Designer:
     # -- checking and previews ---------------------------------------------------------------------
     def changed(self) -> Preview:
         """Re-check the draft and refresh graph, messages, next runs and (if shown) the code."""
-        preview = self.engine.preview(self.draft)
+        # In a kernel, a large graph's new layout is computed in the background (see preview).
+        on_layout = self._layout_ready if self.background is not False else None
+        preview = self.engine.preview(self.draft, on_layout=on_layout)
         self.last_preview = preview
         self.graph.value = svg_html(preview.svg)
         self._show_problems()
@@ -787,6 +963,19 @@ class Designer:
         if self.tabs.selected_index == 2:
             self.refresh_code()
         return preview
+
+    def _layout_ready(self) -> None:
+        """The real layout of the graph shown provisionally is ready: draw it."""
+        preview = self.last_preview
+        if preview is None or not preview.pending:
+            return
+        try:  # cached now; if dot failed in the background, this runs it again to say why
+            svg = self.engine.draw(preview.build.graph, preview.build)
+        except Exception as exc:  # noqa: BLE001 - shown where the graph goes
+            self.say(f"Could not lay out the graph: {exc}", "error")
+            return
+        self.last_preview = replace(preview, svg=svg, pending=False)
+        self.graph.value = svg_html(svg)
 
     @property
     def build(self) -> Build:
@@ -1020,6 +1209,17 @@ class Designer:
             self.say(f"Deploy failed: {exc}", "error")
 
         run_later(work, done, failed, background=self.background)
+
+
+def run_param_hint(param: dict[str, Any]) -> str:
+    """What the Run tab's box for a run parameter accepts: its default, bounds, allowed values."""
+    parts = [f"default: {param.get('default')}"]
+    low, high = param.get("minimum"), param.get("maximum")
+    if low is not None or high is not None:
+        parts.append(f"{'' if low is None else low}..{'' if high is None else high}")
+    if param.get("enum"):
+        parts.append("one of " + format_enum(param["enum"], param.get("type", "string")))
+    return "; ".join(parts)
 
 
 def _read(path: Path) -> str | None:

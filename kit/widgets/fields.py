@@ -8,12 +8,14 @@ widgets are built from that description. Values typed into a form are parsed her
 from __future__ import annotations
 
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import PydanticUndefined
 
 from kit.spec.values import ParamRef, ResultRef
@@ -188,6 +190,71 @@ def format_list(values: list[Any]) -> str:
 def parse_words(text: str) -> list[str]:
     """Comma-separated words (tags, list[str] fields), blanks dropped."""
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def parse_enum(text: str, kind: str) -> list[Any]:
+    """A run parameter's allowed values, comma-separated, each read as the parameter's type:
+    ``a, b`` -> ``["a", "b"]`` for a string, ``1, 2`` -> ``[1, 2]`` for an integer."""
+    if kind in ("array", "object"):
+        return parse_list(text)
+    return [parse_typed(word, kind) for word in parse_words(text)]
+
+
+def format_enum(values: list[Any] | None, kind: str) -> str:
+    if not values:
+        return ""
+    if kind == "string" and all(isinstance(v, str) and "," not in v for v in values):
+        return ", ".join(values)
+    return format_list(values)
+
+
+_DURATION = TypeAdapter(timedelta)
+_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_COMPACT = re.compile(r"(?:\d+(?:\.\d+)?[dhms])+")
+_COMPACT_PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
+
+
+def parse_duration(text: str) -> str:
+    """A duration typed by a user, as the ISO 8601 text the spec stores (``PT1H30M``).
+
+    Accepts seconds (``90``), a compact form (``90s``, ``5m``, ``1h30m``, ``2d``) and what the
+    spec itself accepts (``PT5M``, ``01:30:00``). Raises ValueError with a message for the user.
+    """
+    stripped = text.strip()
+    compact = stripped.replace(" ", "").lower()
+    if re.fullmatch(r"\d+(?:\.\d+)?", compact):
+        value = timedelta(seconds=float(compact))
+    elif _COMPACT.fullmatch(compact):
+        seconds = sum(float(n) * _UNITS[unit] for n, unit in _COMPACT_PART.findall(compact))
+        value = timedelta(seconds=seconds)
+    else:
+        try:
+            value = _DURATION.validate_python(stripped)
+        except ValidationError:
+            raise ValueError(
+                f"{stripped!r} is not a duration: write seconds (90), 5m, 1h30m, 2d or ISO 8601 "
+                "(PT1H30M)"
+            ) from None
+    return _DURATION.dump_python(value, mode="json")
+
+
+def format_duration(value: Any) -> str:
+    """The compact text for a duration of the spec (``PT1H30M`` or a timedelta -> ``1h30m``)."""
+    if value is None or value == "":
+        return ""
+    try:
+        delta = _DURATION.validate_python(value)
+    except ValidationError:
+        return str(value)  # shown as is; the spec check says what is wrong with it
+    total = delta.total_seconds()
+    if total <= 0 or total != int(total):
+        return _DURATION.dump_python(delta, mode="json")
+    parts, rest = [], int(total)
+    for unit, size in _UNITS.items():
+        amount, rest = divmod(rest, size)
+        if amount:
+            parts.append(f"{amount}{unit}")
+    return "".join(parts)
 
 
 @dataclass(frozen=True)

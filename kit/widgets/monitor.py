@@ -13,10 +13,12 @@ import ipywidgets as w
 from kit.preview.graph import TaskGraph
 from kit.widgets.background import poll_every, run_later
 from kit.widgets.codeview import code_html
+from kit.widgets.graphview import clickable, graph_widget
 from kit.widgets.preview import PreviewEngine, svg_html
 from kit.widgets.runview import (
     airflow_run_url,
-    graph_from_api_tasks,
+    graph_from_dag_tasks,
+    label_for_task,
     legend_html,
     mark_svg,
     mlflow_run_url,
@@ -68,12 +70,15 @@ class RunMonitor:
         self.state.add_class("kit-run-state")
         self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="tasks")
         self.progress.add_class("kit-run-progress")
-        self.graph_view = w.HTML()
+        # Click a task in the graph to pick it (where anywidget is installed; else the dropdown).
+        self.graph_view = graph_widget()
         self.graph_view.add_class("kit-run-graph")
+        if clickable(self.graph_view):
+            self.graph_view.observe(lambda c: self.pick(c["new"]), "selected")
         self.legend = w.HTML()
         self.task_pick = w.Dropdown(options=[NO_TASK], value=NO_TASK, description="task")
         self.task_pick.add_class("kit-run-task")
-        self.task_pick.observe(lambda c: self.show_task(c["new"]), "value")
+        self.task_pick.observe(lambda c: self._task_picked(c["new"]), "value")
         self.refresh_button = w.Button(description="Refresh", icon="refresh")
         self.refresh_button.on_click(lambda _b: self.refresh())
         self.task_info = w.HTML()
@@ -115,11 +120,7 @@ class RunMonitor:
     def graph(self) -> TaskGraph:
         """The DAG's tasks and links: given, or read from Airflow's task list."""
         if self._graph is None:
-            import airflow_client.client as af
-
-            page = self.client()._call(lambda c: af.TaskApi(c).get_tasks, self.dag_id)
-            rows = [t.to_dict() for t in page.tasks]
-            self._graph = graph_from_api_tasks(self.dag_id, rows)
+            self._graph = graph_from_dag_tasks(self.dag_id, self.client().dag_tasks(self.dag_id))
         return self._graph
 
     def fetch(self) -> DagRun | None:
@@ -220,6 +221,17 @@ class RunMonitor:
             time.sleep(min(self.poll, 1.0))
 
     # -- one task ----------------------------------------------------------------------------------
+    def pick(self, task_id: str) -> None:
+        """Pick a task as a click on its box does: its first instance if mapped."""
+        label = label_for_task(task_id, self.task_pick.options)
+        if label is not None:
+            self.task_pick.value = label
+
+    def _task_picked(self, label: str) -> None:
+        if clickable(self.graph_view):  # the graph outlines the task picked in the dropdown
+            self.graph_view.selected = "" if label == NO_TASK else _parse_label(label)[0]
+        self.show_task(label)
+
     def show_task(self, label: str) -> None:
         """Show the log, the output notebook and the MLflow run of a task (``id`` or ``id[i]``)."""
         if label == NO_TASK or self.run is None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from kit.preview.graph import Node, TaskGraph
 
 if TYPE_CHECKING:  # kit.client imports the whole REST client: only when a run is shown
-    from kit.client.models import DagRun, TaskRun
+    from kit.client.models import DagRun, DagTask, TaskRun
 
 SVG_NS = "http://www.w3.org/2000/svg"
 ET.register_namespace("", SVG_NS)
@@ -106,21 +106,22 @@ def run_progress(run: DagRun, expected_tasks: int = 0) -> Progress:
     return Progress(done, total, failed)
 
 
-def graph_from_api_tasks(dag_id: str, tasks: Iterable[Mapping[str, Any]]) -> TaskGraph:
-    """The graph of a DAG from the API's task list (``task_id``, ``downstream_task_ids``, ...)."""
-    rows = sorted(tasks, key=lambda t: t["task_id"])
-    nodes = tuple(
-        Node(t["task_id"], str(t.get("operator_name") or "task"), bool(t.get("is_mapped")))
-        for t in rows
-    )
-    known = {t["task_id"] for t in rows}
-    edges = tuple(
-        (t["task_id"], down)
-        for t in rows
-        for down in sorted(t.get("downstream_task_ids") or [])
-        if down in known
-    )
+def graph_from_dag_tasks(dag_id: str, tasks: Iterable[DagTask]) -> TaskGraph:
+    """The graph of a DAG from the tasks Airflow loaded (``AirflowClient.dag_tasks``)."""
+    rows = sorted(tasks, key=lambda t: t.task_id)
+    nodes = tuple(Node(t.task_id, t.operator or "task", t.mapped) for t in rows)
+    known = {t.task_id for t in rows}
+    edges = tuple((t.task_id, down) for t in rows for down in sorted(t.downstream) if down in known)
     return TaskGraph(dag_id, nodes, edges)
+
+
+def label_for_task(task_id: str, labels: Iterable[str]) -> str | None:
+    """The run view's label for a task clicked in the graph: ``id``, or for a mapped task its
+    first instance ``id[0]``; None when the run has no instance of it (yet)."""
+    labels = list(labels)
+    if task_id in labels:
+        return task_id
+    return next((label for label in labels if label.startswith(f"{task_id}[")), None)
 
 
 def mark_svg(

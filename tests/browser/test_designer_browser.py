@@ -52,6 +52,13 @@ def test_build_export_and_run_a_pipeline_in_jupyterlab(
             expect(page.locator(".kit-problems")).to_contain_text("No problems")
             page.screenshot(path=output_dir / "02-built.png", full_page=True)
 
+            step = "click a task in the graph to edit it"
+            page.locator(".kit-graph svg g.task[data-task-id='square']").click()
+            expect(page.locator(".kit-task-editor h4")).to_have_text("Task square")
+            expect(page.locator(".kit-graph svg g.task.kit-selected")).to_have_attribute(
+                "data-task-id", "square"
+            )
+
             step = "look at the code"
             tab(page, "Code")
             expect(page.locator(".kit-code")).to_contain_text(f'dag_id="{dag_id}"')
@@ -75,11 +82,19 @@ def test_build_export_and_run_a_pipeline_in_jupyterlab(
             )
             page.screenshot(path=output_dir / "06-success.png", full_page=True)
 
-            step = "pick a task to see its log"
-            page.locator(".kit-run-task select").select_option("square")
+            step = "click a task in the run graph to see its log"
+            page.locator(".kit-run-graph svg g.task[data-task-id='square']").click()
+            expect(page.locator(".kit-run-task select")).to_have_value("square")
             expect(page.locator(".kit-run-log")).to_contain_text("square", timeout=UI_TIMEOUT)
             expect(page.locator(".kit-run-task-info")).to_contain_text("output notebook")
             page.screenshot(path=output_dir / "07-task-log.png", full_page=True)
+
+            step = "pick another task in the dropdown"
+            page.locator(".kit-run-task select").select_option("report")
+            expect(page.locator(".kit-run-log")).to_contain_text("report done", timeout=UI_TIMEOUT)
+            expect(page.locator(".kit-run-graph svg g.task.kit-selected")).to_have_attribute(
+                "data-task-id", "report"
+            )
         except Exception:
             page.screenshot(path=output_dir / "failure.png", full_page=True)
             status = page.locator(".kit-status").all_inner_texts()
@@ -146,7 +161,9 @@ def type_into(page: Page, selector: str, text: str, *, commit: bool = False) -> 
 
 def add_task(page: Page, kind: str, task_id: str) -> None:
     page.locator(".kit-add-kind select").select_option(kind)
-    page.locator("button.kit-add-task").click()
+    add = page.locator("button.kit-add-task")
+    expect(add).to_contain_text(f"Add {kind} task")  # the kernel has the kind: click after it
+    add.click()
     # The editor is rebuilt for the new task (named after its kind): wait for it, so that typing
     # never goes into the previous task's fields.
     header = page.locator(".kit-task-editor h4")

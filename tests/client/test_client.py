@@ -40,6 +40,45 @@ def test_trigger_wait_tasks_logs_and_xcom(client, write_dag) -> None:
     assert client.latest_run("kit_chain").run_id == run.run_id
 
 
+FAN_IN_DAG = """
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import dag, task
+
+
+@dag(dag_id="kit_tasks", schedule=None, catchup=False)
+def pipeline():
+    @task
+    def left():
+        return 1
+
+    @task
+    def scale(x):
+        return x
+
+    start = BashOperator(task_id="start", bash_command="true")
+    mapped = scale.expand(x=[1, 2])
+    start >> [left(), mapped]
+    mapped >> BashOperator(task_id="end", bash_command="true")
+
+
+pipeline()
+"""
+
+
+def test_dag_tasks_gives_ids_links_operators_and_mapping(client, write_dag) -> None:
+    path = write_dag("kit_tasks", FAN_IN_DAG)
+    client.make_visible("kit_tasks", path, timeout=120)
+    tasks = {t.task_id: t for t in client.dag_tasks("kit_tasks")}
+    assert list(tasks) == ["end", "left", "scale", "start"]
+    assert tasks["start"].upstream == () and tasks["start"].downstream == ("left", "scale")
+    assert tasks["scale"].upstream == ("start",) and tasks["scale"].downstream == ("end",)
+    assert tasks["end"].upstream == ("scale",) and tasks["end"].downstream == ()
+    assert tasks["scale"].mapped and not tasks["left"].mapped
+    assert tasks["left"].operator == "@task" and tasks["start"].operator == "BashOperator"
+    with pytest.raises(DagNotFound, match="no DAG 'no_such_dag'"):
+        client.dag_tasks("no_such_dag")
+
+
 def test_a_dag_with_a_syntax_error_is_an_import_error(client, write_dag) -> None:
     path = write_dag("kit_broken", "from airflow.sdk import dag\n\ndef broken(:\n    pass\n")
     with pytest.raises(DagImportError) as err:

@@ -17,6 +17,16 @@ def assert_round_trip(spec: PipelineSpec, dag: Any) -> None:
         assert loaded.retries == (task.retries if task.retries is not None else spec.retries)
         expected_delay = task.retry_delay if task.retry_delay is not None else spec.retry_delay
         assert loaded.retry_delay == expected_delay
+        owner = loaded.partial_kwargs.get("owner") if task.fan_out else loaded.owner
+        assert owner == spec.owner, task.id
+        if task.execution_timeout is None and spec.execution_timeout is not None:
+            timeout = (
+                loaded.partial_kwargs.get("execution_timeout")
+                if task.fan_out
+                else loaded.execution_timeout
+            )
+            assert timeout == spec.execution_timeout, task.id
+        assert_failure_email(spec, loaded)
         assert bool(getattr(loaded, "is_mapped", False)) == (task.fan_out is not None), task.id
         if task.kind == "bash":
             assert type(loaded).__name__ in ("BashOperator", "MappedOperator")
@@ -49,6 +59,24 @@ def assert_round_trip(spec: PipelineSpec, dag: Any) -> None:
         assert dag.max_active_runs == spec.max_active_runs
     if spec.max_active_tasks is not None:
         assert dag.max_active_tasks == spec.max_active_tasks
+
+
+def assert_failure_email(spec: PipelineSpec, task: Any) -> None:
+    """A failed task mails ``failure_email`` through Airflow 3's SmtpNotifier (``email`` is
+    deprecated on operators in Airflow 3.3)."""
+    callbacks = (
+        task.partial_kwargs.get("on_failure_callback")
+        if getattr(task, "is_mapped", False)
+        else task.on_failure_callback
+    )
+    if not isinstance(callbacks, list | tuple):  # a mapped task keeps the argument as given
+        callbacks = [callbacks] if callbacks is not None else []
+    notifiers = [c for c in callbacks if type(c).__name__ == "SmtpNotifier"]
+    if not spec.failure_email:
+        assert notifiers == [], task.task_id
+        return
+    (notifier,) = notifiers
+    assert list(notifier.to) == spec.failure_email
 
 
 def assert_schedule(spec: PipelineSpec, dag: Any) -> None:

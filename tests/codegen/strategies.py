@@ -24,6 +24,8 @@ JSON = st.recursive(
     ),
     max_leaves=6,
 )
+# The parameters of notebooks/examples/square.ipynb, the notebook of notebook tasks.
+SQUARE_PARAMETERS = frozenset({"x", "label", "scale"})
 DURATIONS = st.sampled_from(["PT30S", "PT5M", "PT1H", "P1D", "PT1H30M"])
 SCHEDULES = st.one_of(
     st.none(),
@@ -59,13 +61,30 @@ def run_params(draw: st.DrawFn) -> dict[str, Any]:
         if type_ == "integer" and draw(st.booleans()):
             param["minimum"] = -1000
             param["maximum"] = 1000
+        if type_ in ("integer", "string") and draw(st.booleans()):
+            allowed = draw(st.lists(PARAM_TYPES[type_], min_size=1, max_size=3, unique=True))
+            param["enum"] = allowed
+            # Scheduled runs start on the defaults, which must be allowed (see check_params).
+            param["default"] = draw(st.sampled_from(allowed))
         params[name] = param
     return params
 
 
 @st.composite
-def values(draw: st.DrawFn, params: dict[str, Any], upstream: list[str]) -> dict[str, Any]:
-    names = draw(st.lists(st.text(min_size=1, max_size=8), max_size=3, unique=True))
+def values(
+    draw: st.DrawFn,
+    params: dict[str, Any],
+    upstream: list[str],
+    avoid: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Named values; ``avoid``: names whose type a check would hold against a random value."""
+    names = draw(
+        st.lists(
+            st.text(min_size=1, max_size=8).filter(lambda n: n not in avoid),
+            max_size=3,
+            unique=True,
+        )
+    )
     out: dict[str, Any] = {}
     for name in names:
         choices = [JSON]
@@ -120,7 +139,9 @@ def specs(draw: st.DrawFn, notebook: str | None = None) -> dict[str, Any]:
                 "kwargs": draw(values(params, upstream)),
             }
         else:
-            task["settings"] = {"notebook": notebook, "parameters": draw(values(params, upstream))}
+            # The notebook's own parameters are typed; random values go to undeclared names.
+            parameters = draw(values(params, upstream, SQUARE_PARAMETERS))
+            task["settings"] = {"notebook": notebook, "parameters": parameters}
         fan_out = draw(fan_outs(env_names=kind == "bash"))
         if fan_out is not None:
             task["fan_out"] = fan_out
@@ -152,4 +173,14 @@ def specs(draw: st.DrawFn, notebook: str | None = None) -> dict[str, Any]:
     if draw(st.booleans()):
         data["max_active_runs"] = draw(st.integers(1, 4))
         data["max_active_tasks"] = draw(st.integers(1, 16))
+    if draw(st.booleans()):
+        data["owner"] = draw(st.text(min_size=1, max_size=10).filter(str.strip))
+    if draw(st.booleans()):
+        data["execution_timeout"] = draw(DURATIONS)
+    if draw(st.booleans()):
+        data["failure_email"] = draw(
+            st.lists(
+                st.from_regex(r"[a-z]{1,6}@example\.org", fullmatch=True), min_size=1, max_size=2
+            )
+        )
     return data

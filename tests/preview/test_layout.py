@@ -85,3 +85,35 @@ def test_task_text_never_reaches_dot() -> None:
     graph = TaskGraph("g", (Node('a"; b -> c [label="x', "bash"),), ())
     assert '"; b' not in dot_source(graph)
     assert layout(graph).boxes[graph.nodes[0].id].width > 0
+
+
+def test_a_provisional_layout_keeps_the_drawing_and_marks_new_links() -> None:
+    from dataclasses import replace
+
+    from kit.preview import render_svg
+    from kit.preview.layout import provisional_layout
+
+    before = random_dag(30, seed=1)
+    laid = layout(before)
+    new_edge = ("task_000", "task_029")
+    assert new_edge not in before.edges
+    dropped = before.edges[0]
+    after = replace(
+        before,
+        nodes=before.nodes + (Node("added", "bash"),),
+        edges=tuple(e for e in before.edges if e != dropped) + (new_edge, ("task_029", "added")),
+    )
+    guess = provisional_layout(laid, after)
+    assert guess is not None
+    assert all(guess.boxes[n.id] == laid.boxes[n.id] for n in before.nodes)
+    assert all(guess.edges[e] == laid.edges[e] for e in before.edges if e != dropped)
+    assert dropped not in guess.edges
+    assert guess.pending == {new_edge, ("task_029", "added")}
+    assert len(guess.edges[new_edge]) == 2  # a straight line from box to box
+    assert guess.boxes["added"].x > max(b.x for b in laid.boxes.values())
+    assert guess.width > laid.width
+    svg = render_svg(after, guess)
+    assert svg.count('class="edge pending"') == 2 and "laying out" in svg
+    assert "laying out" not in render_svg(before, laid)
+    # A graph with nothing in common gets no stand-in: it is laid out straight away.
+    assert provisional_layout(laid, chain(3)) is None

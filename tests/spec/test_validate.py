@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.spec import Problem, validate
+from kit.spec import Problem, SpecError, validate
 from tests.conftest_pipeline import (
     EXAMPLE_PIPELINE,
     REPO,
@@ -221,10 +221,21 @@ def test_result_of_an_unknown_task(tmp_path: Path) -> None:
         ({"type": "integer", "minimum": 5, "maximum": 1}, "params.p"),
         ({"type": "string", "default": "c", "enum": ["a", "b"]}, "params.p.default"),
         ({"type": "string", "minimum": 1}, "params.p.minimum"),
+        ({"type": "integer", "enum": [1, "two"]}, "params.p.enum"),
+        ({"type": "string", "enum": []}, "params.p.enum"),
     ],
 )
 def test_run_parameter_rules(tmp_path: Path, param: dict, field: str) -> None:
     assert only(problems_of(make_spec(params={"p": param}), tmp_path)).field == field
+
+
+def test_allowed_values_need_a_default_when_runs_are_scheduled(tmp_path: Path) -> None:
+    param = {"type": "integer", "enum": [1, 2]}
+    # Unscheduled: whoever triggers a run picks a value.
+    assert problems_of(make_spec(params={"p": param}), tmp_path) == []
+    scheduled = make_spec(params={"p": param}, schedule="@daily", start_date="2024-01-01")
+    problem = only(problems_of(scheduled, tmp_path))
+    assert problem.field == "params.p.default" and "[1, 2]" in problem.fix
 
 
 def test_callable_module_must_exist(tmp_path: Path) -> None:
@@ -266,3 +277,32 @@ def test_problem_reads_well() -> None:
     assert (
         str(Problem("warning", None, "tasks", "no tasks.")) == "warning: pipeline, tasks: no tasks."
     )
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "fix"),
+    [
+        ({"retry_delay": "PT0S"}, "retry_delay", "PT5M"),
+        ({"owner": " "}, "owner", "e.g. 'data-team'"),
+        ({"failure_email": ["ops"]}, "failure_email", "name@example.org"),
+        ({"execution_timeout": "-PT1M"}, "execution_timeout", "PT1H"),
+    ],
+)
+def test_run_control_rules(tmp_path: Path, fields: dict, field: str, fix: str) -> None:
+    problem = only(problems_of(make_spec(**fields), tmp_path))
+    assert problem.field == field and fix in problem.fix
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "fix"),
+    [
+        ({"retry_delay": "5 minutes"}, "retry_delay", "ISO 8601 duration (e.g. PT5M"),
+        ({"max_active_runs": 0}, "max_active_runs", "at least 1"),
+        ({"max_active_tasks": "many"}, "max_active_tasks", "whole number"),
+    ],
+)
+def test_unparsable_run_controls_say_what_to_write(fields: dict, field: str, fix: str) -> None:
+    with pytest.raises(SpecError) as err:
+        make_spec(**fields)
+    (problem,) = err.value.problems
+    assert problem.field == field and fix in problem.fix

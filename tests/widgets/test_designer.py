@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import yaml
 
 from kit.codegen.render import render
-from kit.spec import load_spec
+from kit.spec import PipelineSpec, load_spec, spec_from_mapping
 from kit.widgets import Designer
 
 
@@ -271,3 +273,228 @@ def test_spec_yaml_on_disk_matches_the_draft(project: Path) -> None:
     d.export_button.click()
     on_disk = yaml.safe_load((project / "pipelines" / "widget_demo.yaml").read_text())
     assert on_disk["tasks"][1]["settings"]["parameters"] == {"x": {"$param": "n"}, "label": "sq"}
+
+
+def fill_run_controls(d: Designer) -> None:
+    """Every run-control field of the forms, on a two-task pipeline with a bounded parameter."""
+    d.dag_id.value = "controlled"
+    d.add_param_button.click()
+    n = d.param_inputs["param"]
+    n["name"].value = "n"
+    n = d.param_inputs["n"]
+    n["type"].value = "integer"
+    n["default"].value = "4"
+    n["minimum"].value = "1"
+    n["maximum"].value = "10"
+    d.add_param_button.click()
+    mode = d.param_inputs["param"]
+    mode["name"].value = "mode"
+    mode = d.param_inputs["mode"]
+    mode["default"].value = "fast"
+    mode["enum"].value = "fast, thorough"
+    d.owner.value = "data-team"
+    d.retry_delay.value = "90"
+    d.execution_timeout.value = "2h"
+    d.max_active_runs.value = "1"
+    d.max_active_tasks.value = "4"
+    d.failure_email.value = "ops@example.org, ml@example.org"
+    d.add_kind.value = "bash"
+    d.add_task_button.click()
+    d.task_inputs["id"].value = "fetch"
+    d.form.inputs["command"].value = "echo fetch"
+    d.task_inputs["pool"].value = "gpu"
+    d.task_inputs["retry_delay"].value = "1h30m"
+    d.task_inputs["execution_timeout"].value = "PT10M"
+    d.add_kind.value = "python"
+    d.add_task_button.click()
+    d.form.inputs["callable"].value = "kit.runtime.examples:summarize"
+    d.task_inputs["upstream"]["fetch"].value = True
+
+
+def test_run_controls_reach_the_spec_and_the_generated_code(project: Path) -> None:
+    d = designer(project)
+    fill_run_controls(d)
+    assert d.build.ok, d.problems
+    spec = d.build.spec
+    assert (spec.params["n"].minimum, spec.params["n"].maximum) == (1, 10)
+    assert spec.params["mode"].enum == ["fast", "thorough"]
+    assert spec.owner == "data-team" and spec.retry_delay == timedelta(seconds=90)
+    assert spec.execution_timeout == timedelta(hours=2)
+    assert (spec.max_active_runs, spec.max_active_tasks) == (1, 4)
+    assert spec.failure_email == ["ops@example.org", "ml@example.org"]
+    fetch = spec.task("fetch")
+    assert fetch.pool == "gpu" and fetch.retry_delay == timedelta(hours=1, minutes=30)
+    assert fetch.execution_timeout == timedelta(minutes=10)
+    code = render(spec)
+    for line in (
+        '"n": Param(4, type="integer", minimum=1, maximum=10),',
+        '"mode": Param("fast", type="string", enum=["fast", "thorough"]),',
+        "max_active_runs=1,",
+        "max_active_tasks=4,",
+        '"owner": "data-team",',
+        '"retry_delay": timedelta(minutes=1, seconds=30),',
+        '"execution_timeout": timedelta(hours=2),',
+        '"on_failure_callback": SmtpNotifier(to=["ops@example.org", "ml@example.org"]),',
+        'pool="gpu",',
+        "retry_delay=timedelta(hours=1, minutes=30),",
+        "execution_timeout=timedelta(minutes=10),",
+    ):
+        assert line in code, line
+    # The Run tab says what each run parameter accepts.
+    assert d.run_inputs["n"].placeholder == "default: 4; 1..10"
+    assert d.run_inputs["mode"].placeholder == "default: fast; one of fast, thorough"
+    # Loaded back from the exported spec, the forms show the same values.
+    d.export_button.click()
+    again = designer(project, spec_or_path=project / "pipelines" / "controlled.yaml")
+    assert again.retry_delay.value == "1m30s" and again.execution_timeout.value == "2h"
+    assert again.max_active_runs.value == "1" and again.owner.value == "data-team"
+    assert again.param_inputs["mode"]["enum"].value == "fast, thorough"
+    assert again.param_inputs["n"]["maximum"].value == "10"
+    again.select("fetch")
+    assert again.task_inputs["retry_delay"].value == "1h30m"
+    assert again.task_inputs["pool"].value == "gpu"
+    assert again.build.spec == spec
+
+
+def test_run_controls_say_what_is_wrong_and_how_to_fix_it(project: Path) -> None:
+    d = designer(project)
+    fill_run_controls(d)
+    n = d.param_inputs["n"]
+    n["maximum"].value = "0"
+    assert "minimum 1 is above maximum 0" in d.messages(None, "params.n")
+    n["maximum"].value = "ten"
+    assert "maximum: 'ten' is not a number" in d.messages(None, "params.n")
+    n["maximum"].value = "10"
+    n["default"].value = "11"
+    assert "above the maximum 10" in d.messages(None, "params.n")
+    n["default"].value = "4"
+    assert d.messages(None, "params.n") == ""
+    # Bounds only for numbers: hidden, and left out, for other types.
+    assert d.param_inputs["mode"]["minimum"].layout.display == "none"
+    mode = d.param_inputs["mode"]
+    mode["default"].value = "slow"
+    assert "'slow' is not one of ['fast', 'thorough']" in d.messages(None, "params.mode")
+    mode["type"].value = "integer"
+    assert "not a whole number" in d.messages(None, "params.mode")
+    mode["default"].value = ""
+    mode["type"].value = "string"
+    mode["enum"].value = "fast, thorough"
+    assert d.messages(None, "params.mode") == ""
+    d.retry_delay.value = "5 minutes"
+    assert "'5 minutes' is not a duration" in d.messages(None, "retry_delay")
+    assert "1h30m" in d.messages(None, "retry_delay")
+    d.retry_delay.value = "0"
+    assert "must be positive" in d.messages(None, "retry_delay")
+    d.retry_delay.value = "5m"
+    d.max_active_runs.value = "0"
+    assert "at least 1" in d.messages(None, "max_active_runs")
+    d.max_active_runs.value = "one"
+    assert "'one' is not a whole number" in d.messages(None, "max_active_runs")
+    d.max_active_runs.value = ""
+    d.failure_email.value = "ops"
+    assert "'ops' is not an e-mail address" in d.messages(None, "failure_email")
+    d.failure_email.value = ""
+    d.select("fetch")
+    d.task_inputs["execution_timeout"].value = "0s"
+    assert "must be positive" in d.messages("fetch", "execution_timeout")
+    d.task_inputs["execution_timeout"].value = "10 min"
+    assert "is not a duration" in d.messages("fetch", "execution_timeout")
+    d.task_inputs["execution_timeout"].value = "10m"
+    assert d.build.ok, d.problems
+    assert d.build.spec.max_active_runs is None and d.build.spec.failure_email == []
+
+
+def test_run_controls_load_in_airflow(project: Path, airflow_env) -> None:
+    from tests.conftest_pipeline import load_single_dag
+
+    d = designer(project)
+    fill_run_controls(d)
+    d.export_button.click()
+    dag = load_single_dag(project / "dags" / "controlled.py")
+    assert (dag.max_active_runs, dag.max_active_tasks) == (1, 4)
+    n, mode = dag.params.get_param("n"), dag.params.get_param("mode")
+    assert (n.schema["minimum"], n.schema["maximum"]) == (1, 10)
+    assert mode.schema["enum"] == ["fast", "thorough"]
+    fetch, python = dag.get_task("fetch"), dag.get_task("python")
+    assert fetch.pool == "gpu" and fetch.retry_delay == timedelta(hours=1, minutes=30)
+    assert fetch.execution_timeout == timedelta(minutes=10)
+    assert python.pool == "default_pool" and python.retry_delay == timedelta(seconds=90)
+    assert python.execution_timeout == timedelta(hours=2)
+    for task in (fetch, python):
+        assert task.owner == "data-team"
+        (notifier,) = task.on_failure_callback
+        assert type(notifier).__name__ == "SmtpNotifier"
+        assert list(notifier.to) == ["ops@example.org", "ml@example.org"]
+    # Airflow checks a triggered run's conf against the Params: the bounds and choices hold.
+    from airflow.sdk.exceptions import ParamValidationError
+
+    assert n.resolve(10) == 10 and mode.resolve("thorough") == "thorough"
+    with pytest.raises(ParamValidationError, match="maximum of 10"):
+        n.resolve(11)
+    with pytest.raises(ParamValidationError, match="is not one of"):
+        mode.resolve("slow")
+
+
+def large_spec(n: int = 80) -> PipelineSpec:
+    """n chained-ish bash tasks: large enough for the background layout."""
+    tasks = [
+        {
+            "id": f"t{i:02d}",
+            "kind": "bash",
+            "settings": {"command": "true"},
+            "upstream": [f"t{i - 1 - i % 3:02d}"] if i else [],
+        }
+        for i in range(n)
+    ]
+    return spec_from_mapping({"dag_id": "large", "tasks": tasks})
+
+
+def test_a_link_edit_in_a_large_graph_does_not_wait_for_graphviz(project: Path) -> None:
+    import asyncio
+
+    async def scenario() -> None:
+        d = Designer(
+            large_spec(),
+            project_dir=project,
+            dags_dir=project / "dags",
+            background=True,  # as in a kernel: a loop runs
+        )
+        assert not d.last_preview.pending  # the first drawing waits: nothing to show before
+        runs = d.engine.layout_runs
+        d.select("t79")
+        d.task_inputs["upstream"]["t00"].value = True
+        # Back at once, on the previous positions, the new link dashed.
+        assert d.last_preview.pending
+        assert d.graph.value.count('class="edge pending"') == 1
+        assert 'data-from="t00" data-to="t79"' in d.graph.value
+        assert "laying out" in d.graph.value
+        # More edits while dot runs: only the latest graph is laid out after the running one.
+        d.task_inputs["upstream"]["t01"].value = True
+        d.task_inputs["upstream"]["t02"].value = True
+        assert d.graph.value.count('class="edge pending"') == 3
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if not d.last_preview.pending:
+                break
+        assert not d.last_preview.pending
+        assert "laying out" not in d.graph.value and 'class="edge pending"' not in d.graph.value
+        assert d.graph.value.count('class="edge"') == len(d.build.graph.edges)
+        assert d.engine.layout_runs - runs <= 2
+        # A settings edit reuses the new layout; the spec and problems never waited.
+        d.form.inputs["command"].value = "echo hi"
+        assert not d.last_preview.pending and d.engine.layout_runs - runs <= 2
+        assert d.build.spec.task("t79").upstream[-3:] == ["t00", "t01", "t02"]
+
+    asyncio.run(scenario())
+
+
+def test_clicking_a_task_in_the_graph_opens_it(project: Path) -> None:
+    d = designer(project)
+    build_pipeline(d)
+    assert d.graph.selected == "report"  # the task being edited is outlined
+    d.tabs.selected_index = 0
+    d.graph.selected = "square"  # what the front end sets on a click on that box
+    assert d.selected == "square" and d.tabs.selected_index == 1
+    assert d.task_inputs["id"].value == "square"
+    d.task_list.value = "prepare"
+    assert d.graph.selected == "prepare"

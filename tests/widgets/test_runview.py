@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from kit.client.models import DagRun, TaskRun
+from kit.client.models import DagRun, DagTask, TaskRun
 from kit.preview.graph import Node, TaskGraph
 from kit.preview.svg import render_svg
 from kit.widgets.codeview import diff_html, diff_summary, diff_text
@@ -12,7 +12,8 @@ from kit.widgets.runview import (
     INVALID_STYLE,
     SVG_NS,
     aggregate_state,
-    graph_from_api_tasks,
+    graph_from_dag_tasks,
+    label_for_task,
     mark_svg,
     mlflow_run_url,
     outputs_from_result,
@@ -49,17 +50,18 @@ def test_progress_counts_finished_instances() -> None:
     assert run_progress(done).fraction == 1.0 and run_progress(done).failed == 1
 
 
-def test_graph_from_the_api_task_list() -> None:
-    graph = graph_from_api_tasks(
+def test_graph_from_the_dag_tasks_airflow_loaded() -> None:
+    graph = graph_from_dag_tasks(
         "d",
         [
-            {"task_id": "b", "downstream_task_ids": [], "operator_name": "@task"},
-            {"task_id": "a", "downstream_task_ids": ["b", "gone"], "is_mapped": True},
+            DagTask("b", "@task", False, upstream=("a",), downstream=()),
+            DagTask("a", None, True, upstream=(), downstream=("b", "gone")),
         ],
     )
     assert [n.id for n in graph.nodes] == ["a", "b"]
-    assert graph.edges == (("a", "b"),)
-    assert graph.node("a").mapped
+    assert graph.edges == (("a", "b"),)  # a link to a task not listed is dropped
+    assert graph.node("a").mapped and graph.node("a").kind == "task"
+    assert graph.node("b").kind == "@task"
 
 
 def test_mark_svg_recolours_the_task_boxes_and_keeps_the_rest() -> None:
@@ -93,3 +95,73 @@ def test_diff_against_the_file_on_disk() -> None:
     assert diff_summary(None, "x\ny\n") == "new file (2 lines)"
     assert diff_summary("a\nb\n", "a\nc\n") == "changed: +1 -1 lines against the file on disk"
     assert "#e6ffed" in diff_html(diff) and "&lt;" in diff_html("+<tag>")
+
+
+class FakeClient:
+    """What the run view asks of kit.client, for a finished run with a mapped task."""
+
+    url = "http://airflow.test"
+
+    def __init__(self) -> None:
+        self.run = DagRun(
+            "d",
+            "r1",
+            "success",
+            tasks=(ti("a", "success"), ti("m", "success", 0), ti("m", "failed", 1)),
+        )
+
+    def latest_run(self, dag_id: str) -> DagRun:
+        return self.run
+
+    def get_run(self, dag_id: str, run_id: str) -> DagRun:
+        return self.run
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, *, map_index: int = -1) -> str:
+        return f"log of {task_id} #{map_index}"
+
+    def xcom(self, *args, **kwargs) -> None:
+        return None
+
+
+def test_clicking_a_task_in_the_run_graph_picks_it() -> None:
+    from kit.widgets import RunMonitor
+    from kit.widgets.graphview import ClickableGraph
+
+    graph = TaskGraph("d", (Node("a", "@task"), Node("m", "@task", True)), (("a", "m"),))
+    monitor = RunMonitor("d", client=FakeClient(), graph=graph, background=False)
+    view = monitor.graph_view
+    assert isinstance(view, ClickableGraph) and "kit-run-graph" in view._dom_classes
+    assert view.value.count('class="task"') == 2 and 'data-task-id="m"' in view.value
+    # What the front end does on a click: set `selected` to the box's data-task-id.
+    view.selected = "a"
+    assert monitor.task_pick.value == "a"
+    assert "log of a #-1" in monitor.log_view.value
+    view.selected = "m"  # a mapped task: its first instance
+    assert monitor.task_pick.value == "m[0]"
+    assert "log of m #0" in monitor.log_view.value
+    # The dropdown still works, and the graph outlines what it picked.
+    monitor.task_pick.value = "a"
+    assert view.selected == "a"
+    monitor.task_pick.value = "(pick a task)"
+    assert view.selected == ""
+    view.selected = "not_in_run"
+    assert monitor.task_pick.value == "(pick a task)"
+
+
+def test_the_graph_widget_sends_clicks_on_task_boxes() -> None:
+    from kit.widgets.graphview import _ESM
+
+    # The boxes it listens to are the ones render_svg draws, with their task id.
+    assert "g.task[data-task-id]" in _ESM and 'getAttribute("data-task-id")' in _ESM
+    assert 'model.set("selected", group.getAttribute("data-task-id"))' in _ESM
+    assert "model.save_changes()" in _ESM
+    svg = render_svg(TaskGraph("d", (Node("a", "bash"),), ()))
+    assert '<g class="task" data-task-id="a">' in svg
+
+
+def test_a_click_picks_the_task_or_its_first_mapped_instance() -> None:
+    labels = ["(pick a task)", "a", "m[0]", "m[1]", "mm"]
+    assert label_for_task("a", labels) == "a"
+    assert label_for_task("m", labels) == "m[0]"
+    assert label_for_task("mm", labels) == "mm"
+    assert label_for_task("x", labels) is None
