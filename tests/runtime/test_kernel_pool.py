@@ -104,8 +104,11 @@ def pool_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ca
         started = pool.kernel_pids()
         pool.stop()
         assert pool.process.returncode == 0
-        gone = wait_for(lambda: not (pool.kernel_pids() & started) or "none", 30, "kernels to stop")
-        assert gone, "the pool left kernels running"
+        wait_for(
+            lambda pool=pool, started=started: not (pool.kernel_pids() & started),
+            30,
+            "the pool's kernels to stop (it left kernels running)",
+        )
 
 
 def run(project: Path, notebook: Path, task_id: str = "nb") -> dict:

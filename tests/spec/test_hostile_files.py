@@ -55,8 +55,8 @@ CORPUS: dict[str, tuple[bytes, str]] = {
     "unknown kind": (b"dag_id: k\ntasks:\n- {id: a, kind: rm_rf}\n", "rm_rf"),
     "injection in dag_id": (b"dag_id: \"x'); import os; os.system('id') #\"\ntasks: []\n",
                             "dag_id"),
-    "unicode ids": ("dag_id: пайплайн\ntasks:\n- {id: 🚀, kind: python, settings: {callable: 'm:f'}}\n"
-                    .encode(), "dag_id"),
+    "unicode ids": ("dag_id: пайплайн\ntasks:\n"
+                    "- {id: 🚀, kind: python, settings: {callable: 'm:f'}}\n".encode(), "dag_id"),
 }  # fmt: skip
 
 

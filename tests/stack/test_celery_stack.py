@@ -14,6 +14,7 @@ from tests.stack._native import (
     assert_secrets_not_in_logs,
     left_in,
     native_settings,
+    run_the_lifecycle,
     sessions_of,
 )
 
@@ -86,13 +87,17 @@ def test_a_fan_out_runs_on_both_workers(celery_stack: EmbeddedStack) -> None:
     assert set(names) == {"celery-worker-1", "celery-worker-2"}, names
 
 
+def test_the_ml_lifecycle_reaches_a_champion(celery_stack: EmbeddedStack, tmp_path) -> None:
+    run_the_lifecycle(celery_stack, tmp_path)
+
+
 def test_secrets_never_in_the_logs(celery_stack: EmbeddedStack) -> None:
     assert_secrets_not_in_logs(celery_stack)
 
 
 def test_down_leaves_nothing(celery_stack: EmbeddedStack) -> None:
     sessions = sessions_of(celery_stack)
-    assert len(sessions) == 9  # postgres, redis, 4 Airflow, 2 workers, MLflow
+    assert len(sessions) == 10  # postgres, redis, 4 Airflow, kernel pool, 2 workers, MLflow
     celery_stack.down()
     assert celery_stack.leftover_processes() == []
     assert left_in(sessions) == []

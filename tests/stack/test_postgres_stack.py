@@ -19,6 +19,7 @@ from tests.stack._native import (
     assert_secrets_not_in_logs,
     left_in,
     native_settings,
+    run_the_lifecycle,
     sessions_of,
 )
 
@@ -95,6 +96,10 @@ def test_mlflow_keeps_its_runs_in_postgres(pg_stack: EmbeddedStack) -> None:
     )
     assert rows == [("kit-pg-experiment",)]
     assert not (pg_stack.settings.mlflow_dir / "mlflow.db").exists()
+
+
+def test_the_ml_lifecycle_reaches_a_champion(pg_stack: EmbeddedStack, tmp_path) -> None:
+    run_the_lifecycle(pg_stack, tmp_path)
 
 
 def test_secrets_never_in_the_logs(pg_stack: EmbeddedStack) -> None:
