@@ -21,7 +21,10 @@ class TaskRunTags:
 
     def as_tags(self) -> dict[str, str]:
         label = self.task_id if self.map_index < 0 else f"{self.task_id}[{self.map_index}]"
+        # Which Celery worker ran it, where the stack names its workers (native Celery stack).
+        worker = {"kit.worker": name} if (name := os.environ.get("KIT_WORKER_NAME")) else {}
         return {
+            **worker,
             "kit.dag_id": self.dag_id,
             "kit.run_id": self.run_id,
             "kit.task_id": self.task_id,

@@ -69,9 +69,10 @@ def assert_secrets_not_in_logs(stack: EmbeddedStack) -> None:
 LIFECYCLE_MODEL = "breast_cancer_classifier"
 
 
-def run_the_lifecycle(stack: EmbeddedStack, tmp: Path) -> None:
+def run_the_lifecycle(stack: EmbeddedStack, tmp: Path) -> list:
     """Export pipelines/ml_lifecycle.yaml to the stack, run it, and check that it reached a
-    champion model in that stack's own MLflow (its registry, its alias, its training runs)."""
+    champion model in that stack's own MLflow (its registry, its alias, its training runs);
+    return the training runs (MLflow)."""
     import mlflow
 
     from kit.client import connect
@@ -101,3 +102,4 @@ def run_the_lifecycle(stack: EmbeddedStack, tmp: Path) -> None:
         filter_string=f"tags.`kit.run_id` = '{run.run_id}' and tags.`kit.task_id` = 'train'",
     )
     assert len(trains) == 4 and all(r.info.status == "FINISHED" for r in trains)
+    return trains

@@ -51,7 +51,8 @@ def celery_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS
         database="postgres",
         executor="celery",
         celery_workers=2,
-        celery_concurrency=4,
+        # Two slots each: the lifecycle's 4 training notebooks cannot all run on one worker.
+        celery_concurrency=2,
     )
     stack = EmbeddedStack(settings)
     try:
@@ -88,7 +89,9 @@ def test_a_fan_out_runs_on_both_workers(celery_stack: EmbeddedStack) -> None:
 
 
 def test_the_ml_lifecycle_reaches_a_champion(celery_stack: EmbeddedStack, tmp_path) -> None:
-    run_the_lifecycle(celery_stack, tmp_path)
+    trains = run_the_lifecycle(celery_stack, tmp_path)
+    workers = {r.data.tags.get("kit.worker") for r in trains}
+    assert workers == {"celery-worker-1", "celery-worker-2"}, workers
 
 
 def test_secrets_never_in_the_logs(celery_stack: EmbeddedStack) -> None:
