@@ -139,7 +139,10 @@ def main() -> None:
         "## Stack: up to healthy, file written to DAG triggerable\n\n"
         "`bench/bench_stack.py`. Embedded stack with `parallelism` 8 (as the tests). Without the\n"
         "kit's priority parse, a new file waits for the next listing of `dags/`: up to\n"
-        "`[dag_processor] refresh_interval` = 300 s.\n\n" + text,
+        "`[dag_processor] refresh_interval` = 300 s. `kit up` starts more than `airflow "
+        "standalone`:\nan MLflow server, a pool of 2 started Jupyter kernels, and a scheduler that "
+        "imports\npapermill and MLflow first (~12 s), which every notebook task then skips "
+        "(see the notebook\nsection).\n\n" + text,
     )
 
 

@@ -119,15 +119,19 @@ class _Phases:
 
 def _pooled_kernel(kernel_name: str, project: Path) -> warm_kernel.PooledKernel | None:
     """An idle kernel from the stack's pool, given this task's environment; None to start one."""
-    pooled = warm_kernel.claim(kernel_name)
+    try:
+        pooled = warm_kernel.claim(kernel_name)
+    except OSError as exc:  # the pool's folder is unreadable: the pool only saves time
+        _log(f"kit: kernel pool not usable ({exc}); starting a kernel")
+        return None
     if pooled is None:
         if os.environ.get(warm_kernel.POOL_DIR_ENV):
             _log(f"kit: no idle {kernel_name} kernel in the pool; starting one")
         return None
     try:
         pooled.prepare(dict(os.environ), project)
-    except RuntimeError as exc:
-        _log(f"kit: {exc}; starting a kernel instead")
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, a new kernel still works
+        _log(f"kit: pooled kernel {pooled.id} not usable ({exc}); starting a kernel instead")
         pooled.release()
         return None
     _log(f"kit: using pooled kernel {pooled.id} (pid {pooled.pid})")
@@ -185,9 +189,10 @@ def run_notebook(
     os.environ["KIT_RUN_DIR"] = str(out.parent)
     _log(f"kit: running {source} -> {out}" + (f" (MLflow run {run_id})" if run_id else ""))
     failed = True
-    pooled = _pooled_kernel(kernel_name, project)
-    phases.done("pooled kernel")
+    pooled = None
     try:
+        pooled = _pooled_kernel(kernel_name, project)
+        phases.done("pooled kernel")
         papermill.execute_notebook(
             str(source),
             str(out),
