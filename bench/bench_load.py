@@ -27,12 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._report import update_section  # noqa: E402
 from kit.client import connect  # noqa: E402
-from kit.codegen import export  # noqa: E402
 from kit.stack import EmbeddedStack  # noqa: E402
 from kit.stack.airflow_env import STACK_MARKER, stack_id  # noqa: E402
 from kit.stack.processes import processes_with_marker  # noqa: E402
-from tests.conftest import REPO, chain_dag_source  # noqa: E402
-from tests.stack._native import native_settings  # noqa: E402
+from tests.conftest import chain_dag_source  # noqa: E402
+from tests.stack._native import export_the_lifecycle, native_settings  # noqa: E402
 
 LIMITS = {"parallelism": 32, "max_active_tasks_per_dag": 16, "max_active_runs_per_dag": 16}
 
@@ -104,18 +103,12 @@ def measure(shape: str, root: Path, small_runs: int, lifecycles: int) -> dict[st
         chain = stack.settings.dags_dir / "kit_load_chain.py"
         chain.write_text(chain_dag_source("kit_load_chain"))
         client.make_visible("kit_load_chain", chain, timeout=300)
-        made = export(
-            REPO / "pipelines" / "ml_lifecycle.yaml",
-            project_dir=REPO,
-            dags_dir=stack.settings.dags_dir,
-            pipelines_dir=root / "pipelines",
-        )
-        client.make_visible(made.dag_id, made.dag_path, timeout=300)
+        lifecycle = export_the_lifecycle(stack, client, root)
         started = time.monotonic()
         small = run_all(client, "kit_load_chain", small_runs, timeout=3600)
         small_wall = time.monotonic() - started
         started = time.monotonic()
-        big = run_all(client, made.dag_id, lifecycles, timeout=7200)
+        big = run_all(client, lifecycle, lifecycles, timeout=7200)
         big_wall = time.monotonic() - started
     finally:
         sampler.stopping.set()

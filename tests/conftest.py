@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import textwrap
 from collections.abc import Iterator
@@ -39,15 +40,22 @@ def stack_settings(root: Path, **extra: object) -> StackSettings:
     return StackSettings.from_env(**values)
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
-    running = EmbeddedStack(stack_settings(tmp_path_factory.mktemp("stack")))
+@contextlib.contextmanager
+def running_stack(settings: StackSettings) -> Iterator[EmbeddedStack]:
+    """A stack up for the duration of the block; down afterwards, with nothing left running."""
+    running = EmbeddedStack(settings)
     try:
         running.up(timeout=600, progress=False)
         yield running
     finally:
         running.down()
-    assert running.leftover_processes() == [], "the session stack left processes behind"
+    assert running.leftover_processes() == [], f"{settings.state_dir}: processes left behind"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+    with running_stack(stack_settings(tmp_path_factory.mktemp("stack"))) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

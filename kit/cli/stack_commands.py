@@ -11,10 +11,6 @@ from pathlib import Path
 
 from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_STACK
 
-DEFAULT_COMPONENTS = (
-    "api-server", "scheduler", "dag-processor", "triggerer", "kernel-pool", "mlflow",
-)  # fmt: skip
-
 
 def _shape(args: argparse.Namespace) -> dict[str, object]:
     """The shape asked for on the command line (empty: keep the state's, or the default)."""
@@ -144,11 +140,12 @@ def cmd_credentials(args: argparse.Namespace) -> int:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
+    from kit.stack.embedded import COMPONENTS
     from kit.stack.health import tail
 
     stack = _stack(args)
     if not args.component:
-        names = getattr(stack, "components", lambda: list(DEFAULT_COMPONENTS))()
+        names = getattr(stack, "components", lambda: list(COMPONENTS))()
         for name in (*names, "db-migrate"):
             path = stack.log_path(name)
             if path is not None:

@@ -34,6 +34,17 @@ CHROMIUM_FLAGS = [
 ]
 
 
+def launch(playwright, chromium: Path, profile: Path, width: int, height: int):
+    """Headless Debian chromium with its own profile folder: a Playwright browser context."""
+    return playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(chromium),
+        headless=True,
+        args=CHROMIUM_FLAGS,
+        viewport={"width": width, "height": height},
+    )
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     """Debian's chromium, installed with apt when missing (as root); fails otherwise."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.browser.conftest import CHROMIUM_FLAGS, Lab
+from tests.browser.conftest import Lab, launch
 
 pytestmark = pytest.mark.stack
 
@@ -28,13 +28,7 @@ def test_build_export_and_run_a_pipeline_in_jupyterlab(
     dag_id = f"browser_{uuid.uuid4().hex[:6]}"
     console: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(chromium),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1400, "height": 1000},
-        )
+        browser = launch(p, chromium, tmp_path / "chromium-profile", 1400, 1000)
         page = browser.new_page()
         page.set_default_timeout(UI_TIMEOUT)
         page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))

@@ -69,17 +69,11 @@ def assert_secrets_not_in_logs(stack: EmbeddedStack) -> None:
 LIFECYCLE_MODEL = "breast_cancer_classifier"
 
 
-def run_the_lifecycle(stack: EmbeddedStack, tmp: Path) -> list:
-    """Export pipelines/ml_lifecycle.yaml to the stack, run it, and check that it reached a
-    champion model in that stack's own MLflow (its registry, its alias, its training runs);
-    return the training runs (MLflow)."""
-    import mlflow
-
-    from kit.client import connect
+def export_the_lifecycle(stack: EmbeddedStack, client, tmp: Path) -> str:
+    """Export pipelines/ml_lifecycle.yaml into the stack's dags/ and wait until Airflow has it."""
     from kit.codegen import export
     from tests.conftest import REPO
 
-    client = connect(stack.settings.state_dir)
     made = export(
         REPO / "pipelines" / "ml_lifecycle.yaml",
         project_dir=REPO,
@@ -87,18 +81,31 @@ def run_the_lifecycle(stack: EmbeddedStack, tmp: Path) -> list:
         pipelines_dir=tmp / "pipelines",
     )
     client.make_visible(made.dag_id, made.dag_path, timeout=300)
-    run = client.run(made.dag_id, timeout=2400, progress=False)
+    return made.dag_id
+
+
+def run_the_lifecycle(stack: EmbeddedStack, tmp: Path) -> list:
+    """Export pipelines/ml_lifecycle.yaml to the stack, run it, and check that it reached a
+    champion model in that stack's own MLflow (its registry, its alias, its training runs);
+    return the training runs (MLflow)."""
+    import mlflow
+
+    from kit.client import connect
+
+    client = connect(stack.settings.state_dir)
+    dag_id = export_the_lifecycle(stack, client, tmp)
+    run = client.run(dag_id, timeout=2400, progress=False)
 
     assert run.state == "success", [(t.label, t.state) for t in run.tasks]
-    register = client.xcom(made.dag_id, run.run_id, "register")
-    deploy = client.xcom(made.dag_id, run.run_id, "deploy")
+    register = client.xcom(dag_id, run.run_id, "register")
+    deploy = client.xcom(dag_id, run.run_id, "deploy")
     assert deploy["promoted"] and deploy["champion_version"] == register["version"]
     url = stack.settings.mlflow_url
     registry = mlflow.MlflowClient(tracking_uri=url, registry_uri=url)
     champion = registry.get_model_version_by_alias(LIFECYCLE_MODEL, "champion")
     assert int(champion.version) == register["version"]
     trains = registry.search_runs(
-        [registry.get_experiment_by_name(made.dag_id).experiment_id],
+        [registry.get_experiment_by_name(dag_id).experiment_id],
         filter_string=f"tags.`kit.run_id` = '{run.run_id}' and tags.`kit.task_id` = 'train'",
     )
     assert len(trains) == 4 and all(r.info.status == "FINISHED" for r in trains)

@@ -10,6 +10,7 @@ import pytest
 
 from kit.client import connect
 from kit.stack import EmbeddedStack
+from tests.conftest import running_stack
 from tests.stack._native import (
     assert_secrets_not_in_logs,
     left_in,
@@ -54,13 +55,8 @@ def celery_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS
         # Two slots each: the lifecycle's 4 training notebooks cannot all run on one worker.
         celery_concurrency=2,
     )
-    stack = EmbeddedStack(settings)
-    try:
-        stack.up(timeout=600, progress=False)
+    with running_stack(settings) as stack:
         yield stack
-    finally:
-        stack.down()
-    assert stack.leftover_processes() == []
 
 
 def test_every_component_is_healthy(celery_stack: EmbeddedStack) -> None:

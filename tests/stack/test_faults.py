@@ -17,7 +17,7 @@ import pytest
 
 from kit.client import AirflowClient, connect
 from kit.stack import EmbeddedStack
-from tests.conftest import chain_dag_source, stack_settings
+from tests.conftest import chain_dag_source, running_stack, stack_settings
 
 SLOW_DAG = textwrap.dedent(
     """
@@ -49,13 +49,8 @@ SLOW_DAG = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
-    stack = EmbeddedStack(stack_settings(tmp_path_factory.mktemp("faults")))
-    try:
-        stack.up(timeout=600, progress=False)
+    with running_stack(stack_settings(tmp_path_factory.mktemp("faults"))) as stack:
         yield stack
-    finally:
-        stack.down()
-    assert stack.leftover_processes() == []
 
 
 def _start_slow_run(stack: EmbeddedStack, dag_id: str, seconds: int) -> tuple[AirflowClient, str]:

@@ -14,7 +14,7 @@ from kit.client import connect
 from kit.stack import EmbeddedStack
 from kit.stack.embedded import COMPONENTS
 from kit.stack.ports import port_is_free
-from tests.conftest import chain_dag_source
+from tests.conftest import chain_dag_source, running_stack
 from tests.stack._native import (
     assert_secrets_not_in_logs,
     left_in,
@@ -28,13 +28,10 @@ DAG_ID = "kit_pg_chain"
 
 @pytest.fixture(scope="module")
 def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
-    stack = EmbeddedStack(native_settings(tmp_path_factory.mktemp("pg"), database="postgres"))
-    try:
-        stack.up(timeout=600, progress=False)
+    with running_stack(
+        native_settings(tmp_path_factory.mktemp("pg"), database="postgres")
+    ) as stack:
         yield stack
-    finally:
-        stack.down()
-    assert stack.leftover_processes() == []
 
 
 def _query(stack: EmbeddedStack, database: str, sql: str, *args: object) -> list[tuple]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.browser.conftest import CHROMIUM_FLAGS, Lab
+from tests.browser.conftest import Lab, launch
 from tests.tutorials.project import tutorials
 
 pytestmark = pytest.mark.stack
@@ -27,13 +27,7 @@ def test_the_tutorials_read_well_in_jupyterlab(
     for notebook in tutorials():
         shutil.copy(notebook, lab.root / notebook.name)
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(chromium),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 960},
-        )
+        browser = launch(p, chromium, tmp_path / "chromium-profile", 1280, 960)
         try:
             for notebook in tutorials():
                 page = browser.new_page()  # one page each, on a reset workspace: one open tab
