@@ -18,6 +18,7 @@ from kit.client.errors import (
     DagNotFound,
     ParamsRejected,
     RunTimeout,
+    ServerBusy,
     ServerDown,
 )
 from kit.client.models import DagRun, DagTask, TaskRun
@@ -32,6 +33,7 @@ __all__ = [
     "DagTask",
     "ParamsRejected",
     "RunTimeout",
+    "ServerBusy",
     "ServerDown",
     "TaskRun",
     "connect",

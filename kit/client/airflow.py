@@ -20,10 +20,12 @@ from kit.client.errors import (
     DagNotFound,
     ParamsRejected,
     RunTimeout,
+    ServerBusy,
     ServerDown,
 )
 from kit.client.models import FINISHED_TASK_STATES, DagRun, DagTask, TaskRun
 
+TRIGGER_ATTEMPTS = 4
 T = TypeVar("T")
 # Airflow's default bundle, the one that serves [core] dags_folder.
 DEFAULT_BUNDLE = "dags-folder"
@@ -94,6 +96,8 @@ class AirflowClient:
                 if exc.status in (401, 403):
                     raise AuthFailed(self.url, self.username, exc.status) from exc
                 raise
+            except urllib3.exceptions.ReadTimeoutError as exc:
+                raise ServerBusy(self.url, self.timeout) from exc
             except urllib3.exceptions.HTTPError as exc:
                 self._api = None
                 raise ServerDown(self.url, type(exc).__name__) from exc
@@ -261,7 +265,31 @@ class AirflowClient:
         run_id: str | None = None,
         unpause: bool = True,
     ) -> DagRun:
-        """Start a run of ``dag_id`` with ``conf`` (checked by Airflow against the DAG's Params)."""
+        """Start a run of ``dag_id`` with ``conf`` (checked by Airflow against the DAG's Params).
+
+        The run id is chosen here, so a request whose answer was lost (Airflow busy or briefly
+        down) is asked again without ever starting the run twice."""
+        chosen = run_id or _manual_run_id()
+        lost: ServerDown | None = None
+        for attempt in range(TRIGGER_ATTEMPTS):
+            try:
+                return self._trigger_once(dag_id, conf, chosen, unpause=unpause)
+            except _RunIdTaken as exc:
+                if lost is not None:  # the request whose answer was lost did start it
+                    return self.get_run(dag_id, chosen, with_tasks=False)
+                if run_id is not None:
+                    raise ClientError(f"{dag_id!r} already has a run {run_id!r}.") from exc
+                chosen = _manual_run_id()  # another client took the same instant
+            except ServerDown as exc:
+                lost = exc
+                if attempt + 1 < TRIGGER_ATTEMPTS:
+                    _warn(f"{exc} Asking again for run {chosen!r}.")
+                    time.sleep(2.0 * (attempt + 1))
+        raise lost or ClientError(f"could not start a run of {dag_id!r}")
+
+    def _trigger_once(
+        self, dag_id: str, conf: dict | None, run_id: str, *, unpause: bool
+    ) -> DagRun:
         dag = self.get_dag(dag_id)
         if unpause and dag.is_paused:
             self._call(lambda c: af.DAGApi(c).patch_dag, dag_id, af.DAGPatchBody(is_paused=False))
@@ -273,6 +301,8 @@ class AirflowClient:
                 raise ParamsRejected(
                     f"Airflow refused to start {dag_id!r} with conf {conf!r}: {_detail(exc)}"
                 ) from exc
+            if exc.status == 409:
+                raise _RunIdTaken(run_id) from exc
             raise
         return self._dag_run(run)
 
@@ -283,29 +313,36 @@ class AirflowClient:
         return DagRun(**{**run.__dict__, "tasks": tuple(self.task_runs(dag_id, run_id))})
 
     def latest_run(self, dag_id: str) -> DagRun | None:
+        latest = self.runs(dag_id, limit=1)
+        return self.get_run(dag_id, latest[0].run_id) if latest else None
+
+    def runs(self, dag_id: str, *, limit: int = 100) -> list[DagRun]:
+        """The DAG's most recent runs, newest first, without their tasks."""
         page = self._call(
-            lambda c: af.DagRunApi(c).get_dag_runs, dag_id, limit=1, order_by=["-run_after"]
+            lambda c: af.DagRunApi(c).get_dag_runs, dag_id, limit=limit, order_by=["-run_after"]
         )
-        return self.get_run(dag_id, page.dag_runs[0].dag_run_id) if page.dag_runs else None
+        return [self._dag_run(run) for run in page.dag_runs]
 
     def task_runs(self, dag_id: str, run_id: str) -> list[TaskRun]:
         page = self._call(
             lambda c: af.TaskInstanceApi(c).get_task_instances, dag_id, run_id, limit=1000
         )
-        tasks = [
-            TaskRun(
-                task_id=ti.task_id,
-                map_index=ti.map_index,
-                state=ti.state.value if ti.state is not None else None,
-                try_number=ti.try_number,
-                start=ti.start_date,
-                end=ti.end_date,
-                duration=ti.duration,
-                operator=ti.operator,
-            )
-            for ti in page.task_instances
-        ]
+        tasks = [_task_run(ti) for ti in page.task_instances]
         return sorted(tasks, key=lambda t: (t.start is None, t.start or 0, t.task_id, t.map_index))
+
+    def task_tries(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> list[TaskRun]:
+        """Every try of one task instance so far, oldest first (a retried task has several)."""
+        page = self._call(
+            lambda c: af.TaskInstanceApi(c).get_task_instance_tries,
+            dag_id,
+            run_id,
+            task_id,
+            map_index=map_index,
+        )
+        tries = [_task_run(ti) for ti in page.task_instances]
+        return sorted(tries, key=lambda t: t.try_number)
 
     def wait(
         self,
@@ -478,6 +515,31 @@ class AirflowClient:
             end=run.end_date,
             conf=run.conf or {},
         )
+
+
+def _task_run(ti: Any) -> TaskRun:
+    """A task instance (or one try of it) as the API returns it."""
+    return TaskRun(
+        task_id=ti.task_id,
+        map_index=ti.map_index,
+        state=ti.state.value if ti.state is not None else None,
+        try_number=ti.try_number,
+        start=ti.start_date,
+        end=ti.end_date,
+        duration=ti.duration,
+        operator=ti.operator,
+    )
+
+
+class _RunIdTaken(Exception):
+    """Airflow already has a run with the id asked for (HTTP 409)."""
+
+
+def _manual_run_id() -> str:
+    """Airflow's own form for a manual run's id: ``manual__<UTC time, microseconds>``."""
+    from datetime import UTC, datetime
+
+    return f"manual__{datetime.now(UTC).isoformat()}"
 
 
 def _warn(message: str) -> None:

@@ -15,6 +15,18 @@ class ServerDown(ClientError):
         )
 
 
+class ServerBusy(ServerDown):
+    """Airflow took longer than the client's timeout to answer: it is up, but overloaded."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        ClientError.__init__(
+            self,
+            f"Airflow at {url} did not answer within {timeout:.0f} s: it is up but busy (more "
+            "running tasks than the machine has cores starve the api-server). Lower `parallelism` "
+            "in config/airflow.cfg, or give the client a longer timeout.",
+        )
+
+
 class AuthFailed(ClientError):
     def __init__(self, url: str, username: str, status: int) -> None:
         super().__init__(

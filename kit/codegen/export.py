@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from kit.spec.io import (
     dump_spec,
     load_spec,
     parse_yaml,
+    safe_mode,
     spec_digest,
     spec_from_mapping,
 )
@@ -156,5 +158,6 @@ def _backup(path: Path, text: str) -> Path:
     """``<name>.<UTC time>.bak`` beside the file; not ``*.py``, so Airflow never parses it."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     backup = path.with_name(f"{path.name}.{stamp}.bak")
-    backup.write_text(text, encoding="utf-8")
+    atomic_write_text(backup, text)
+    os.chmod(backup, safe_mode(path))  # as private as the file it keeps
     return backup

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.runtime import tracking, warm_kernel
-from kit.runtime.paths import project_dir, run_dir
+from kit.runtime.paths import output_name, project_dir, run_dir
 from kit.spec.notebooks import read_parameters, type_matches
 
 RESERVED_RESULTS = ("output_notebook", "mlflow_run_id")
@@ -43,12 +43,6 @@ class NotebookFailed(RuntimeError):
     def __init__(self, message: str, output_notebook: Path) -> None:
         super().__init__(message)
         self.output_notebook = output_notebook
-
-
-def output_name(task_id: str, map_index: int | None, try_number: int | None) -> str:
-    """``<task_id>[<map_index>].try<N>.ipynb``; the index only for mapped (fan-out) tasks."""
-    index = f"[{map_index}]" if map_index is not None and map_index >= 0 else ""
-    return f"{task_id}{index}.try{try_number or 1}.ipynb"
 
 
 def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> list[str]:
@@ -182,7 +176,7 @@ def run_notebook(
         tags = tracking.TaskRunTags(
             dag_id, str(context.get("run_id")), ti.task_id, ti.map_index, ti.try_number
         )
-        run_id = tracking.start_run(dag_id, tags)
+        run_id = tracking.start_run(dag_id, tags, out.parent)
         os.environ["MLFLOW_RUN_ID"] = run_id  # inherited by the kernel: the notebook joins the run
     phases.done("mlflow start")
     os.environ["KIT_RESULTS_FILE"] = str(results_file)

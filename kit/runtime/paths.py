@@ -1,4 +1,5 @@
-"""Where a task run keeps its files: ``<project>/artifacts/<dag_id>/<run_id>/``."""
+"""Where a task run keeps its files: ``<project>/artifacts/<dag_id>/<run_id>/``, one output
+notebook per task try."""
 
 from __future__ import annotations
 
@@ -39,6 +40,12 @@ def run_dir(context: Mapping[str, Any] | None = None) -> Path:
     dag_id = getattr(context.get("dag"), "dag_id", None) or "manual"
     run_id = context.get("run_id") or "local"
     return project_dir(context) / "artifacts" / _safe(dag_id) / _safe(str(run_id))
+
+
+def output_name(task_id: str, map_index: int | None, try_number: int | None) -> str:
+    """``<task_id>[<map_index>].try<N>.ipynb``; the index only for mapped (fan-out) tasks."""
+    index = f"[{map_index}]" if map_index is not None and map_index >= 0 else ""
+    return f"{task_id}{index}.try{try_number or 1}.ipynb"
 
 
 def _safe(part: str) -> str:

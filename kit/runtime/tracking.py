@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from kit.runtime.paths import output_name
+
 
 class TrackingUnavailable(RuntimeError):
     """The MLflow tracking server does not answer: the notebook is not run, nothing is lost."""
@@ -61,8 +63,9 @@ def check_reachable(uri: str, timeout: float = 10.0) -> None:
         raise TrackingUnavailable(f"the MLflow tracking server at {uri} answered HTTP {status}")
 
 
-def start_run(experiment: str, tags: TaskRunTags) -> str:
-    """Create the task's MLflow run in ``experiment`` (created if missing); return its id."""
+def start_run(experiment: str, tags: TaskRunTags, output_dir: Path) -> str:
+    """Create the task try's MLflow run in ``experiment`` (created if missing); return its id.
+    Runs of earlier tries left RUNNING are closed first (see ``close_abandoned_runs``)."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
@@ -75,7 +78,37 @@ def start_run(experiment: str, tags: TaskRunTags) -> str:
             experiment_id = client.get_experiment_by_name(experiment).experiment_id
     else:
         experiment_id = found.experiment_id
+        close_abandoned_runs(experiment_id, tags, output_dir)
     return client.create_run(experiment_id, tags=tags.as_tags()).info.run_id
+
+
+def close_abandoned_runs(experiment_id: str, tags: TaskRunTags, output_dir: Path) -> list[str]:
+    """Close the runs of earlier tries of this task that are still RUNNING: their process died
+    (killed, or reset by a restarted scheduler) before it could. Each keeps its try's output
+    notebook, as far as it got, and ends KILLED; return their ids."""
+    from mlflow import MlflowClient
+
+    if tags.try_number <= 1:
+        return []
+    client = MlflowClient()
+    # Airflow's run and task ids cannot hold a quote (allowed_run_id_pattern, task id rules).
+    same_task = (
+        f"tags.`kit.run_id` = '{tags.run_id}' "
+        f"and tags.`kit.task_id` = '{tags.task_id}' "
+        f"and tags.`kit.map_index` = '{tags.map_index}' and attributes.status = 'RUNNING'"
+    )
+    closed = []
+    for run in client.search_runs([experiment_id], filter_string=same_task):
+        earlier = int(run.data.tags.get("kit.try_number", "0"))
+        if run.data.tags.get("kit.dag_id") != tags.dag_id or earlier >= tags.try_number:
+            continue
+        notebook = output_dir / output_name(tags.task_id, tags.map_index, earlier)
+        if notebook.exists():
+            client.log_artifact(run.info.run_id, str(notebook), artifact_path="notebook")
+        client.set_tag(run.info.run_id, "kit.ended_by", f"try {tags.try_number} of the task")
+        client.set_terminated(run.info.run_id, status="KILLED")
+        closed.append(run.info.run_id)
+    return closed
 
 
 def finish_run(run_id: str, output_notebook: Path | None, *, failed: bool) -> None:

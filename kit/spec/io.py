@@ -139,6 +139,13 @@ def save_spec(spec: PipelineSpec, path: str | Path) -> Path:
     return path
 
 
+def safe_mode(path: Path) -> int:
+    """The mode for a file the kit writes at ``path``: the existing file's, else 0644, and never
+    writable by group or others whatever the umask (Airflow runs the code of every DAG file)."""
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    return mode & ~0o022
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write to a temporary file in the same folder, fsync, then rename over ``path``.
 
@@ -152,10 +159,7 @@ def atomic_write_text(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp_name, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp_name, 0o644)
+        os.chmod(tmp_name, safe_mode(path))
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

@@ -80,11 +80,14 @@ def airflow_environment(settings: StackSettings, secrets: StackSecrets) -> dict[
 
 
 def _shape_environment(settings: StackSettings, secrets: StackSecrets) -> dict[str, str]:
-    """The database and executor of the stack's shape (nothing for the default SQLite + Local)."""
+    """The database and executor of the stack's shape."""
     env: dict[str, str] = {}
     if settings.database == "postgres":
         postgres = PostgresServer(settings, secrets)
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = postgres.url("airflow", "postgresql+psycopg2")
+    else:  # SQLite: wait for its write lock instead of failing (kit.stack.sqlite_connect)
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS"] = "kit.stack.sqlite_connect.SYNC"
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC"] = "kit.stack.sqlite_connect.ASYNC"
     if settings.executor == "celery":
         env["AIRFLOW__CORE__EXECUTOR"] = "CeleryExecutor"
         env["AIRFLOW__CELERY__BROKER_URL"] = RedisServer(settings, secrets).url()

@@ -141,3 +141,28 @@ def test_a_killed_process_leaves_only_a_hidden_temporary_that_is_not_python(proj
     assert (project / "dags" / "demo.py").read_text() == old
     leftovers = [p.name for p in (project / "dags").iterdir() if p.name != "demo.py"]
     assert all(name.startswith(".") and not name.endswith(".py") for name in leftovers)
+
+
+def test_written_files_are_never_writable_by_others_whatever_the_umask(project: Path) -> None:
+    import os
+    import stat
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    old = os.umask(0)  # the most careless umask: every new file would be rw for all
+    try:
+        first = export(make_spec(), project_dir=project)
+        assert (mode(first.dag_path), mode(first.spec_path)) == (0o644, 0o644)
+        # Someone loosened the files: a rewrite tightens them, and keeps what the owner chose.
+        first.dag_path.chmod(0o666)
+        first.spec_path.chmod(0o660)
+        again = export(make_spec(description="changed"), project_dir=project)
+        assert (mode(again.dag_path), mode(again.spec_path)) == (0o644, 0o640)
+        # A backup of a hand-written file is as private as that file was.
+        first.dag_path.write_text("# my own DAG\n")
+        first.dag_path.chmod(0o600)
+        forced = export(make_spec(), project_dir=project, force=True)
+        assert mode(forced.backup_path) == 0o600 and mode(forced.dag_path) == 0o600
+    finally:
+        os.umask(old)

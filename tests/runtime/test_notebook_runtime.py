@@ -137,3 +137,70 @@ def test_an_mlflow_server_that_is_down_stops_the_task_before_it_runs(
         if (project / "artifacts").exists()
         else True
     )
+
+
+KILLED_TRY = """
+import sys
+from pathlib import Path
+from tests.runtime.conftest import task_context
+from kit.runtime.notebook import run_notebook
+
+run_notebook(notebook="slow.ipynb", parameters={}, context=task_context(Path(sys.argv[1])))
+"""
+
+
+def test_a_try_killed_mid_notebook_keeps_its_output_and_the_next_try_closes_its_run(
+    project: Path,
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    marker = project / "cell-one-ran"
+    write_notebook(
+        project / "slow.ipynb",
+        "hold = True",
+        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('y')\nprint('cell one done')",
+        "import time\nwhile hold:\n    time.sleep(0.2)",
+        "import kit.notebook as kn\nkn.publish('finished', True)",
+    )
+    # Try 1 runs in a process of its own (as an Airflow task does) and is killed mid-notebook.
+    first = subprocess.Popen(
+        [sys.executable, "-c", KILLED_TRY, str(project)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert first.poll() is None and time.monotonic() < deadline, "cell one never ran"
+            time.sleep(0.2)
+        time.sleep(1)  # papermill saves the notebook after each cell
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+    out_dir = project / "artifacts" / project.name / "manual__test"
+    (abandoned,) = runs_of(project)
+    assert abandoned.info.status == "RUNNING"  # nobody was left to close it
+
+    result = run_notebook(
+        notebook="slow.ipynb",
+        parameters={"hold": False},
+        context=task_context(project, try_number=2),
+    )
+
+    assert result["finished"] is True
+    kept = nbformat.read(out_dir / "nb.try1.ipynb", as_version=4)
+    assert "cell one done" in json.dumps([cell.get("outputs") for cell in kept.cells])
+    client = mlflow.MlflowClient()
+    first_run = client.get_run(abandoned.info.run_id)
+    assert first_run.info.status == "KILLED"
+    assert first_run.data.tags["kit.ended_by"] == "try 2 of the task"
+    assert [a.path for a in client.list_artifacts(first_run.info.run_id, "notebook")] == [
+        "notebook/nb.try1.ipynb"
+    ]
+    assert client.get_run(result["mlflow_run_id"]).info.status == "FINISHED"

@@ -1,5 +1,6 @@
-"""Accidents caused for real on a stack of this module's own: the api-server dies under a watcher,
-and `kit down` hits a running pipeline. Nothing is lost, nothing is left running."""
+"""Accidents caused for real on a stack of this module's own: the api-server dies under a watcher
+or stops answering mid-request, the scheduler is killed mid-lifecycle, a task is killed
+mid-notebook, and `kit down` hits a running pipeline. Nothing is lost, nothing is left running."""
 
 from __future__ import annotations
 
@@ -12,12 +13,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import mlflow
+import nbformat
 import psutil
 import pytest
+import yaml
 
-from kit.client import AirflowClient, connect
+from kit.client import AirflowClient, ServerBusy, connect
+from kit.codegen import export
 from kit.stack import EmbeddedStack
-from tests.conftest import chain_dag_source, running_stack, stack_settings
+from kit.stack.airflow_env import STACK_MARKER, stack_id
+from kit.stack.processes import processes_with_marker
+from tests.conftest import REPO, chain_dag_source, running_stack, stack_settings
+from tests.stack._native import export_the_lifecycle
 
 SLOW_DAG = textwrap.dedent(
     """
@@ -148,3 +155,155 @@ def test_kit_down_mid_run_stops_everything_and_up_shows_the_run_honestly(
     assert tracking.get_run(kept_run).data.metrics == {"score": 0.75}
     champion = tracking.get_model_version_by_alias("kit_faults_model", "champion")
     assert champion.version == version
+
+
+def _signal_component(stack: EmbeddedStack, name: str, signum: int) -> None:
+    record = stack.pids.read(name)
+    assert record is not None and record.alive
+    os.killpg(record.pid, signum)
+
+
+def test_an_api_server_that_stops_answering_mid_trigger_starts_the_run_once(
+    fault_stack: EmbeddedStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chain = fault_stack.settings.dags_dir / "kit_busy.py"
+    chain.write_text(chain_dag_source("kit_busy"))
+    connect(fault_stack.settings.state_dir).make_visible("kit_busy", chain, timeout=180)
+    impatient = connect(fault_stack.settings.state_dir, timeout=3)
+    impatient.get_dag("kit_busy")  # token and DAG fetched while the server answers
+
+    # A stopped api-server accepts connections but answers nothing: a busy server, for real.
+    _signal_component(fault_stack, "api-server", signal.SIGSTOP)
+    resume = threading.Timer(7, _signal_component, (fault_stack, "api-server", signal.SIGCONT))
+    resume.start()
+    try:
+        with pytest.raises(ServerBusy, match="did not answer within 3 s"):
+            impatient.list_dags()
+        run = impatient.trigger("kit_busy")
+    finally:
+        resume.join()
+        _signal_component(fault_stack, "api-server", signal.SIGCONT)
+
+    err = capsys.readouterr().err
+    assert "did not answer within 3 s" in err and f"Asking again for run {run.run_id!r}" in err
+    client = connect(fault_stack.settings.state_dir)
+    assert [r.run_id for r in client.runs("kit_busy")] == [run.run_id]  # started once
+    assert client.wait("kit_busy", run.run_id, timeout=600, progress=False).state == "success"
+
+
+def _task_process(stack: EmbeddedStack) -> psutil.Process:
+    """The one process running a task's code (Airflow's supervisor forks it per try)."""
+    found = []
+    for proc in processes_with_marker(STACK_MARKER, stack_id(stack.settings)):
+        title = " ".join(proc.cmdline())
+        if title.startswith("airflow worker -- ") and "Executor" not in title:
+            found.append(proc)
+    assert len(found) == 1, [" ".join(p.cmdline()) for p in found]
+    return found[0]
+
+
+def _mlflow_runs(stack: EmbeddedStack, dag_id: str, run_id: str) -> list:
+    tracking = mlflow.MlflowClient(stack.settings.mlflow_url, stack.settings.mlflow_url)
+    experiment = tracking.get_experiment_by_name(dag_id)
+    return tracking.search_runs(
+        [experiment.experiment_id], filter_string=f"tags.`kit.run_id` = '{run_id}'"
+    )
+
+
+def test_a_task_killed_mid_notebook_fails_is_retried_and_keeps_its_output(
+    fault_stack: EmbeddedStack, tmp_path: Path
+) -> None:
+    hold = tmp_path / "hold"
+    hold.write_text("the notebook waits while this file exists")
+    spec = {
+        "dag_id": "kit_killed_task",
+        "tasks": [
+            {
+                "id": "hold",
+                "kind": "notebook",
+                "retries": 1,
+                "retry_delay": "PT2S",
+                "settings": {
+                    "notebook": "tests/stack/notebooks/hold.ipynb",
+                    "parameters": {"hold_path": str(hold)},
+                },
+            }
+        ],
+    }
+    path = tmp_path / "kit_killed_task.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    made = export(
+        path, project_dir=REPO, dags_dir=fault_stack.settings.dags_dir, pipelines_dir=tmp_path
+    )
+    client = connect(fault_stack.settings.state_dir)
+    client.make_visible(made.dag_id, made.dag_path, timeout=180)
+    run_id = client.trigger(made.dag_id).run_id
+    outputs = REPO / "artifacts" / made.dag_id / run_id
+    first = outputs / "hold.try1.ipynb"
+    deadline = time.monotonic() + 300
+    while "cell one done" not in (first.read_text() if first.exists() else ""):
+        assert time.monotonic() < deadline, "the notebook never reached its waiting cell"
+        time.sleep(0.5)
+
+    _task_process(fault_stack).kill()
+    hold.unlink()  # the next try goes through
+    run = client.wait(made.dag_id, run_id, timeout=600, progress=False)
+
+    assert run.state == "success", run
+    tries = client.task_tries(made.dag_id, run_id, "hold")
+    assert [(t.try_number, t.state) for t in tries] == [(1, "failed"), (2, "success")]
+    kept = nbformat.read(first, as_version=4)
+    assert "cell one done" in str([cell.get("outputs") for cell in kept.cells])
+    assert client.xcom(made.dag_id, run_id, "hold")["finished"] is True
+    tried = _mlflow_runs(fault_stack, made.dag_id, run_id)
+    by_try = {r.data.tags["kit.try_number"]: r for r in tried}
+    assert {k: r.info.status for k, r in by_try.items()} == {"1": "KILLED", "2": "FINISHED"}
+    tracking = mlflow.MlflowClient(fault_stack.settings.mlflow_url, fault_stack.settings.mlflow_url)
+    for number, mlflow_run in by_try.items():
+        artifacts = tracking.list_artifacts(mlflow_run.info.run_id, "notebook")
+        assert [a.path for a in artifacts] == [f"notebook/hold.try{number}.ipynb"]
+
+
+def test_the_scheduler_killed_mid_lifecycle_is_restarted_and_nothing_is_lost_or_doubled(
+    fault_stack: EmbeddedStack, tmp_path: Path
+) -> None:
+    client = connect(fault_stack.settings.state_dir)
+    dag_id = export_the_lifecycle(fault_stack, client, tmp_path)
+    run_id = client.trigger(dag_id).run_id
+    deadline = time.monotonic() + 900
+    while not any(
+        t.task_id == "train" and t.state == "running" for t in client.task_runs(dag_id, run_id)
+    ):
+        assert time.monotonic() < deadline, "training never started"
+        time.sleep(0.5)
+    scheduler = fault_stack.pids.read("scheduler")
+    os.kill(scheduler.pid, signal.SIGKILL)  # the scheduler only, as the OOM killer would
+    psutil.wait_procs([psutil.Process(scheduler.pid)], timeout=10)
+    killed_at = time.monotonic()
+
+    fault_stack.up(timeout=600, progress=False)
+    run = client.wait(dag_id, run_id, timeout=1800, progress=False)
+    print(f"the run ended {run.state} {time.monotonic() - killed_at:.0f} s after the kill")
+
+    assert run.state == "success", [(t.label, t.state, t.try_number) for t in run.tasks]
+    outputs = REPO / "artifacts" / dag_id / run_id
+    mlflow_runs = _mlflow_runs(fault_stack, dag_id, run_id)
+    for task in run.tasks:
+        tries = client.task_tries(dag_id, run_id, task.task_id, task.map_index)
+        succeeded = [t.try_number for t in tries if t.state == "success"]
+        history = [(t.try_number, t.state) for t in tries]
+        assert succeeded == [task.try_number], (task.label, history)
+        mine = [
+            r
+            for r in mlflow_runs
+            if r.data.tags["kit.task_id"] == task.task_id
+            and int(r.data.tags["kit.map_index"]) == task.map_index
+        ]
+        if not mine:
+            continue  # a Python task: no notebook, no MLflow run of its own
+        assert [r.info.status for r in mine].count("FINISHED") == 1, task.label
+        for r in mine:  # every try, the interrupted ones too, kept its notebook
+            assert r.info.status in ("FINISHED", "KILLED", "FAILED"), (task.label, r.info.status)
+            number = int(r.data.tags["kit.try_number"])
+            index = f"[{task.map_index}]" if task.map_index >= 0 else ""
+            assert (outputs / f"{task.task_id}{index}.try{number}.ipynb").exists()

@@ -58,3 +58,23 @@ def test_run_monitor_of_a_dag_without_runs_says_so(stack, client, write_dag) -> 
     client.make_visible(dag_id, path, timeout=180)
     monitor = RunMonitor(dag_id, client=client, background=False)
     assert monitor.run is None and "no runs yet" in monitor.header.value
+
+
+def test_a_run_parameter_out_of_bounds_is_refused_by_airflow_and_shown(
+    project: Path, stack, client
+) -> None:
+    dag_id = f"widget_bounds_{uuid.uuid4().hex[:6]}"
+    d = Designer(
+        project_dir=project, dags_dir=stack.settings.dags_dir, client=client, background=False
+    )
+    build_pipeline(d)
+    d.dag_id.value = dag_id
+    d.param_inputs["n"]["maximum"].value = "10"
+    d.run_inputs["n"].value = "99"
+    d.deploy_button.click()
+    # Exported and loaded, but Airflow's Params refused the run: the widget says what and why.
+    assert (stack.settings.dags_dir / f"{dag_id}.py").is_file()
+    assert d.monitor is None
+    assert "Deploy failed: Airflow refused to start" in d.status.value, d.status.value
+    assert "99" in d.status.value and "10" in d.status.value, d.status.value
+    assert client.runs(dag_id) == []
