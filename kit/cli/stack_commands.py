@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 import time
@@ -27,7 +26,7 @@ def _shape(args: argparse.Namespace) -> dict[str, object]:
 def _stack(args: argparse.Namespace):
     from dataclasses import replace
 
-    from kit.stack import EmbeddedStack, StackError, StackSettings, get_stack
+    from kit.stack import EmbeddedStack, StackError, StackSettings, get_stack, saved_kind
 
     ports = {
         "airflow_port": getattr(args, "airflow_port", None),
@@ -39,9 +38,8 @@ def _stack(args: argparse.Namespace):
     settings = StackSettings.from_env(state_dir=getattr(args, "state_dir", None), **ports)
     state_file = settings.state_dir / "stack.json"
     kind = getattr(args, "stack", "auto")
-    if kind == "auto" and state_file.exists():
-        with contextlib.suppress(ValueError):
-            kind = json.loads(state_file.read_text()).get("kind", "auto")
+    if kind == "auto":
+        kind = saved_kind(settings.state_dir) or "auto"
     if shape:
         if kind == "compose":
             raise StackError(

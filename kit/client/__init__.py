@@ -20,6 +20,7 @@ from kit.client.errors import (
     RunTimeout,
     ServerBusy,
     ServerDown,
+    ServerError,
 )
 from kit.client.models import DagRun, DagTask, TaskRun
 
@@ -35,6 +36,7 @@ __all__ = [
     "RunTimeout",
     "ServerBusy",
     "ServerDown",
+    "ServerError",
     "TaskRun",
     "connect",
 ]

@@ -22,6 +22,7 @@ from kit.client.errors import (
     RunTimeout,
     ServerBusy,
     ServerDown,
+    ServerError,
 )
 from kit.client.models import FINISHED_TASK_STATES, DagRun, DagTask, TaskRun
 
@@ -95,6 +96,8 @@ class AirflowClient:
                     continue
                 if exc.status in (401, 403):
                     raise AuthFailed(self.url, self.username, exc.status) from exc
+                if exc.status >= 500:
+                    raise ServerError(self.url, exc.status, _detail(exc)) from exc
                 raise
             except urllib3.exceptions.ReadTimeoutError as exc:
                 raise ServerBusy(self.url, self.timeout) from exc
@@ -553,7 +556,10 @@ def _detail(exc: ApiException) -> str:
 
     try:
         body = json.loads(exc.body or "{}")
-        return str(body.get("detail", body))
+        detail = body.get("detail", body)
+        if isinstance(detail, dict) and "message" in detail:  # Airflow's 5xx: reason + log id
+            return f"{detail.get('reason', 'error')}. {detail['message']}"
+        return str(detail)
     except ValueError:
         return (exc.body or str(exc))[:500]
 

@@ -27,6 +27,19 @@ class ServerBusy(ServerDown):
         )
 
 
+class ServerError(ServerDown):
+    """Airflow answered HTTP 5xx: it is up, but this request failed inside it (a database lock
+    it gave up on, a restart under way). Asking again a moment later usually works."""
+
+    def __init__(self, url: str, status: int, detail: str) -> None:
+        ClientError.__init__(
+            self,
+            f"Airflow at {url} failed to answer (HTTP {status}: {detail}). It is up; asking again "
+            "a moment later usually works. `kit logs api-server` shows the cause.",
+        )
+        self.status = status
+
+
 class AuthFailed(ClientError):
     def __init__(self, url: str, username: str, status: int) -> None:
         super().__init__(

@@ -6,6 +6,8 @@ stack of native processes. Both follow the ``Stack`` protocol of ``kit.stack.bas
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kit.stack.base import (
     ComponentStatus,
     ConfigError,
@@ -33,9 +35,20 @@ __all__ = [
     "StackSettings",
     "StackStatus",
     "get_stack",
+    "saved_kind",
 ]
 
 KINDS = ("auto", "embedded", "compose")
+
+
+def saved_kind(state_dir: Path) -> str | None:
+    """The kind (``embedded`` or ``compose``) of the stack last started with ``state_dir``."""
+    import json
+
+    try:
+        return json.loads((state_dir / "stack.json").read_text()).get("kind")
+    except (FileNotFoundError, ValueError, AttributeError):
+        return None
 
 
 def get_stack(kind: str = "auto", settings: StackSettings | None = None) -> Stack:
@@ -45,14 +58,11 @@ def get_stack(kind: str = "auto", settings: StackSettings | None = None) -> Stac
     if settings is None:
         settings = StackSettings.from_env()
         # A stack started before keeps its shape (ports, database, executor): reuse it.
-        if kind in ("auto", "embedded") and (settings.state_dir / "stack.json").exists():
-            import json
-
-            saved = json.loads((settings.state_dir / "stack.json").read_text())
-            if saved.get("kind") == "embedded":
-                return EmbeddedStack.from_state(settings.state_dir)
-            if saved.get("kind") == "compose":
-                kind = "compose"
+        saved = saved_kind(settings.state_dir) if kind in ("auto", "embedded") else None
+        if saved == "embedded":
+            return EmbeddedStack.from_state(settings.state_dir)
+        if saved == "compose":
+            kind = "compose"
     if kind in ("auto", "compose"):
         from kit.stack.compose import ComposeStack, docker_engine_available
 

@@ -75,8 +75,9 @@ def test_sqlite_waits_for_its_write_lock_and_postgres_gets_no_sqlite_arguments(
     for key in keys:
         module, _, name = env[key].rpartition(".")  # what Airflow's conf.getimport does
         assert getattr(importlib.import_module(module), name)["timeout"] >= 30, key
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_ENABLED"] == "False"
     postgres = StackSettings.from_env(
         project_dir=REPO, state_dir=tmp_path / "pg", dags_dir=tmp_path / "dags", database="postgres"
     )
     env = airflow_environment(postgres, StackSecrets.generate())
-    assert not set(keys) & set(env)
+    assert not {*keys, "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_ENABLED"} & set(env)

@@ -1,0 +1,158 @@
+"""The load the reliability issue asks for, shared by its test (tests/load/test_load.py: all
+runs finish, the seed's limits hold) and its benchmark (bench/bench_load.py: throughput, memory).
+
+50 concurrent runs of a 3-task chain and 8 concurrent ML lifecycles, all at once, on a stack with
+the seed's `parallelism` 32 (`max_active_runs_per_dag` and `max_active_tasks_per_dag` 16 come from
+config/airflow.cfg). The limits are checked from the task instances' own start and end times;
+memory is the stack's peak PSS (all its processes, kernels included), sampled every 2 s.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+from kit.client import connect
+from kit.stack import EmbeddedStack
+from kit.stack.airflow_env import STACK_MARKER, stack_id
+from kit.stack.processes import processes_with_marker
+from tests.conftest import chain_dag_source
+from tests.stack._native import export_the_lifecycle, native_settings
+
+LIMITS = {"parallelism": 32, "max_active_tasks_per_dag": 16, "max_active_runs_per_dag": 16}
+
+
+def max_overlap(intervals: list[tuple[datetime, datetime]]) -> int:
+    """The largest number of intervals open at one instant (an end before a start at a tie)."""
+    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals])
+    best = current = 0
+    for _, step in events:
+        current += step
+        best = max(best, current)
+    return best
+
+
+class MemorySampler(threading.Thread):
+    """Peak total PSS of every process of the stack (found by its environment marker)."""
+
+    def __init__(self, stack: EmbeddedStack) -> None:
+        super().__init__(daemon=True)
+        self.marker = (STACK_MARKER, stack_id(stack.settings))
+        self.peak = 0
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(2.0):
+            total = 0
+            for proc in processes_with_marker(*self.marker):
+                try:
+                    total += proc.memory_full_info().pss
+                except psutil.Error:
+                    continue
+            self.peak = max(self.peak, total)
+
+
+def trigger_all(client, dag_id: str, count: int) -> list[str]:
+    return [client.trigger(dag_id).run_id for _ in range(count)]
+
+
+def wait_all(client, dag_id: str, run_ids: list[str], timeout: float) -> list:
+    return [client.wait(dag_id, run_id, timeout=timeout, progress=False) for run_id in run_ids]
+
+
+def seconds_until_last_end(runs: list, started: datetime) -> float:
+    """From ``started`` to the end of the last of ``runs``, by Airflow's own end times."""
+    return (max(r.end for r in runs) - started).total_seconds()
+
+
+def most_at_once(runs: list) -> dict[str, int]:
+    """The highest concurrency the runs' task instances and runs reached, per seed limit."""
+    tasks = [(t.start, t.end, r.dag_id) for r in runs for t in r.tasks if t.start and t.end]
+    per_dag = defaultdict(list)
+    for start, end, dag_id in tasks:
+        per_dag[dag_id].append((start, end))
+    runs_per_dag = defaultdict(list)
+    for run in runs:
+        if run.start and run.end:
+            runs_per_dag[run.dag_id].append((run.start, run.end))
+    return {
+        "parallelism": max_overlap([(s, e) for s, e, _ in tasks]),
+        "max_active_tasks_per_dag": max(max_overlap(v) for v in per_dag.values()),
+        "max_active_runs_per_dag": max(max_overlap(v) for v in runs_per_dag.values()),
+    }
+
+
+@dataclass
+class LoadResult:
+    """What one stack did under the load: its finished runs, the time from the first trigger to
+    the end of each load's last run, and the stack's peak memory."""
+
+    shape: str
+    small: list
+    big: list
+    small_wall: float
+    big_wall: float
+    peak_bytes: int
+
+    @property
+    def runs(self) -> list:
+        return self.small + self.big
+
+    def not_successful(self) -> list[tuple[str, str, str]]:
+        return [(r.dag_id, r.run_id, r.state) for r in self.runs if r.state != "success"]
+
+    def task_instances(self, which: str) -> int:
+        """How many task instances ran in the ``small`` or ``big`` load, or in ``runs`` (both)."""
+        return sum(len(r.tasks) for r in getattr(self, which))
+
+    def wall(self, which: str) -> float:
+        """Seconds from the first trigger to the end of the ``small``/``big`` load, or both."""
+        return (
+            max(self.small_wall, self.big_wall)
+            if which == "runs"
+            else getattr(self, f"{which}_wall")
+        )
+
+    def per_minute(self, which: str) -> float:
+        """Task instances finished per minute of wall time (``small``, ``big`` or ``runs``)."""
+        return self.task_instances(which) / (self.wall(which) / 60)
+
+
+def measure(shape: str, root: Path, small_runs: int = 50, lifecycles: int = 8) -> LoadResult:
+    """Bring up a stack of ``shape`` (embedded or postgres) with the seed's limits in ``root``,
+    run the load on it, take it down; the runs come back finished (or timed out)."""
+    extra = {"database": "postgres"} if shape == "postgres" else {}
+    # parallelism None: config/airflow.cfg's 32, the seed's value (the other tests use 8).
+    stack = EmbeddedStack(native_settings(root, parallelism=None, **extra))
+    sampler = MemorySampler(stack)
+    try:
+        stack.up(timeout=900, progress=False)
+        sampler.start()
+        client = connect(stack.settings.state_dir)
+        chain = stack.settings.dags_dir / "kit_load_chain.py"
+        chain.write_text(chain_dag_source("kit_load_chain"))
+        client.make_visible("kit_load_chain", chain, timeout=300)
+        lifecycle = export_the_lifecycle(stack, client, root)
+        # Both loads at once: 16 chain tasks and 16 lifecycle tasks can then be running together,
+        # which is what puts `parallelism` 32 (and not only the per-DAG 16) to the test.
+        started = datetime.now(UTC)
+        chains = trigger_all(client, "kit_load_chain", small_runs)
+        lifecycles_ids = trigger_all(client, lifecycle, lifecycles)
+        small = wait_all(client, "kit_load_chain", chains, timeout=3600)
+        big = wait_all(client, lifecycle, lifecycles_ids, timeout=7200)
+    finally:
+        sampler.stopping.set()
+        stack.down()
+    return LoadResult(
+        shape,
+        small,
+        big,
+        seconds_until_last_end(small, started),
+        seconds_until_last_end(big, started),
+        sampler.peak,
+    )
