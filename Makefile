@@ -4,11 +4,12 @@ PY := $(VENV)/bin/python
 KIT := $(VENV)/bin/kit
 export KIT_PROJECT_DIR := $(CURDIR)
 
-.PHONY: help demo test up down status lab lint format bench lock clean
+.PHONY: help demo test test-reliability up down status lab lint format bench lock clean
 
 help:
 	@echo "make demo   - set up, start the embedded stack, export and run the example pipeline"
 	@echo "make test   - set up (incl. Debian packages when root) and run the whole test suite"
+	@echo "make test-reliability - the accident and security tests, and the seed's full load (~40 min)"
 	@echo "make up / make down / make status - the stack"
 	@echo "make lab    - JupyterLab on notebooks/ with the stack's settings"
 	@echo "make bench  - benchmarks; figures go to BENCHMARKS.md"
@@ -22,6 +23,10 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	scripts/install-system-deps.sh
 	$(PY) -m pytest
+
+test-reliability: $(VENV)/.installed
+	scripts/install-system-deps.sh
+	$(PY) -m pytest -m "load or not load" tests/stack/test_faults.py tests/load tests/security
 
 up: $(VENV)/.installed
 	$(KIT) up
@@ -49,6 +54,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench_stack.py
 	$(PY) bench/bench_notebook.py
 	$(PY) bench/bench_preview.py
+	$(PY) bench/bench_load.py
 
 # Re-lock after editing pyproject.toml: exact versions of everything, for Python 3.11 on Linux x86_64.
 # (Not a file rule: a fresh clone must never re-resolve by accident.)

@@ -2,9 +2,10 @@
 seed's limits (`parallelism` 32, `max_active_runs_per_dag` 16, `max_active_tasks_per_dag` 16),
 on the embedded (SQLite) and the native PostgreSQL stack, side by side.
 
-For each: every run must succeed; the limits are checked from the task instances' own start and end
-times; throughput is task instances per minute of wall time; memory is the stack's peak PSS (all
-its processes, kernels included), sampled every 2 s. The baseline of each ratio is the embedded
+For each: how many runs succeeded (a stack with a failed run keeps its logs); the limits are
+checked from the task instances' own start and end times; throughput is task instances per minute
+of wall time; memory is the stack's peak PSS (all its processes, kernels included), sampled every
+2 s. The baseline of each ratio is the embedded
 stack, measured in the same run.
 
     .venv/bin/python bench/bench_load.py [--small-runs 50] [--lifecycles 8]
@@ -34,11 +35,13 @@ def main() -> None:
         root = Path(tempfile.mkdtemp(prefix=f"bench-load-{shape}-"))
         try:
             result = measure(shape, root, args.small_runs, args.lifecycles)
-            assert not result.not_successful(), result.not_successful()
         except BaseException:
             print(f"{shape}: failed; its logs are kept in {root / 'state' / 'logs'}")
             raise
-        shutil.rmtree(root, ignore_errors=True)
+        if result.not_successful():  # reported in the table; the logs say why
+            print(f"{shape}: runs not successful {result.not_successful()}; logs in {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
         seen = most_at_once(result.runs)
         assert all(seen[name] <= limit for name, limit in LIMITS.items()), seen
         results[shape], seen_by_shape[shape] = result, seen
@@ -59,6 +62,11 @@ def main() -> None:
             f"| {label}: wall time, s | {walls['embedded']:.0f} | {walls['postgres']:.0f} | "
             f"{walls['postgres'] / walls['embedded']:.2f} |"
         )
+    ok = {s: len(r.runs) - len(r.not_successful()) for s, r in results.items()}
+    rows.insert(
+        0,
+        f"| runs that succeeded, of {len(base.runs)} | {ok['embedded']} | {ok['postgres']} | |",
+    )
     peak = {s: r.peak_bytes / 2**30 for s, r in results.items()}
     rows.append(
         f"| peak memory of the stack (PSS), GiB | {peak['embedded']:.2f} | {peak['postgres']:.2f} "
@@ -79,8 +87,8 @@ def main() -> None:
         "## Load: concurrent runs within the seed's limits\n\n`bench/bench_load.py`: "
         f"{args.small_runs} concurrent runs of a 3-task chain and {args.lifecycles} concurrent "
         "`ml_lifecycle` runs (4 training notebooks each), all triggered at once; wall times from "
-        "the first trigger to the last run's end; `parallelism` 32 as in the seed; every "
-        "run succeeded and no limit was exceeded. Baseline: the embedded stack "
+        "the first trigger to the last run's end; `parallelism` 32 as in the seed; no limit "
+        "was exceeded. Baseline: the embedded stack "
         f"({base.task_instances('small')} + {base.task_instances('big')} task instances)."
         "\n\n" + table,
     )

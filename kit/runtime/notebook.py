@@ -30,6 +30,8 @@ from kit.runtime.paths import output_name, project_dir, run_dir
 from kit.spec.notebooks import read_parameters, type_matches
 
 RESERVED_RESULTS = ("output_notebook", "mlflow_run_id")
+KERNEL_DIED_STARTING = "Kernel died before replying to kernel_info"  # nbclient's words
+KERNEL_START_ATTEMPTS = 3
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -187,16 +189,28 @@ def run_notebook(
     try:
         pooled = _pooled_kernel(kernel_name, project)
         phases.done("pooled kernel")
-        papermill.execute_notebook(
-            str(source),
-            str(out),
-            parameters=params,
-            kernel_name=kernel_name,
-            cwd=str(project),
-            progress_bar=False,
-            log_output=True,
-            **({"km": pooled.manager()} if pooled else {}),
-        )
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            try:
+                papermill.execute_notebook(
+                    str(source),
+                    str(out),
+                    parameters=params,
+                    kernel_name=kernel_name,
+                    cwd=str(project),
+                    progress_bar=False,
+                    log_output=True,
+                    **({"km": pooled.manager()} if pooled else {}),
+                )
+                break
+            except RuntimeError as exc:
+                # No cell has run yet, so another kernel is safe. Seen under load: two kernels
+                # starting at once picked the same free port ("Address already in use").
+                if KERNEL_DIED_STARTING not in str(exc) or attempt == KERNEL_START_ATTEMPTS:
+                    raise
+                _log(f"kit: the kernel died while starting ({exc}); starting another")
+                if pooled is not None:
+                    pooled.release()
+                    pooled = None
         failed = False
     except PapermillExecutionError as exc:
         traceback = _ANSI.sub("", "\n".join(exc.traceback))

@@ -86,12 +86,11 @@ def _shape_environment(settings: StackSettings, secrets: StackSecrets) -> dict[s
         postgres = PostgresServer(settings, secrets)
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = postgres.url("airflow", "postgresql+psycopg2")
     else:
-        # SQLite: wait for its write lock instead of failing (kit.stack.sqlite_connect), and no
-        # connection pool. A pool's 15 connections, each waiting on SQLite's one write lock, ran
-        # out with 32 tasks reporting at once; requests then failed after 30 s (HTTP 500) where
-        # they only needed to wait their turn. A SQLite connection costs a file open.
-        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS"] = "kit.stack.sqlite_connect.SYNC"
-        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC"] = "kit.stack.sqlite_connect.ASYNC"
+        # SQLite: no connection pool. With 32 tasks reporting at once, the api-server's 15 pooled
+        # connections were all taken, waiting on SQLite's one write lock, and further requests
+        # failed after 30 s (HTTP 500) where they only needed their turn. A SQLite connection costs
+        # a file open. SQLite's own 5 s lock wait is kept: the api-server makes some database calls
+        # on its event loop, so a longer wait freezes every request meanwhile (seen: 60 s).
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_ENABLED"] = "False"
     if settings.executor == "celery":
         env["AIRFLOW__CORE__EXECUTOR"] = "CeleryExecutor"

@@ -11,6 +11,8 @@ import pytest
 from tests.load.workload import LIMITS, measure, most_at_once
 
 
+@pytest.mark.load
+@pytest.mark.timeout(3600)
 @pytest.mark.parametrize("shape", ["embedded", "postgres"])
 def test_the_seeds_load_finishes_within_the_seeds_limits(shape: str, tmp_path: Path) -> None:
     result = measure(shape, tmp_path, small_runs=50, lifecycles=8)

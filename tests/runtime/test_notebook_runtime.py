@@ -204,3 +204,41 @@ def test_a_try_killed_mid_notebook_keeps_its_output_and_the_next_try_closes_its_
         "notebook/nb.try1.ipynb"
     ]
     assert client.get_run(result["mlflow_run_id"]).info.status == "FINISHED"
+
+
+FLAKY_KERNEL = """
+import os, sys
+marker = sys.argv[1]
+if not os.path.exists(marker):
+    open(marker, "w").close()
+    sys.exit(1)  # the first start dies before answering, as a kernel that lost its port does
+os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *sys.argv[2:]])
+"""
+
+
+def test_a_kernel_that_dies_while_starting_is_replaced_before_any_cell_runs(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture
+) -> None:
+    import sys
+
+    spec_dir = project / "jupyter" / "kernels" / "flaky_start"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "start.py").write_text(FLAKY_KERNEL)
+    marker = project / "first-start"
+    argv = [sys.executable, str(spec_dir / "start.py"), str(marker), "-f", "{connection_file}"]
+    (spec_dir / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "flaky", "language": "python"})
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(project / "jupyter"))
+    body = "import kit.notebook as kn\nkn.publish('y', 3 * x)"
+    write_notebook(project / "ok.ipynb", "x = 2", body)
+
+    result = run_notebook(
+        notebook="ok.ipynb", parameters={}, kernel="flaky_start", context=task_context(project)
+    )
+
+    assert marker.exists()  # the first kernel did die
+    assert result["y"] == 6
+    assert "the kernel died while starting" in capfd.readouterr().err
+    run = mlflow.MlflowClient().get_run(result["mlflow_run_id"])
+    assert run.info.status == "FINISHED"
