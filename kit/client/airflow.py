@@ -99,11 +99,13 @@ class AirflowClient:
                 if exc.status >= 500:
                     raise ServerError(self.url, exc.status, _detail(exc)) from exc
                 raise
-            except urllib3.exceptions.ReadTimeoutError as exc:
-                raise ServerBusy(self.url, self.timeout) from exc
             except urllib3.exceptions.HTTPError as exc:
+                # With retries off, urllib3 wraps the cause in a MaxRetryError.
+                cause = getattr(exc, "reason", None) or exc
+                if isinstance(cause, urllib3.exceptions.ReadTimeoutError):
+                    raise ServerBusy(self.url, self.timeout) from exc
                 self._api = None
-                raise ServerDown(self.url, type(exc).__name__) from exc
+                raise ServerDown(self.url, type(cause).__name__) from exc
         raise AssertionError("unreachable")
 
     # -- DAGs ----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import psutil
 from kit.client import connect
 from kit.stack import EmbeddedStack
 from kit.stack.airflow_env import STACK_MARKER, stack_id
-from kit.stack.processes import processes_with_marker
+from kit.stack.processes import processes_with_marker, session_members
 from tests.conftest import chain_dag_source
 from tests.stack._native import export_the_lifecycle, native_settings
 
@@ -38,18 +38,22 @@ def max_overlap(intervals: list[tuple[datetime, datetime]]) -> int:
 
 
 class MemorySampler(threading.Thread):
-    """Peak total PSS of every process of the stack (found by its environment marker)."""
+    """Peak total PSS of every process of the stack: its components' sessions (where renamed
+    workers and task processes live; setproctitle hides their environment) and whatever carries
+    its environment marker elsewhere (the pool's kernels, MLflow's workers)."""
 
     def __init__(self, stack: EmbeddedStack) -> None:
         super().__init__(daemon=True)
+        self.stack = stack
         self.marker = (STACK_MARKER, stack_id(stack.settings))
         self.peak = 0
         self.stopping = threading.Event()
 
     def run(self) -> None:
         while not self.stopping.wait(2.0):
+            found = session_members(self.stack.pids.all()) + processes_with_marker(*self.marker)
             total = 0
-            for proc in processes_with_marker(*self.marker):
+            for proc in {p.pid: p for p in found}.values():
                 try:
                     total += proc.memory_full_info().pss
                 except psutil.Error:

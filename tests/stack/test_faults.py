@@ -21,8 +21,7 @@ import yaml
 from kit.client import AirflowClient, ServerBusy, connect
 from kit.codegen import export
 from kit.stack import EmbeddedStack
-from kit.stack.airflow_env import STACK_MARKER, stack_id
-from kit.stack.processes import processes_with_marker
+from kit.stack.processes import session_members
 from tests.conftest import REPO, chain_dag_source, running_stack, stack_settings
 from tests.stack._native import export_the_lifecycle
 
@@ -192,9 +191,11 @@ def test_an_api_server_that_stops_answering_mid_trigger_starts_the_run_once(
 
 
 def _task_process(stack: EmbeddedStack) -> psutil.Process:
-    """The one process running a task's code (Airflow's supervisor forks it per try)."""
+    """The one process running a task's code: the LocalExecutor worker in the scheduler's session
+    forks it for each try and names it ``airflow worker -- <task instance id>``."""
     found = []
-    for proc in processes_with_marker(STACK_MARKER, stack_id(stack.settings)):
+    # By session, not by environment marker: setproctitle overwrites /proc/PID/environ.
+    for proc in session_members([stack.pids.read("scheduler")]):
         title = " ".join(proc.cmdline())
         if title.startswith("airflow worker -- ") and "Executor" not in title:
             found.append(proc)
