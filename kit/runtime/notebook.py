@@ -8,7 +8,8 @@
 - What the notebook publishes with ``kit.notebook.publish`` is returned (the task's XCom).
 - With an MLflow tracking URI (the stack sets one), each try is an MLflow run tagged with dag_id,
   run_id, task_id, map index and try; the notebook joins it through ``MLFLOW_RUN_ID`` and the
-  output notebook is logged as its artifact.
+  output notebook is logged as its artifact. A try killed before it can close its run has the
+  run closed KILLED, with its notebook, by the try's guard (``kit.runtime.run_guard``).
 
 Papermill's own Airflow operator is not used: its templated parameters arrive as strings, and it
 has neither per-try outputs nor result passing.
@@ -25,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kit.runtime import tracking, warm_kernel
+from kit.runtime import run_guard, tracking, warm_kernel
 from kit.runtime.paths import output_name, project_dir, run_dir
 from kit.spec.notebooks import read_parameters, type_matches
 
@@ -134,6 +135,15 @@ def _pooled_kernel(kernel_name: str, project: Path) -> warm_kernel.PooledKernel 
     return pooled
 
 
+def _guard(run_id: str, out: Path) -> run_guard.RunGuard | None:
+    """The guard that closes the try's MLflow run if this process is killed before it can."""
+    try:
+        return run_guard.guard(run_id, out)
+    except OSError as exc:  # no guard only costs the last try's run its ending
+        _log(f"kit: could not start the MLflow run's guard ({exc}); going on without it")
+        return None
+
+
 def run_notebook(
     *,
     notebook: str,
@@ -172,13 +182,14 @@ def run_notebook(
     env_before = {
         k: os.environ.get(k) for k in ("MLFLOW_RUN_ID", "KIT_RESULTS_FILE", "KIT_RUN_DIR")
     }
-    run_id = None
+    run_id = guard = None
     if uri := tracking.tracking_uri():
         tracking.check_reachable(uri)
         tags = tracking.TaskRunTags(
             dag_id, str(context.get("run_id")), ti.task_id, ti.map_index, ti.try_number
         )
         run_id = tracking.start_run(dag_id, tags, out.parent)
+        guard = _guard(run_id, out)
         os.environ["MLFLOW_RUN_ID"] = run_id  # inherited by the kernel: the notebook joins the run
     phases.done("mlflow start")
     os.environ["KIT_RESULTS_FILE"] = str(results_file)
@@ -232,6 +243,8 @@ def run_notebook(
                 os.environ[key] = value
         if run_id is not None:
             tracking.finish_run(run_id, out, failed=failed)
+            if guard is not None:
+                guard.closed()
         phases.done("mlflow finish")
         _log(f"kit: notebook task took {phases.summary()}")
     results = json.loads(results_file.read_text()) if results_file.exists() else {}

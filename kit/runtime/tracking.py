@@ -103,12 +103,24 @@ def close_abandoned_runs(experiment_id: str, tags: TaskRunTags, output_dir: Path
         if run.data.tags.get("kit.dag_id") != tags.dag_id or earlier >= tags.try_number:
             continue
         notebook = output_dir / output_name(tags.task_id, tags.map_index, earlier)
-        if notebook.exists():
-            client.log_artifact(run.info.run_id, str(notebook), artifact_path="notebook")
-        client.set_tag(run.info.run_id, "kit.ended_by", f"try {tags.try_number} of the task")
-        client.set_terminated(run.info.run_id, status="KILLED")
+        close_killed(run.info.run_id, notebook, ended_by=f"try {tags.try_number} of the task")
         closed.append(run.info.run_id)
     return closed
+
+
+def close_killed(run_id: str, output_notebook: Path, *, ended_by: str) -> bool:
+    """Close a run whose try died before it could: attach its output notebook (as far as it got),
+    tag who closed it (``kit.ended_by``), end it KILLED. False if it was closed already."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    if client.get_run(run_id).info.status != "RUNNING":
+        return False
+    if output_notebook.exists():
+        client.log_artifact(run_id, str(output_notebook), artifact_path="notebook")
+    client.set_tag(run_id, "kit.ended_by", ended_by)
+    client.set_terminated(run_id, status="KILLED")
+    return True
 
 
 def finish_run(run_id: str, output_notebook: Path | None, *, failed: bool) -> None:

@@ -48,7 +48,13 @@ def _logged_model(root: Path, c: float, score: float) -> str:
     model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=500)).fit(X, y)
     with mlflow.start_run() as run:
         mlflow.log_metric("roc_auc", score)
-        info = mlflow.sklearn.log_model(model, name="model", input_example=X.head(2))
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            input_example=X.head(2),
+            # As the training notebook does: no requirement inference in a new process.
+            pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
+        )
     assert run.info.run_id
     return info.model_uri
 

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import mlflow
 import nbformat
+import psutil
 import pytest
 
 from kit.runtime.notebook import NotebookFailed, NotebookTaskError, run_notebook
+from kit.runtime.run_guard import ENDED_BY
 from kit.runtime.tracking import TrackingUnavailable
 from kit.stack.ports import free_ports
 from tests.runtime.conftest import runs_of, task_context, write_notebook
@@ -145,13 +147,16 @@ from pathlib import Path
 from tests.runtime.conftest import task_context
 from kit.runtime.notebook import run_notebook
 
-run_notebook(notebook="slow.ipynb", parameters={}, context=task_context(Path(sys.argv[1])))
+run_notebook(
+    notebook="slow.ipynb", parameters={}, context=task_context(Path(sys.argv[1]), try_number=1)
+)
 """
 
 
-def test_a_try_killed_mid_notebook_keeps_its_output_and_the_next_try_closes_its_run(
-    project: Path,
-) -> None:
+def _kill_a_try_mid_notebook(project: Path, *, guard_too: bool = False) -> None:
+    """Run try 1 of slow.ipynb in a process of its own (as an Airflow task does) and SIGKILL its
+    whole process group once the first cell after the parameters has run (its guard first, if
+    ``guard_too``: as `kit down` stops everything)."""
     import os
     import signal
     import subprocess
@@ -167,7 +172,6 @@ def test_a_try_killed_mid_notebook_keeps_its_output_and_the_next_try_closes_its_
         "import time\nwhile hold:\n    time.sleep(0.2)",
         "import kit.notebook as kn\nkn.publish('finished', True)",
     )
-    # Try 1 runs in a process of its own (as an Airflow task does) and is killed mid-notebook.
     first = subprocess.Popen(
         [sys.executable, "-c", KILLED_TRY, str(project)],
         cwd=REPO,
@@ -180,12 +184,68 @@ def test_a_try_killed_mid_notebook_keeps_its_output_and_the_next_try_closes_its_
             assert first.poll() is None and time.monotonic() < deadline, "cell one never ran"
             time.sleep(0.2)
         time.sleep(1)  # papermill saves the notebook after each cell
+        if guard_too:
+            (running,) = runs_of(project)
+            for guard in _guards_of(running.info.run_id):
+                guard.kill()
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(10)
-    out_dir = project / "artifacts" / project.name / "manual__test"
+
+
+def _guards_of(run_id: str) -> list[psutil.Process]:
+    return [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if "kit.runtime.run_guard" in (p.info["cmdline"] or []) and run_id in p.info["cmdline"]
+    ]
+
+
+def _wait_for_status(run_id: str, timeout: float = 120) -> str:
+    client = mlflow.MlflowClient()
+    deadline = time.monotonic() + timeout
+    while (status := client.get_run(run_id).info.status) == "RUNNING":
+        assert time.monotonic() < deadline, f"run {run_id} still RUNNING after {timeout} s"
+        time.sleep(0.5)
+    return status
+
+
+def _assert_closed_killed_with_its_notebook(run_id: str, out_dir: Path, ended_by: str) -> None:
+    kept = nbformat.read(out_dir / "nb.try1.ipynb", as_version=4)
+    assert "cell one done" in json.dumps([cell.get("outputs") for cell in kept.cells])
+    client = mlflow.MlflowClient()
+    closed = client.get_run(run_id)
+    assert closed.info.status == "KILLED"
+    assert closed.data.tags["kit.ended_by"] == ended_by
+    assert [a.path for a in client.list_artifacts(run_id, "notebook")] == ["notebook/nb.try1.ipynb"]
+
+
+def test_a_last_try_killed_mid_notebook_has_its_run_closed_by_its_guard(project: Path) -> None:
+    _kill_a_try_mid_notebook(project)  # no try comes after it
     (abandoned,) = runs_of(project)
-    assert abandoned.info.status == "RUNNING"  # nobody was left to close it
+
+    assert _wait_for_status(abandoned.info.run_id) == "KILLED"
+    _assert_closed_killed_with_its_notebook(
+        abandoned.info.run_id, project / "artifacts" / project.name / "manual__test", ENDED_BY
+    )
+    psutil.wait_procs(_guards_of(abandoned.info.run_id), timeout=10)
+    assert _guards_of(abandoned.info.run_id) == []  # its work done, the guard is gone
+
+
+def test_a_try_that_closes_its_run_leaves_no_guard_behind(project: Path) -> None:
+    write_notebook(project / "quick.ipynb", "x = 1", "print(x)")
+    result = run_notebook(notebook="quick.ipynb", parameters={}, context=task_context(project))
+
+    run = mlflow.MlflowClient().get_run(result["mlflow_run_id"])
+    assert run.info.status == "FINISHED" and "kit.ended_by" not in run.data.tags
+    psutil.wait_procs(_guards_of(result["mlflow_run_id"]), timeout=10)
+    assert _guards_of(result["mlflow_run_id"]) == []
+
+
+def test_a_try_killed_with_its_guard_has_its_run_closed_by_the_next_try(project: Path) -> None:
+    _kill_a_try_mid_notebook(project, guard_too=True)
+    (abandoned,) = runs_of(project)
+    assert mlflow.MlflowClient().get_run(abandoned.info.run_id).info.status == "RUNNING"
 
     result = run_notebook(
         notebook="slow.ipynb",
@@ -194,16 +254,9 @@ def test_a_try_killed_mid_notebook_keeps_its_output_and_the_next_try_closes_its_
     )
 
     assert result["finished"] is True
-    kept = nbformat.read(out_dir / "nb.try1.ipynb", as_version=4)
-    assert "cell one done" in json.dumps([cell.get("outputs") for cell in kept.cells])
-    client = mlflow.MlflowClient()
-    first_run = client.get_run(abandoned.info.run_id)
-    assert first_run.info.status == "KILLED"
-    assert first_run.data.tags["kit.ended_by"] == "try 2 of the task"
-    assert [a.path for a in client.list_artifacts(first_run.info.run_id, "notebook")] == [
-        "notebook/nb.try1.ipynb"
-    ]
-    assert client.get_run(result["mlflow_run_id"]).info.status == "FINISHED"
+    out_dir = project / "artifacts" / project.name / "manual__test"
+    _assert_closed_killed_with_its_notebook(abandoned.info.run_id, out_dir, "try 2 of the task")
+    assert mlflow.MlflowClient().get_run(result["mlflow_run_id"]).info.status == "FINISHED"
 
 
 FLAKY_KERNEL = """
