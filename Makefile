@@ -9,7 +9,7 @@ export KIT_PROJECT_DIR := $(CURDIR)
 help:
 	@echo "make demo   - set up, start the embedded stack, export and run the example pipeline"
 	@echo "make test   - set up (incl. Debian packages when root) and run the whole test suite"
-	@echo "make test-reliability - the accident and security tests, and the seed's full load (~40 min)"
+	@echo "make test-reliability - only the accident, load and security tests (all in make test too)"
 	@echo "make up / make down / make status - the stack"
 	@echo "make lab    - JupyterLab on notebooks/ with the stack's settings"
 	@echo "make bench  - benchmarks; figures go to BENCHMARKS.md"
@@ -26,7 +26,7 @@ test: $(VENV)/.installed
 
 test-reliability: $(VENV)/.installed
 	scripts/install-system-deps.sh
-	$(PY) -m pytest -m "load or not load" tests/stack/test_faults.py tests/load tests/security
+	$(PY) -m pytest tests/stack/test_faults.py tests/runtime tests/load tests/security
 
 up: $(VENV)/.installed
 	$(KIT) up

@@ -52,6 +52,12 @@ from kit.stack.services.redis import RedisServer
 from kit.stack.settings import PORT_SETTINGS, StackSettings
 
 ADMIN_USER = "admin"
+# Components that exit when SQLite stays locked past its wait, and may wait longer for it
+# (kit.stack.sqlite_connect); not the api-server.
+PATIENT_ON_SQLITE = ("scheduler", "dag-processor", "triggerer")
+SQLITE_PATIENCE = {
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "kit.stack.sqlite_connect.PATIENT",
+}
 # The components of the default shape, in start order.
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "kernel-pool", "mlflow")
 # Servers the others need before they start: started (and healthy) first, stopped last.
@@ -162,17 +168,21 @@ class EmbeddedStack:
         """How to run ``airflow``: the console script of the kit's own environment."""
         return [_venv_bin("airflow")]
 
+    def _airflow_component(self) -> list[str]:
+        """``airflow`` for a long-running component: started again if it crashes
+        (``kit.stack.component``, the native ``restart: always``)."""
+        return [sys.executable, "-m", "kit.stack.component"]
+
     def _airflow_warm(self) -> list[str]:
-        """``airflow`` for the components whose forks run tasks: with the notebook-task modules
+        """The same, for the components whose forks run tasks: with the notebook-task modules
         imported first, so each task inherits them (``kit.stack.warm_start``)."""
-        return [sys.executable, "-m", "kit.stack.warm_start"]
+        return [*self._airflow_component(), "--warm"]
 
     def _command_and_env(
         self, name: str, airflow_env: dict[str, str], secrets: StackSecrets
     ) -> tuple[list[str], dict[str, str]]:
         """What to run for a component, and in which environment."""
         s = self.settings
-        airflow = self._airflow()
         marker = {STACK_MARKER: stack_id(s)}
         if name == "postgres":
             server = PostgresServer(s, secrets)
@@ -196,9 +206,11 @@ class EmbeddedStack:
             )
             extra = celery_workers.worker_environment(name, s.celery_worker_log_port(name))
             return command, {**airflow_env, **extra}
+        if s.database == "sqlite" and name in PATIENT_ON_SQLITE:
+            airflow_env = {**airflow_env, **SQLITE_PATIENCE}
         if name == "scheduler" and s.executor == "local":
             return [*self._airflow_warm(), name], airflow_env  # its LocalExecutor runs the tasks
-        return [*airflow, name], airflow_env
+        return [*self._airflow_component(), name], airflow_env
 
     def environment(self) -> dict[str, str]:
         """The full environment of the stack's Airflow processes (also used by `kit` helpers)."""

@@ -9,6 +9,9 @@ at start-up. (They start no threads, so forking after the import is safe.)
 
     python -m kit.stack.warm_start scheduler        # instead of: airflow scheduler
     python -m kit.stack.warm_start celery worker    # instead of: airflow celery worker
+
+The native stack starts these through ``python -m kit.stack.component --warm``, which also
+restarts them when they crash (Compose does that itself: ``restart: always``).
 """
 
 from __future__ import annotations

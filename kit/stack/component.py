@@ -1,0 +1,141 @@
+"""Run one Airflow component of the native stack, restarted when it crashes.
+
+The Compose stack restarts a crashed container (``restart: always``); the native stack's
+components get the same from this launcher. A component that *exits with an error* (seen: the
+scheduler, when SQLite stayed locked past its patience under the seed's load) is started again
+in place, by ``exec``: same pid, same session, same log file, so `kit status`, `kit down` and the
+pid files know it as before. What it left in its session (executor workers, their tasks, its log
+server) is stopped first, so the new one finds its ports free; the tasks it was running are
+re-queued by the new scheduler (``orphaned_tasks_check_interval``) and run as their next try.
+A stop by signal (`kit down`, SIGKILL) is never undone, and at most ``MAX_RESTARTS`` crashes in
+``WINDOW_SECONDS`` are restarted, so a component that cannot start stays down with its log.
+
+    python -m kit.stack.component scheduler           # instead of: airflow scheduler
+    python -m kit.stack.component --warm scheduler    # notebook-task modules imported first
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+import traceback
+
+MAX_RESTARTS = 5
+WINDOW_SECONDS = 600.0
+CRASHES_ENV = "KIT_COMPONENT_CRASHES"  # times of the recent crashes, carried across the exec
+
+
+def recent_crashes(value: str | None, now: float, window: float = WINDOW_SECONDS) -> list[float]:
+    """The crash times in ``value`` (comma-separated) no older than ``window`` seconds."""
+    times = [float(t) for t in (value or "").split(",") if t.strip()]
+    return [t for t in times if now - t <= window]
+
+
+def restart_delay(crashes: int) -> float:
+    """Seconds to wait before restart number ``crashes``: 1, 2, 4, 8, ... at most 30."""
+    return min(2.0 ** max(crashes - 1, 0), 30.0)
+
+
+def _run_airflow(args: list[str]) -> int:
+    from airflow.__main__ import main as airflow_main
+
+    sys.argv = ["airflow", *args]
+    try:
+        airflow_main()
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        print(exc.code, file=sys.stderr, flush=True)
+        return 1
+    except BaseException:  # noqa: BLE001 - a crash: reported, then restarted
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+def _stop_what_it_left() -> None:
+    """Stop the other processes of this session (the crashed component's children)."""
+    import psutil
+
+    me = os.getpid()
+    left = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.pid != me and os.getsid(proc.pid) == os.getsid(me):
+                left.append(proc)
+        except (OSError, psutil.Error):
+            continue
+    for proc in left:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    _, alive = psutil.wait_procs(left, timeout=15)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(alive, timeout=5)
+
+
+def _stack_is_changing() -> bool:
+    """True while a `kit up` or `kit down` holds the stack's lock: not the time to restart."""
+    import fcntl
+
+    state_dir = os.environ.get("KIT_STATE_DIR")
+    if not state_dir:
+        return False
+    try:
+        with open(os.path.join(state_dir, ".lock"), "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+    except OSError:
+        return False
+    return False
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run ``airflow <argv>`` (after ``--warm``: preloaded); start it again if it crashes."""
+    original = list(sys.argv[1:] if argv is None else argv)
+    args = list(original)
+    warm = bool(args) and args[0] == "--warm"
+    if warm:
+        args = args[1:]
+        from kit.stack.warm_start import preload
+
+        preload()
+    code = _run_airflow(args)
+    if code == 0 or _stack_is_changing():
+        sys.exit(code)
+    now = time.time()
+    crashes = [*recent_crashes(os.environ.get(CRASHES_ENV), now), now]
+    name = " ".join(args)
+    if len(crashes) > MAX_RESTARTS:
+        print(
+            f"kit: `airflow {name}` exited with code {code}, the {len(crashes)}th time in "
+            f"{WINDOW_SECONDS / 60:.0f} minutes; not restarting it. Its log above says why; "
+            "`kit up` starts it again.",
+            file=sys.stderr,
+            flush=True,
+        )
+        sys.exit(code)
+    delay = restart_delay(len(crashes))
+    print(
+        f"kit: `airflow {name}` exited with code {code}; restarting it in {delay:.0f} s "
+        f"(crash {len(crashes)} of at most {MAX_RESTARTS} in {WINDOW_SECONDS / 60:.0f} "
+        "minutes), as Compose's `restart: always` would.",
+        file=sys.stderr,
+        flush=True,
+    )
+    _stop_what_it_left()
+    time.sleep(delay)
+    os.environ[CRASHES_ENV] = ",".join(f"{t:.3f}" for t in crashes)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "kit.stack.component", *original])
+
+
+if __name__ == "__main__":
+    main()
