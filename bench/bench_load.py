@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -26,6 +27,8 @@ from tests.load.workload import LIMITS, measure, most_at_once  # noqa: E402
 
 
 def main() -> None:
+    # A SIGTERM (a killed benchmark) unwinds like Ctrl-C, so each stack is taken down.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small-runs", type=int, default=50)
     parser.add_argument("--lifecycles", type=int, default=8)
