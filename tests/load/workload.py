@@ -75,19 +75,28 @@ def seconds_until_last_end(runs: list, started: datetime) -> float:
 
 
 def most_at_once(runs: list) -> dict[str, int]:
-    """The highest concurrency the runs' task instances and runs reached, per seed limit."""
-    tasks = [(t.start, t.end, r.dag_id) for r in runs for t in r.tasks if t.start and t.end]
-    per_dag = defaultdict(list)
-    for start, end, dag_id in tasks:
+    """The highest concurrency the runs' task instances and runs reached, per seed limit.
+
+    Airflow 3 counts ``max_active_tasks_per_dag`` per DAG *run* (apache/airflow#42953; in 2.x,
+    the seed's version, it was per DAG across its runs), so it is measured per run here; the
+    per-DAG figure across runs is reported as ``tasks_of_one_dag`` (bounded by
+    ``max_active_runs_per_dag`` x ``max_active_tasks_per_dag`` and ``parallelism``)."""
+    tasks = [
+        (t.start, t.end, r.dag_id, r.run_id) for r in runs for t in r.tasks if t.start and t.end
+    ]
+    per_dag, per_run = defaultdict(list), defaultdict(list)
+    for start, end, dag_id, run_id in tasks:
         per_dag[dag_id].append((start, end))
+        per_run[(dag_id, run_id)].append((start, end))
     runs_per_dag = defaultdict(list)
     for run in runs:
         if run.start and run.end:
             runs_per_dag[run.dag_id].append((run.start, run.end))
     return {
-        "parallelism": max_overlap([(s, e) for s, e, _ in tasks]),
-        "max_active_tasks_per_dag": max(max_overlap(v) for v in per_dag.values()),
+        "parallelism": max_overlap([(s, e) for s, e, _, _ in tasks]),
+        "max_active_tasks_per_dag": max(max_overlap(v) for v in per_run.values()),
         "max_active_runs_per_dag": max(max_overlap(v) for v in runs_per_dag.values()),
+        "tasks_of_one_dag": max(max_overlap(v) for v in per_dag.values()),
     }
 
 
