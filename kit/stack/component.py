@@ -16,7 +16,6 @@ A stop by signal (`kit down`, SIGKILL) is never undone, and at most ``MAX_RESTAR
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
@@ -55,26 +54,15 @@ def _run_airflow(args: list[str]) -> int:
     return 0
 
 
-def _stop_what_it_left() -> None:
-    """Stop the other processes of this session (the crashed component's children)."""
+def _stop_what_it_left(name: str) -> None:
+    """Kill the rest of this session (the crashed component's children), as `kit up` does for a
+    dead component's session."""
     import psutil
 
-    me = os.getpid()
-    left = []
-    for proc in psutil.process_iter():
-        try:
-            if proc.pid != me and os.getsid(proc.pid) == os.getsid(me):
-                left.append(proc)
-        except (OSError, psutil.Error):
-            continue
-    for proc in left:
-        with contextlib.suppress(psutil.Error):
-            proc.terminate()
-    _, alive = psutil.wait_procs(left, timeout=15)
-    for proc in alive:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-    psutil.wait_procs(alive, timeout=5)
+    from kit.stack.processes import PidRecord, reap_orphans
+
+    me = psutil.Process()
+    reap_orphans(PidRecord(name, me.pid, me.create_time(), me.cmdline()))
 
 
 def _stack_is_changing() -> bool:
@@ -129,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         file=sys.stderr,
         flush=True,
     )
-    _stop_what_it_left()
+    _stop_what_it_left(name)
     time.sleep(delay)
     os.environ[CRASHES_ENV] = ",".join(f"{t:.3f}" for t in crashes)
     sys.stdout.flush()

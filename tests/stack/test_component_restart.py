@@ -45,8 +45,9 @@ def airflow_home(tmp_path: Path) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path / "dags"),
         "AIRFLOW__CORE__PARALLELISM": "2",
-        # Give up on the missing migrations at once: the crash this test is about.
-        "AIRFLOW__DATABASE__MIGRATION_WAIT_TIMEOUT": "1",
+        # Give up on the missing migrations after 20 s: the crash this test is about. (Sooner, and
+        # on a busy machine the 5 restarts allowed could all crash before `db migrate` is done.)
+        "AIRFLOW__DATABASE__MIGRATION_WAIT_TIMEOUT": "20",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(health_port),
