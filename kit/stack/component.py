@@ -48,6 +48,8 @@ def _run_airflow(args: list[str]) -> int:
             return exc.code or 0
         print(exc.code, file=sys.stderr, flush=True)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C is a stop, not a crash
+        raise
     except BaseException:  # noqa: BLE001 - a crash: reported, then restarted
         traceback.print_exc()
         return 1
