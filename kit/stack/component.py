@@ -71,11 +71,13 @@ def _stack_is_changing() -> bool:
     """True while a `kit up` or `kit down` holds the stack's lock: not the time to restart."""
     import fcntl
 
+    from kit.stack.embedded import LOCK_FILE
+
     state_dir = os.environ.get("KIT_STATE_DIR")
     if not state_dir:
         return False
     try:
-        with open(os.path.join(state_dir, ".lock"), "a") as fh:
+        with open(os.path.join(state_dir, LOCK_FILE), "a") as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

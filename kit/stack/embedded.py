@@ -52,6 +52,8 @@ from kit.stack.services.redis import RedisServer
 from kit.stack.settings import PORT_SETTINGS, StackSettings
 
 ADMIN_USER = "admin"
+# Held by `up` and `down` in the state folder (kit.stack.component restarts nothing meanwhile).
+LOCK_FILE = ".lock"
 # Components that exit when SQLite stays locked past its wait, and may wait longer for it
 # (kit.stack.sqlite_connect); not the api-server.
 PATIENT_ON_SQLITE = ("scheduler", "dag-processor", "triggerer")
@@ -226,7 +228,7 @@ class EmbeddedStack:
     def _lock(self) -> Iterator[None]:
         """One `up`/`down` at a time per state folder (two notebooks may click "up" together)."""
         self.settings.state_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.settings.state_dir / ".lock", "w") as fh:
+        with open(self.settings.state_dir / LOCK_FILE, "w") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield

@@ -52,7 +52,6 @@ def airflow_home(tmp_path: Path) -> dict[str, str]:
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(health_port),
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(log_port),
-        "KIT_TEST_HEALTH_PORT": str(health_port),
     }
 
 
@@ -68,7 +67,7 @@ def test_a_crashed_scheduler_is_restarted_in_place_and_a_signal_stops_it(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    port = int(airflow_home["KIT_TEST_HEALTH_PORT"])
+    port = int(airflow_home["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT"])
     try:
         deadline = time.monotonic() + 300
         while "restarting it in" not in log.read_text():
