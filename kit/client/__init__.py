@@ -55,10 +55,12 @@ def connect(state_dir: str | Path | None = None, *, timeout: float = 30.0) -> Ai
     state = json.loads(state_file.read_text())
     password = json.loads(Path(state["password_file"]).read_text())[state["username"]]
     request_parse = None
+    server_log = None
     if state.get("kind") == "embedded":
         stack = EmbeddedStack.from_state(settings.state_dir)
         stack.endpoints()  # StackNotRunning after `kit down`, rather than a connection error later
         request_parse = lambda rel: _request_parse(stack.environment(), rel)  # noqa: E731
+        server_log = stack.log_path("api-server")
     return AirflowClient(
         state["airflow_url"],
         state["username"],
@@ -66,6 +68,7 @@ def connect(state_dir: str | Path | None = None, *, timeout: float = 30.0) -> Ai
         dags_dir=Path(state["dags_dir"]),
         request_parse=request_parse,
         timeout=timeout,
+        server_log=server_log,
     )
 
 

@@ -27,6 +27,8 @@ from kit.client.errors import (
 from kit.client.models import FINISHED_TASK_STATES, DagRun, DagTask, TaskRun
 
 TRIGGER_ATTEMPTS = 4
+# Seconds before each new try of a call that got HTTP 5xx: 15 s in all, then the error.
+SERVER_ERROR_DELAYS = (1.0, 2.0, 4.0, 8.0)
 T = TypeVar("T")
 # Airflow's default bundle, the one that serves [core] dags_folder.
 DEFAULT_BUNDLE = "dags-folder"
@@ -44,6 +46,7 @@ class AirflowClient:
         dags_dir: Path | None = None,
         request_parse: Callable[[str], None] | None = None,
         timeout: float = 30.0,
+        server_log: Path | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.username = username
@@ -53,6 +56,10 @@ class AirflowClient:
         # a brand-new file when no API route can (see make_visible); given by the stack, if any.
         self._request_parse = request_parse
         self.timeout = timeout
+        # The api-server's own log, where this client looks up the cause of a 5xx (when local).
+        self.server_log = server_log
+        # HTTP 5xx answers this client received, retried or not (the load test asserts none).
+        self.server_errors = 0
         self._api: af.ApiClient | None = None
 
     def __repr__(self) -> str:  # never shows the password
@@ -84,20 +91,43 @@ class AirflowClient:
             self._api = af.ApiClient(config)
         return self._api
 
-    def _call(self, make: Callable[[af.ApiClient], Callable[..., T]], *args: Any, **kw: Any) -> T:
-        """Call an API method, renewing an expired token once and translating transport errors."""
-        for attempt in (0, 1):
+    def _call(
+        self,
+        make: Callable[[af.ApiClient], Callable[..., T]],
+        *args: Any,
+        retry_5xx: bool = True,
+        **kw: Any,
+    ) -> T:
+        """Call an API method, renewing an expired token once and translating transport errors.
+
+        An HTTP 5xx (a database error inside a busy Airflow) is asked again, a bounded number of
+        times with a warning each time, when the call may safely be repeated (every read, and
+        writes that set a value); ``retry_5xx=False`` for the others, which handle it themselves
+        (trigger asks again with its own run id)."""
+        renewed = renew = False
+        failures = 0
+        while True:
             try:
-                return make(self._client(renew=attempt == 1))(
-                    *args, _request_timeout=self.timeout, **kw
-                )
+                return make(self._client(renew=renew))(*args, _request_timeout=self.timeout, **kw)
             except ApiException as exc:
-                if exc.status == 401 and attempt == 0:
+                renew = exc.status == 401 and not renewed
+                if renew:  # an expired token: log in again, once
+                    renewed = True
                     continue
                 if exc.status in (401, 403):
                     raise AuthFailed(self.url, self.username, exc.status) from exc
                 if exc.status >= 500:
-                    raise ServerError(self.url, exc.status, _detail(exc)) from exc
+                    error = self._server_error(exc)
+                    failures += 1
+                    if not retry_5xx or failures > len(SERVER_ERROR_DELAYS):
+                        raise error from exc
+                    delay = SERVER_ERROR_DELAYS[failures - 1]
+                    _warn(
+                        f"Airflow answered HTTP {exc.status} ({error.detail}); asking again in "
+                        f"{delay:.0f} s ({failures} of {len(SERVER_ERROR_DELAYS)} retries)."
+                    )
+                    time.sleep(delay)
+                    continue
                 raise
             except urllib3.exceptions.HTTPError as exc:
                 # With retries off, urllib3 wraps the cause in a MaxRetryError.
@@ -106,7 +136,28 @@ class AirflowClient:
                     raise ServerBusy(self.url, self.timeout) from exc
                 self._api = None
                 raise ServerDown(self.url, type(cause).__name__) from exc
-        raise AssertionError("unreachable")
+
+    def _server_error(self, exc: ApiException) -> ServerError:
+        """A 5xx answer, counted (``server_errors``) and with the api-server's log line for it."""
+        self.server_errors += 1
+        detail = _detail(exc)
+        error_id = _error_id(detail)
+        return ServerError(
+            self.url, exc.status, detail, error_id=error_id, log_line=self._log_line(error_id)
+        )
+
+    def _log_line(self, error_id: str | None) -> str | None:
+        """The api-server's log line of the error ``error_id``, when this client knows the log."""
+        if not error_id or self.server_log is None:
+            return None
+        try:
+            with open(self.server_log, errors="replace") as fh:
+                for line in fh:
+                    if f"Error with id {error_id}" in line:
+                        return line.strip()[:500]
+        except OSError:
+            return None
+        return None
 
     # -- DAGs ----------------------------------------------------------------------------------
     def version(self) -> str:
@@ -300,7 +351,9 @@ class AirflowClient:
             self._call(lambda c: af.DAGApi(c).patch_dag, dag_id, af.DAGPatchBody(is_paused=False))
         body = af.TriggerDAGRunPostBody(conf=conf or {}, dag_run_id=run_id, logical_date=None)
         try:
-            run = self._call(lambda c: af.DagRunApi(c).trigger_dag_run, dag_id, body)
+            run = self._call(
+                lambda c: af.DagRunApi(c).trigger_dag_run, dag_id, body, retry_5xx=False
+            )
         except ApiException as exc:
             if exc.status in (400, 422):
                 raise ParamsRejected(
@@ -507,7 +560,9 @@ class AirflowClient:
             only_failed=False,
             reset_dag_runs=True,
         )
-        self._call(lambda c: af.TaskInstanceApi(c).post_clear_task_instances, dag_id, body)
+        self._call(
+            lambda c: af.TaskInstanceApi(c).post_clear_task_instances, dag_id, body, retry_5xx=False
+        )
 
     # -- helpers -------------------------------------------------------------------------------
     @staticmethod
@@ -564,6 +619,14 @@ def _detail(exc: ApiException) -> str:
         return str(detail)
     except ValueError:
         return (exc.body or str(exc))[:500]
+
+
+def _error_id(detail: str) -> str | None:
+    """The id Airflow gives a database error in its answer and its log ("... look for ID abc")."""
+    import re
+
+    match = re.search(r"look for ID (\w+)", detail)
+    return match.group(1) if match else None
 
 
 def _log_text(content: Any) -> str:

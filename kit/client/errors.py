@@ -28,16 +28,28 @@ class ServerBusy(ServerDown):
 
 
 class ServerError(ServerDown):
-    """Airflow answered HTTP 5xx: it is up, but this request failed inside it (a database lock
-    it gave up on, a restart under way). Asking again a moment later usually works."""
+    """Airflow answered HTTP 5xx: it is up, but this request failed inside it (a database error,
+    a restart under way). The client has already asked again where that was safe."""
 
-    def __init__(self, url: str, status: int, detail: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        status: int,
+        detail: str,
+        *,
+        error_id: str | None = None,
+        log_line: str | None = None,
+    ) -> None:
+        if log_line:
+            where = f"The api-server logged: {log_line}"
+        elif error_id:
+            where = f"`kit logs api-server` has the cause: look for ID {error_id}."
+        else:
+            where = "`kit logs api-server` shows the cause."
         ClientError.__init__(
-            self,
-            f"Airflow at {url} failed to answer (HTTP {status}: {detail}). It is up; asking again "
-            "a moment later usually works. `kit logs api-server` shows the cause.",
+            self, f"Airflow at {url} failed to answer (HTTP {status}: {detail}). {where}"
         )
-        self.status = status
+        self.status, self.detail, self.error_id, self.log_line = status, detail, error_id, log_line
 
 
 class AuthFailed(ClientError):

@@ -3,10 +3,12 @@
 Api-server, scheduler, dag-processor and triggerer plus an MLflow tracking server (local artifacts).
 Its shape (``StackSettings.database`` / ``executor``) says what else runs:
 
-- ``sqlite+local`` (default): LocalExecutor, SQLite metadata and MLflow backend store;
-- ``postgres+local``: the seed's shape without containers, a PostgreSQL server of the kit's own
-  (``kit.stack.services.postgres``) holding Airflow's and MLflow's databases;
-- ``postgres+celery``: that, plus a Redis broker and N ``airflow celery worker`` processes.
+- ``postgres+local`` (default): the seed's shape without containers, LocalExecutor and a
+  PostgreSQL server of the kit's own (``kit.stack.services.postgres``, from a wheel) holding
+  Airflow's and MLflow's databases;
+- ``postgres+celery``: that, plus a Redis broker and N ``airflow celery worker`` processes;
+- ``sqlite+local`` (``kit up --sqlite``): SQLite files, for the smallest machines; one writer at a
+  time, so it is not for concurrent load.
 
 All state lives in one folder (``.kit/`` by default): AIRFLOW_HOME, logs, databases, pid files and
 the generated secrets. The shape is kept in ``stack.json``, so a later ``kit up`` keeps it.
@@ -49,7 +51,7 @@ from kit.stack.secrets import StackSecrets, load_or_create, write_private
 from kit.stack.services import celery_workers
 from kit.stack.services.postgres import PostgresServer, stop_fast
 from kit.stack.services.redis import RedisServer
-from kit.stack.settings import PORT_SETTINGS, StackSettings
+from kit.stack.settings import LEGACY_SHAPE, PORT_SETTINGS, StackSettings
 
 ADMIN_USER = "admin"
 # Held by `up` and `down` in the state folder (kit.stack.component restarts nothing meanwhile).
@@ -118,8 +120,8 @@ class EmbeddedStack:
         """The stack whose state is in ``state_dir``, with the ports and shape it was started
         with (``overrides`` that are not None replace them)."""
         state = json.loads((state_dir / "stack.json").read_text())
-        # A state file of an older kit has no shape fields: it was the default shape.
-        shape = {k: state[k] for k in StackSettings.SHAPE_FIELDS if k in state}
+        # A state file of an older kit has no shape fields: it was the default shape of then.
+        shape = {**LEGACY_SHAPE, **{k: state[k] for k in StackSettings.SHAPE_FIELDS if k in state}}
         values: dict[str, object] = {
             "state_dir": state_dir,
             "project_dir": Path(state["project_dir"]),
@@ -235,10 +237,28 @@ class EmbeddedStack:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    def _refuse_to_orphan_sqlite_data(self) -> None:
+        """A state folder whose runs live in SQLite is not silently started afresh on PostgreSQL:
+        its DAG runs and MLflow runs would vanish from view. The kit does not move them."""
+        s = self.settings
+        sqlite_files = [s.airflow_home / "airflow.db", s.mlflow_dir / "mlflow.db"]
+        if s.database != "postgres" or (s.postgres_dir / "data" / "PG_VERSION").exists():
+            return
+        if not any(f.exists() for f in sqlite_files):
+            return
+        raise StackError(
+            f"the state folder {s.state_dir} holds a stack made on SQLite (its DAG runs and MLflow "
+            "runs are in airflow/airflow.db and mlflow/mlflow.db), and PostgreSQL was asked for; "
+            "the kit does not move data between them. Keep that stack: `kit up --sqlite`. Or "
+            "start afresh on PostgreSQL and keep the old one aside: `kit down`, move "
+            f"{s.state_dir} to another name, then `kit up`."
+        )
+
     def _prepare(self) -> dict[str, str]:
         s = self.settings
         if not s.config_file.is_file():
             raise StackError(f"{s.config_file} is missing: the stack reads its settings from it.")
+        self._refuse_to_orphan_sqlite_data()
         for folder in (s.state_dir, s.airflow_home, s.logs_dir, s.run_dir, s.mlflow_dir):
             folder.mkdir(parents=True, exist_ok=True)
         os.chmod(s.state_dir, 0o700)

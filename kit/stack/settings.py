@@ -1,7 +1,8 @@
 """The settings of a stack: folders, ports and shape, from arguments, the environment, or defaults.
 
-The shape is which metadata database (SQLite, or a PostgreSQL the kit runs itself) and which
-executor (LocalExecutor, or CeleryExecutor with a Redis broker and N workers) the native stack uses.
+The shape is which metadata database (a PostgreSQL the kit runs itself, the default; or SQLite for
+the smallest machines) and which executor (LocalExecutor, or CeleryExecutor with a Redis broker and
+N workers) the native stack uses.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ PORT_SETTINGS = {
     "celery_log_port": ("KIT_CELERY_LOG_PORT", 8795, "Celery worker log server"),
 }
 
-DATABASES = ("sqlite", "postgres")
+DATABASES = ("postgres", "sqlite")
+# The shape of a state folder whose stack.json predates shape fields (SQLite was the default then).
+LEGACY_SHAPE = {"database": "sqlite", "executor": "local"}
 EXECUTORS = ("local", "celery")
 
 
@@ -57,7 +60,7 @@ class StackSettings:
     postgres_port: int = 5433
     redis_port: int = 6380
     celery_log_port: int = 8795
-    database: str = "sqlite"  # "sqlite" | "postgres"
+    database: str = "postgres"  # "postgres" (a server from a wheel, kit.stack.services) | "sqlite"
     executor: str = "local"  # "local" | "celery" (needs "postgres")
     celery_workers: int = 2
     # Task slots per Celery worker: Airflow's default [celery] worker_concurrency pre-forks 16
@@ -149,7 +152,7 @@ class StackSettings:
 
     @property
     def shape(self) -> str:
-        """A short name of the shape: 'sqlite+local', 'postgres+local', 'postgres+celery'."""
+        """A short name of the shape: 'postgres+local', 'postgres+celery', 'sqlite+local'."""
         return f"{self.database}+{self.executor}"
 
     def shape_fields(self) -> dict[str, object]:

@@ -1,29 +1,59 @@
-"""The `kit` command: help, exit codes scripts can rely on, and real runs through the CLI."""
+"""The `kit` command: help, exit codes scripts can rely on, and real runs through the CLI.
+
+The commands run through ``kit.cli.main()`` in this process (what the console script calls), so
+each costs its work and not a new interpreter's imports; one test runs the installed script."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from kit.cli import build_parser
+from kit.cli import build_parser, main
 from kit.stack.embedded import COMPONENTS
 
 COMMANDS = ["up", "down", "status", "credentials", "logs", "run", "demo"]
 
 
-def kit(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "kit.cli", *args], capture_output=True, text=True, timeout=timeout
-    )
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def kit(capsys: pytest.CaptureFixture[str]):
+    """Run `kit ARGS...` through main(); its exit code and what it printed."""
+
+    def run(*args: str) -> Done:
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse: --help, usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return Done(code, out, err)
+
+    return run
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_has_help(command: str) -> None:
+def test_every_command_has_help(kit, command: str) -> None:
     done = kit(command, "--help")
     assert done.returncode == 0 and "usage: kit" in done.stdout
+
+
+def test_the_installed_console_script_runs() -> None:
+    script = Path(sys.executable).parent / "kit"
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "usage: kit" in done.stdout
+    wrong = subprocess.run([str(script), "nope"], capture_output=True, text=True, timeout=120)
+    assert wrong.returncode == 2 and "invalid choice" in wrong.stderr
 
 
 def test_the_parser_knows_every_command() -> None:
@@ -32,26 +62,27 @@ def test_the_parser_knows_every_command() -> None:
     assert set(COMMANDS) <= set(choices)
 
 
-def test_status_json_and_exit_code(stack) -> None:
+def test_status_json_and_exit_code(kit, stack) -> None:
     done = kit("status", "--json", "--state-dir", str(stack.settings.state_dir))
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["healthy"] is True
-    assert [c["name"] for c in data["components"]] == list(COMPONENTS)
+    assert [c["name"] for c in data["components"]] == ["postgres", *COMPONENTS]
+    assert data["shape"] == "postgres+local"
 
 
-def test_status_of_a_stack_that_is_not_there(tmp_path) -> None:
+def test_status_of_a_stack_that_is_not_there(kit, tmp_path) -> None:
     done = kit("status", "--state-dir", str(tmp_path / "none"), "--stack", "embedded")
     assert done.returncode == 3 and "stopped" in done.stdout
 
 
-def test_credentials_say_how_to_log_in(stack) -> None:
+def test_credentials_say_how_to_log_in(kit, stack) -> None:
     done = kit("credentials", "--state-dir", str(stack.settings.state_dir))
     assert done.returncode == 0
     assert stack.settings.airflow_url in done.stdout and "user:     admin" in done.stdout
 
 
-def test_run_wait_prints_a_summary_and_exit_codes(stack, client, write_dag) -> None:
+def test_run_wait_prints_a_summary_and_exit_codes(kit, stack, client, write_dag) -> None:
     path = write_dag("kit_cli_chain")
     client.make_visible("kit_cli_chain", path, timeout=120)
     state = str(stack.settings.state_dir)
@@ -71,7 +102,7 @@ def test_run_wait_prints_a_summary_and_exit_codes(stack, client, write_dag) -> N
     assert bad_conf.returncode == 2 and "--conf is not valid JSON" in bad_conf.stderr
 
 
-def test_logs_lists_and_shows_component_logs(stack) -> None:
+def test_logs_lists_and_shows_component_logs(kit, stack) -> None:
     state = str(stack.settings.state_dir)
     listing = kit("logs", "--state-dir", state)
     assert listing.returncode == 0 and "scheduler" in listing.stdout

@@ -5,10 +5,17 @@ runs finish, the seed's limits hold) and its benchmark (bench/bench_load.py: thr
 the seed's `parallelism` 32 (`max_active_runs_per_dag` and `max_active_tasks_per_dag` 16 come from
 config/airflow.cfg). The limits are checked from the task instances' own start and end times;
 memory is the stack's peak PSS (all its processes, kernels included), sampled every 2 s.
+
+The machine is busy, as a user's laptop is: a CPU-bound process of the load's own keeps every core
+busy for the whole load (``BusyMachine``). HTTP 5xx answers are counted twice: by the client that
+triggers and watches the runs, and in the api-server's access log.
 """
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -61,6 +68,51 @@ class MemorySampler(threading.Thread):
             self.peak = max(self.peak, total)
 
 
+class BusyMachine:
+    """A CPU-bound process per core, at the stack's own priority, for the duration of a block.
+
+    Each is a plain Python busy loop in a session of its own, stopped (whole group) at the end;
+    ``cpu_seconds`` says how much CPU they actually took, so a report can show the machine was
+    busy and not only that something was started."""
+
+    LOOP = "while True:\n    pass"
+
+    def __init__(self, processes: int | None = None) -> None:
+        self.count = processes or psutil.cpu_count() or 2
+        self.procs: list[subprocess.Popen] = []
+        self.cpu_seconds = 0.0
+
+    def __enter__(self) -> BusyMachine:
+        for _ in range(self.count):
+            self.procs.append(
+                subprocess.Popen([sys.executable, "-c", self.LOOP], start_new_session=True)
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self.procs:
+            try:
+                times = psutil.Process(proc.pid).cpu_times()
+                self.cpu_seconds += times.user + times.system
+            except psutil.Error:
+                pass
+            proc.kill()
+            proc.wait()
+
+
+# A request the api-server answered with a 5xx, in its access log (structlog's key=value form).
+SERVER_ERROR_LINE = re.compile(r"status_code=5\d\d\b")
+
+
+def server_errors_logged(stack: EmbeddedStack) -> list[str]:
+    """The api-server's access-log lines of requests it answered with HTTP 5xx."""
+    log = stack.log_path("api-server")
+    if log is None or not log.exists():
+        return []
+    with open(log, errors="replace") as fh:
+        return [line.rstrip() for line in fh if SERVER_ERROR_LINE.search(line)]
+
+
 def trigger_all(client, dag_id: str, count: int) -> list[str]:
     return [client.trigger(dag_id).run_id for _ in range(count)]
 
@@ -111,6 +163,11 @@ class LoadResult:
     small_wall: float
     big_wall: float
     peak_bytes: int
+    # HTTP 5xx answers seen by the load's client, and logged by the api-server (lines).
+    client_5xx: int = 0
+    logged_5xx: tuple[str, ...] = ()
+    # CPU time the busy-machine processes took during the load.
+    busy_cpu_seconds: float = 0.0
 
     @property
     def runs(self) -> list:
@@ -137,12 +194,15 @@ class LoadResult:
 
 
 def measure(shape: str, root: Path, small_runs: int = 50, lifecycles: int = 8) -> LoadResult:
-    """Bring up a stack of ``shape`` (embedded or postgres) with the seed's limits in ``root``,
-    run the load on it, take it down; the runs come back finished (or timed out)."""
-    extra = {"database": "postgres"} if shape == "postgres" else {}
+    """Bring up a stack of ``shape`` (``default``: PostgreSQL from the wheel; or ``sqlite``) with
+    the seed's limits in ``root``, run the load on it while the machine is kept busy, take it
+    down; the runs come back finished (or timed out)."""
+    extra = {"database": "sqlite"} if shape == "sqlite" else {}
     # parallelism None: config/airflow.cfg's 32, the seed's value (the other tests use 8).
     stack = EmbeddedStack(native_settings(root, parallelism=None, **extra))
     sampler = MemorySampler(stack)
+    busy = BusyMachine()
+    client = None
     try:
         stack.up(timeout=900, progress=False)
         sampler.start()
@@ -151,13 +211,15 @@ def measure(shape: str, root: Path, small_runs: int = 50, lifecycles: int = 8) -
         chain.write_text(chain_dag_source("kit_load_chain"))
         client.make_visible("kit_load_chain", chain, timeout=300)
         lifecycle = export_the_lifecycle(stack, client, root)
-        # Both loads at once: 16 chain tasks and 16 lifecycle tasks can then be running together,
-        # which is what puts `parallelism` 32 (and not only the per-DAG 16) to the test.
-        started = datetime.now(UTC)
-        chains = trigger_all(client, "kit_load_chain", small_runs)
-        lifecycles_ids = trigger_all(client, lifecycle, lifecycles)
-        small = wait_all(client, "kit_load_chain", chains, timeout=3600)
-        big = wait_all(client, lifecycle, lifecycles_ids, timeout=7200)
+        with busy:
+            # Both loads at once: 16 chain tasks and 16 lifecycle tasks can then be running
+            # together, which is what puts `parallelism` 32 (not only the per-DAG 16) to the test.
+            started = datetime.now(UTC)
+            chains = trigger_all(client, "kit_load_chain", small_runs)
+            lifecycles_ids = trigger_all(client, lifecycle, lifecycles)
+            small = wait_all(client, "kit_load_chain", chains, timeout=3600)
+            big = wait_all(client, lifecycle, lifecycles_ids, timeout=7200)
+        logged = tuple(server_errors_logged(stack))
     finally:
         sampler.stopping.set()
         stack.down()
@@ -168,4 +230,7 @@ def measure(shape: str, root: Path, small_runs: int = 50, lifecycles: int = 8) -
         seconds_until_last_end(small, started),
         seconds_until_last_end(big, started),
         sampler.peak,
+        client_5xx=client.server_errors,
+        logged_5xx=logged,
+        busy_cpu_seconds=busy.cpu_seconds,
     )

