@@ -74,10 +74,17 @@ class AirflowClient:
                 json={"username": self.username, "password": self._password},
                 timeout=self.timeout,
             )
+        except httpx.TimeoutException as exc:
+            if isinstance(exc, httpx.ConnectTimeout):
+                raise ServerDown(self.url, type(exc).__name__) from exc
+            raise ServerBusy(self.url, self.timeout) from exc
         except httpx.HTTPError as exc:
             raise ServerDown(self.url, type(exc).__name__) from exc
         if resp.status_code in (401, 403):
             raise AuthFailed(self.url, self.username, resp.status_code)
+        if resp.status_code >= 500:
+            self.server_errors += 1
+            raise ServerError(self.url, resp.status_code, resp.text[:300])
         if resp.status_code >= 400:
             raise ClientError(
                 f"POST {self.url}/auth/token answered HTTP {resp.status_code}: {resp.text[:300]}"
@@ -232,10 +239,16 @@ class AirflowClient:
 
     def import_error_for(self, path: str | Path) -> str | None:
         """Airflow's import error for one DAG file (absolute, or relative to the dags folder)."""
+        found = self._import_error_entry(path)
+        return found[0] if found else None
+
+    def _import_error_entry(self, path: str | Path) -> tuple[str, Any] | None:
+        """(traceback, when Airflow recorded it) of one file's import error, if it has one."""
         wanted = self._relative(path)
-        for filename, trace in self.import_errors().items():
-            if filename == wanted or filename == str(path) or filename.endswith("/" + wanted):
-                return trace
+        page = self._call(lambda c: af.ImportErrorApi(c).get_import_errors, limit=1000)
+        for e in page.import_errors:
+            if e.filename in (wanted, str(path)) or e.filename.endswith("/" + wanted):
+                return e.stack_trace, e.timestamp
         return None
 
     def import_error_for_dag(self, dag_id: str) -> tuple[str, str] | None:
@@ -269,6 +282,9 @@ class AirflowClient:
         same priority-parse request directly.
         """
         rel = self._relative(dag_file)
+        # An import error recorded before this call belongs to an earlier version of the file
+        # (the user may just have fixed it): only one from the parse asked for here counts.
+        stale = self._import_error_entry(rel)
         dags = self.list_dags()
         own = next((d for d in dags if d.dag_id == dag_id), None)
         # An edited DAG counts as loaded once parsed again after this call, not before.
@@ -290,7 +306,8 @@ class AirflowClient:
             )
         deadline = time.monotonic() + timeout
         while True:
-            trace = self.import_error_for(rel)
+            entry = self._import_error_entry(rel)
+            trace = entry[0] if entry and (stale is None or entry[1] != stale[1]) else None
             try:
                 dag = self._call(lambda c: af.DAGApi(c).get_dag, dag_id)
                 fresh = parsed_before is None or (
@@ -503,10 +520,20 @@ class AirflowClient:
                 *([map_index] if map_index >= 0 else []),
             )
             try_number = max(ti.try_number, 1)
+
         # Raw JSON: the generated model of a log line keeps only `event` and `timestamp`, and
         # would drop the level and the exception Airflow attaches (`error_detail`).
+        def raw_log(c: af.ApiClient) -> Callable[..., Any]:
+            def call(*args: Any, **kw: Any) -> Any:
+                resp = af.TaskInstanceApi(c).get_log_without_preload_content(*args, **kw)
+                if resp.status >= 400:  # through _call's handling: renewal, 5xx retries
+                    raise ApiException(http_resp=resp)
+                return resp
+
+            return call
+
         resp = self._call(
-            lambda c: af.TaskInstanceApi(c).get_log_without_preload_content,
+            raw_log,
             dag_id,
             run_id,
             task_id,
@@ -514,8 +541,6 @@ class AirflowClient:
             full_content=True,
             map_index=map_index if map_index >= 0 else None,
         )
-        if resp.status >= 400:
-            raise ClientError(f"Airflow answered HTTP {resp.status} for the log of {task_id!r}")
         return _log_text(json.loads(resp.data)["content"])
 
     def xcom(

@@ -29,7 +29,6 @@ def airflow_environment(settings: StackSettings, secrets: StackSecrets) -> dict[
     env = {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW_CONFIG": str(settings.config_file),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_dir),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(settings.project_dir / "plugins"),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(settings.logs_dir / "airflow"),
@@ -86,6 +85,9 @@ def _shape_environment(settings: StackSettings, secrets: StackSecrets) -> dict[s
         postgres = PostgresServer(settings, secrets)
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = postgres.url("airflow", "postgresql+psycopg2")
     else:
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = (
+            f"sqlite:///{settings.airflow_home / 'airflow.db'}"
+        )
         # SQLite: no connection pool. With 32 tasks reporting at once, the api-server's 15 pooled
         # connections were all taken, waiting on SQLite's one write lock, and further requests
         # failed after 30 s (HTTP 500) where they only needed their turn. A SQLite connection costs

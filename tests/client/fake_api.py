@@ -80,6 +80,7 @@ class FakeTask:
     start: datetime | None = None
     end: datetime | None = None
     ti_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log: list[dict[str, Any]] = field(default_factory=list)  # structured lines, as Airflow 3's
 
 
 @dataclass
@@ -191,7 +192,7 @@ class FakeAirflow:
     def outage(
         self, start_in: float, duration: float, then: Callable[[], None] | None = None
     ) -> threading.Thread:
-        """Go down in ``start_in`` s for ``duration`` s, then up (and call ``then``), in a thread."""
+        """In a thread: down in ``start_in`` s for ``duration`` s, then up and call ``then``."""
 
         def run() -> None:
             if self._closing.wait(start_in):
@@ -272,6 +273,7 @@ class FakeAirflow:
             for task in run.tasks:
                 task.state, task.start, task.end = state, task.start or now, now
                 task.try_number = max(task.try_number, 1)
+                task.log.append({"timestamp": _iso(now), "event": f"{task.task_id} done"})
 
     def add_import_error(self, filename: str, stack_trace: str) -> FakeImportError:
         with self._lock:
@@ -448,6 +450,9 @@ class FakeAirflow:
         yield "POST", ["dags", "*", "dagRuns"], self._trigger
         yield "GET", ["dags", "*", "dagRuns", "*"], self._get_run
         yield "GET", ["dags", "*", "dagRuns", "*", "taskInstances"], self._get_task_instances
+        task_instance = ["dags", "*", "dagRuns", "*", "taskInstances", "*"]
+        yield "GET", task_instance, self._get_task_instance
+        yield "GET", [*task_instance, "logs", "*"], self._get_log
         yield "POST", ["dags", "*", "clearTaskInstances"], self._clear
         yield "GET", ["importErrors"], self._get_import_errors
         yield "PUT", ["parseDagFile", "*"], self._reparse
@@ -518,6 +523,25 @@ class FakeAirflow:
             return 404, {"detail": f"DagRun with run_id: `{run_id}` was not found"}
         tis = [self._ti_json(run, t) for t in self._page(call, run.tasks)]
         return 200, {"task_instances": tis, "total_entries": len(run.tasks)}
+
+    def _task(self, dag_id: str, run_id: str, task_id: str) -> tuple[FakeRun, FakeTask] | None:
+        run = self.runs.get((dag_id, run_id))
+        task = next((t for t in run.tasks if t.task_id == task_id), None) if run else None
+        return (run, task) if run and task else None
+
+    def _get_task_instance(self, call: Call, dag_id: str, run_id: str, task_id: str) -> Answer:
+        found = self._task(dag_id, run_id, task_id)
+        if found is None:
+            return 404, {"detail": f"Task instance {task_id!r} not found"}
+        return 200, self._ti_json(*found)
+
+    def _get_log(
+        self, call: Call, dag_id: str, run_id: str, task_id: str, try_number: str
+    ) -> Answer:
+        found = self._task(dag_id, run_id, task_id)
+        if found is None:
+            return 404, {"detail": f"Task instance {task_id!r} not found"}
+        return 200, {"content": found[1].log, "continuation_token": None}
 
     def _clear(self, call: Call, dag_id: str) -> Answer:
         body = call.body or {}

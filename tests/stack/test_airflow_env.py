@@ -50,7 +50,9 @@ def test_loopback_ports_paths_and_secrets(tmp_path: Path) -> None:
     assert env["AIRFLOW__API__PORT"] == "18080"
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:18080/execution/"
     assert env["AIRFLOW_CONFIG"] == str(REPO / "config" / "airflow.cfg")
-    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith(f"sqlite:///{tmp_path}")
+    # The default database: the stack's own PostgreSQL on loopback, the password in the URL only.
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://airflow:")
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("@127.0.0.1:5433/airflow")
     assert env["AIRFLOW__CORE__FERNET_KEY"] == secrets.fernet_key
     assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == secrets.jwt_secret
     assert env["AIRFLOW__API__SECRET_KEY"] == secrets.api_secret_key
@@ -65,10 +67,13 @@ def test_secrets_differ_per_installation() -> None:
 def test_sqlite_stacks_open_a_connection_per_request_and_postgres_stacks_pool(
     tmp_path: Path,
 ) -> None:
-    env = airflow_environment(_settings(tmp_path), StackSecrets.generate())
-    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_ENABLED"] == "False"
-    postgres = StackSettings.from_env(
-        project_dir=REPO, state_dir=tmp_path / "pg", dags_dir=tmp_path / "dags", database="postgres"
+    sqlite = StackSettings.from_env(
+        project_dir=REPO, state_dir=tmp_path / "lite", dags_dir=tmp_path / "dags", database="sqlite"
     )
-    env = airflow_environment(postgres, StackSecrets.generate())
+    env = airflow_environment(sqlite, StackSecrets.generate())
+    assert (
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{sqlite.airflow_home}/airflow.db"
+    )
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_ENABLED"] == "False"
+    env = airflow_environment(_settings(tmp_path), StackSecrets.generate())
     assert "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_ENABLED" not in env
