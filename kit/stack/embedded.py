@@ -38,6 +38,7 @@ from kit.stack.base import (
     StackStatus,
 )
 from kit.stack.config_check import config_problems
+from kit.stack.dead_scheduler import fail_dead_scheduler_jobs
 from kit.stack.ports import port_is_free
 from kit.stack.processes import (
     PidFiles,
@@ -385,11 +386,13 @@ class EmbeddedStack:
             secrets = load_or_create(self.settings.secrets_file)
             running = self._running()
             to_start = [name for name in self.components() if not running[name]]
+            scheduler_died = False
             if to_start:
                 # A dead component's pid file is stale; what its group left behind goes with it.
                 for name in to_start:
                     if (record := self.pids.read(name)) is not None:
                         reap_orphans(record)
+                        scheduler_died |= name == "scheduler"
                     self.pids.remove(name)
                 self._check_ports(to_start)
             # Written first: a failed start still leaves the shape for `kit logs` / `kit down`.
@@ -405,6 +408,9 @@ class EmbeddedStack:
                 postgres.ensure_databases()
             if "api-server" in to_start or "scheduler" in to_start:
                 self._migrate(env)
+            if scheduler_died:
+                # Its tasks are re-queued by the new scheduler at start, not after 120 s.
+                fail_dead_scheduler_jobs(self.settings, secrets)
             self._start([n for n in to_start if n not in SERVICES], env, secrets)
             self._wait_for(self.components(), timeout=timeout, progress=progress, secrets=secrets)
         return self.endpoints()
@@ -461,6 +467,14 @@ class EmbeddedStack:
             records = self.pids.all()
             apps = [r for r in records if r.name not in SERVICES]
             stop_processes(apps, timeout=timeout)
+            if any(r.name == "scheduler" for r in apps):
+                # A scheduler stopped mid-run may not have closed its job (a SIGKILL after the
+                # timeout): close it while the database still runs, so the next `up` re-queues
+                # its interrupted tasks at start instead of 120 s later.
+                with contextlib.suppress(Exception):
+                    fail_dead_scheduler_jobs(
+                        self.settings, load_or_create(self.settings.secrets_file)
+                    )
             for record in records:
                 if record.name == "postgres":
                     stop_fast(record, timeout)

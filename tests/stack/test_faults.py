@@ -132,7 +132,7 @@ def test_kit_down_mid_run_stops_everything_and_up_shows_the_run_honestly(
     client.make_visible("kit_before_down", chain, timeout=180)
     earlier = client.run("kit_before_down", timeout=300, progress=False)
     assert earlier.state == "success"
-    client, run_id = _start_slow_run(fault_stack, "kit_down_mid_run", seconds=60)
+    client, run_id = _start_slow_run(fault_stack, "kit_down_mid_run", seconds=20)
 
     fault_stack.down()
 
