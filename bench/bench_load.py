@@ -111,6 +111,11 @@ def _table(results: dict, seen_by_shape: dict, failed: dict, args: argparse.Name
         + " |"
     )
     rows.append(
+        "| machine CPU time left idle during the load | "
+        + cells(lambda v: f"{v:.1%}", lambda r: r.idle_fraction)
+        + " |"
+    )
+    rows.append(
         "| CPU time taken by the busy-machine processes, s | "
         + cells(lambda v: f"{v:.0f}", lambda r: r.busy_cpu_seconds)
         + " |"

@@ -26,10 +26,12 @@ def test_the_seeds_load_on_a_busy_machine_succeeds_without_5xx_within_the_limits
         f"default: {result.task_instances('runs')} task instances in {result.wall('runs'):.0f} s "
         f"({result.per_minute('runs'):.1f}/min), peak {result.peak_bytes / 2**30:.2f} GiB, "
         f"most at once {seen}, busy processes took {result.busy_cpu_seconds:.0f} CPU s, "
+        f"machine idle {result.idle_fraction:.1%}, "
         f"5xx: client {result.client_5xx}, api-server log {len(result.logged_5xx)}"
     )
-    # The machine really was busy: the hog took at least a third of the cores' time.
-    assert result.busy_cpu_seconds > result.wall("runs") * 2 / 3
+    # The machine really was busy: no core stood idle, and the busy loops got their share.
+    assert result.idle_fraction < 0.05
+    assert result.busy_cpu_seconds > result.wall("runs") * 0.2
     assert result.client_5xx == 0
     assert result.logged_5xx == (), result.logged_5xx[:5]
     for name, limit in LIMITS.items():

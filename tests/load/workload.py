@@ -71,9 +71,9 @@ class MemorySampler(threading.Thread):
 class BusyMachine:
     """A CPU-bound process per core, at the stack's own priority, for the duration of a block.
 
-    Each is a plain Python busy loop in a session of its own, stopped (whole group) at the end;
-    ``cpu_seconds`` says how much CPU they actually took, so a report can show the machine was
-    busy and not only that something was started."""
+    Each is a plain Python busy loop in a session of its own, killed at the end. What it measured:
+    ``cpu_seconds`` the loops took, and ``idle_fraction``, the share of the machine's CPU time that
+    stayed idle meanwhile (near 0: the cores were busy all along, whatever the stack needed)."""
 
     LOOP = "while True:\n    pass"
 
@@ -81,8 +81,11 @@ class BusyMachine:
         self.count = processes or psutil.cpu_count() or 2
         self.procs: list[subprocess.Popen] = []
         self.cpu_seconds = 0.0
+        self.idle_fraction = 1.0
+        self._times_at_start: psutil._common.scputimes | None = None
 
     def __enter__(self) -> BusyMachine:
+        self._times_at_start = psutil.cpu_times()
         for _ in range(self.count):
             self.procs.append(
                 subprocess.Popen([sys.executable, "-c", self.LOOP], start_new_session=True)
@@ -98,6 +101,10 @@ class BusyMachine:
                 pass
             proc.kill()
             proc.wait()
+        start, end = self._times_at_start, psutil.cpu_times()
+        total = sum(end) - sum(start)
+        idle = (end.idle + end.iowait) - (start.idle + start.iowait)
+        self.idle_fraction = idle / total if total > 0 else 1.0
 
 
 # A request the api-server answered with a 5xx, in its access log (structlog's key=value form).
@@ -166,8 +173,9 @@ class LoadResult:
     # HTTP 5xx answers seen by the load's client, and logged by the api-server (lines).
     client_5xx: int = 0
     logged_5xx: tuple[str, ...] = ()
-    # CPU time the busy-machine processes took during the load.
+    # CPU time the busy-machine processes took during the load, and the machine's idle share.
     busy_cpu_seconds: float = 0.0
+    idle_fraction: float = 1.0
 
     @property
     def runs(self) -> list:
@@ -233,4 +241,5 @@ def measure(shape: str, root: Path, small_runs: int = 50, lifecycles: int = 8) -
         client_5xx=client.server_errors,
         logged_5xx=logged,
         busy_cpu_seconds=busy.cpu_seconds,
+        idle_fraction=busy.idle_fraction,
     )
