@@ -66,3 +66,29 @@ def test_as_root_the_server_runs_as_an_unprivileged_user_with_one_capability() -
     uid = next(a for a in command if a.startswith("--reuid=")).split("=")[1]
     assert uid != "0"
     assert "--ambient-caps=+dac_read_search" in command
+
+
+def test_without_debians_user_the_kit_makes_its_own_once(monkeypatch) -> None:
+    """A fresh machine has no `postgres` user (no Debian package): as root, the kit makes one."""
+    import pwd
+    import secrets
+    import subprocess
+
+    from kit.stack.services.privileges import service_user
+
+    if not running_as_root():  # as a normal user no system user is needed, nor made
+        assert as_service_user(["postgres"]) == ["postgres"]
+        return
+    name = f"kit-test-{secrets.token_hex(3)}"
+    monkeypatch.setenv("KIT_POSTGRES_USER", name)
+    try:
+        made = service_user()
+        assert made.pw_name == name and made.pw_uid != 0
+        assert made.pw_shell.endswith("nologin")
+        assert service_user().pw_uid == made.pw_uid  # the second call finds it, makes none
+        command = as_service_user(["postgres"])
+        assert f"--reuid={made.pw_uid}" in command
+    finally:
+        subprocess.run(["userdel", name], capture_output=True)
+    with pytest.raises(KeyError):
+        pwd.getpwnam(name)
