@@ -24,9 +24,11 @@ def print_model_outcome(client: Any, run: Any, artifacts: Path, console: Console
     """Best parameters and metric, the registered version, and whether `champion` moved, and why."""
     best, register, deploy = (_xcom(client, run, t) for t in ("evaluate", "register", "deploy"))
     if best:
+        # Sorted: the key order of a dict that went through the database is the database's.
+        params = dict(sorted((best.get("params") or {}).items()))
         console.print(
             f"[bold]Best run:[/]   {best.get('metric')} = {best.get('metric_value', 0):.4f} "
-            f"with {best.get('params')} (of {best.get('candidates')} trained)"
+            f"with {params} (of {best.get('candidates')} trained)"
         )
     if register:
         console.print(f"[bold]Registered:[/] {register['name']} version {register['version']}")
