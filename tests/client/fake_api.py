@@ -13,95 +13,31 @@ import json
 import secrets
 import string
 import threading
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.client.fake_world import (
+    DEFAULT_BUNDLE,
+    Call,
+    FakeDag,
+    FakeImportError,
+    FakeRun,
+    FakeTask,
+    Fault,
+    dag_json,
+    iso,
+    now,
+    run_json,
+    ti_json,
+)
+
 API = "/api/v2"
-DEFAULT_BUNDLE = "dags-folder"
 
 Answer = tuple[int, Any]  # HTTP status, JSON payload
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-@dataclass
-class Call:
-    """One request the fake received, and the status it answered (None: connection closed)."""
-
-    method: str
-    path: str  # decoded, without the query
-    query: dict[str, list[str]]
-    body: Any
-    status: int | None = None
-
-
-@dataclass
-class Fault:
-    """What the next ``times`` requests matching ``method`` and ``prefix`` get instead."""
-
-    method: str
-    prefix: str
-    times: int
-    kind: Literal["error", "drop", "delay"]
-    after: bool = False  # do the request's work first, then fail: the answer is lost
-    seconds: float = 0.0
-
-
-@dataclass
-class FakeDag:
-    dag_id: str
-    relative_fileloc: str
-    file_token: str
-    is_paused: bool = True
-    bundle_name: str = DEFAULT_BUNDLE
-    last_parsed_time: datetime | None = None
-    has_import_errors: bool = False
-    task_ids: tuple[str, ...] = ("extract", "load")
-
-
-@dataclass
-class FakeTask:
-    task_id: str
-    state: str | None = None
-    map_index: int = -1
-    try_number: int = 0
-    start: datetime | None = None
-    end: datetime | None = None
-    ti_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log: list[dict[str, Any]] = field(default_factory=list)  # structured lines, as Airflow 3's
-
-
-@dataclass
-class FakeRun:
-    dag_id: str
-    run_id: str
-    state: str = "queued"
-    conf: dict = field(default_factory=dict)
-    run_after: datetime = field(default_factory=_now)
-    start: datetime | None = None
-    end: datetime | None = None
-    tasks: list[FakeTask] = field(default_factory=list)
-
-
-@dataclass
-class FakeImportError:
-    import_error_id: int
-    filename: str
-    stack_trace: str
-    timestamp: datetime = field(default_factory=_now)
-    bundle_name: str = DEFAULT_BUNDLE
 
 
 class _Server(ThreadingHTTPServer):
@@ -241,7 +177,7 @@ class FakeAirflow:
                 file_token=f"tok.{secrets.token_urlsafe(8)}",
                 is_paused=paused,
                 bundle_name=bundle_name,
-                last_parsed_time=last_parsed_time or _now() - timedelta(hours=1),
+                last_parsed_time=last_parsed_time or now() - timedelta(hours=1),
                 task_ids=task_ids,
             )
             self.dags[dag_id] = dag
@@ -255,7 +191,7 @@ class FakeAirflow:
             run = FakeRun(dag_id, run_id, state=state, conf=dict(conf or {}))
             run.tasks = [FakeTask(task_id) for task_id in dag.task_ids]
             if state != "queued":
-                run.start = _now()
+                run.start = now()
                 run.tasks[0].state, run.tasks[0].start, run.tasks[0].try_number = (
                     "running",
                     run.start,
@@ -268,12 +204,12 @@ class FakeAirflow:
         """The run ends in ``state``, every task with it."""
         with self._lock:
             run = self.runs[dag_id, run_id]
-            now = _now()
-            run.state, run.start, run.end = state, run.start or now, now
+            moment = now()
+            run.state, run.start, run.end = state, run.start or moment, moment
             for task in run.tasks:
-                task.state, task.start, task.end = state, task.start or now, now
+                task.state, task.start, task.end = state, task.start or moment, moment
                 task.try_number = max(task.try_number, 1)
-                task.log.append({"timestamp": _iso(now), "event": f"{task.task_id} done"})
+                task.log.append({"timestamp": iso(moment), "event": f"{task.task_id} done"})
 
     def add_import_error(self, filename: str, stack_trace: str) -> FakeImportError:
         with self._lock:
@@ -299,7 +235,7 @@ class FakeAirflow:
             if requested is not None:
                 for dag in self.dags.values():
                     if dag.relative_fileloc == requested and not dag.has_import_errors:
-                        dag.last_parsed_time = _now()
+                        dag.last_parsed_time = now()
 
     def _apply_parse(self, rel: str, dag_id: str | None, error: str | None) -> None:
         owners = [d for d in self.dags.values() if d.relative_fileloc == rel]
@@ -311,9 +247,9 @@ class FakeAirflow:
         self.import_errors.pop(rel, None)
         for dag in owners:
             dag.has_import_errors = False
-            dag.last_parsed_time = _now()
+            dag.last_parsed_time = now()
         if dag_id is not None and dag_id not in self.dags:
-            self.add_dag(dag_id, relative_fileloc=rel, last_parsed_time=_now())
+            self.add_dag(dag_id, relative_fileloc=rel, last_parsed_time=now())
 
     def reject_conf(self, key: str, status: int = 422) -> None:
         """Refuse a trigger whose ``conf`` has ``key`` (a Param it does not accept)."""
@@ -397,7 +333,7 @@ class FakeAirflow:
         if self.server_log is not None:
             with open(self.server_log, "a") as fh:
                 fh.write(
-                    f"{_iso(_now())} [error] Error with id {error_id}, statement: SELECT dag_run.id"
+                    f"{iso(now())} [error] Error with id {error_id}, statement: SELECT dag_run.id"
                     " FROM dag_run WHERE dag_run.dag_id = %(dag_id_1)s"
                     " [airflow.api_fastapi.common.exceptions]\n"
                     '  File "/venv/lib/python3.11/site-packages/sqlalchemy/engine/base.py", '
@@ -472,7 +408,7 @@ class FakeAirflow:
 
     def _get_dags(self, call: Call) -> Answer:
         dags = sorted(self.dags.values(), key=lambda d: d.dag_id)
-        page = [self._dag_json(d) for d in self._page(call, dags)]
+        page = [dag_json(d) for d in self._page(call, dags)]
         return 200, {"dags": page, "total_entries": len(dags)}
 
     def _unknown_dag(self, dag_id: str) -> Answer:
@@ -480,7 +416,7 @@ class FakeAirflow:
 
     def _get_dag(self, call: Call, dag_id: str) -> Answer:
         dag = self.dags.get(dag_id)
-        return (200, self._dag_json(dag)) if dag else self._unknown_dag(dag_id)
+        return (200, dag_json(dag)) if dag else self._unknown_dag(dag_id)
 
     def _patch_dag(self, call: Call, dag_id: str) -> Answer:
         dag = self.dags.get(dag_id)
@@ -488,13 +424,13 @@ class FakeAirflow:
             return self._unknown_dag(dag_id)
         if "is_paused" in (call.body or {}):
             dag.is_paused = bool(call.body["is_paused"])
-        return 200, self._dag_json(dag)
+        return 200, dag_json(dag)
 
     def _get_runs(self, call: Call, dag_id: str) -> Answer:
         if dag_id not in self.dags:
             return self._unknown_dag(dag_id)
         runs = sorted(self.runs_of(dag_id), key=lambda r: r.run_after, reverse=True)
-        page = [self._run_json(r) for r in self._page(call, runs)]
+        page = [run_json(r) for r in self._page(call, runs)]
         return 200, {"dag_runs": page, "total_entries": len(runs)}
 
     def _trigger(self, call: Call, dag_id: str) -> Answer:
@@ -505,23 +441,23 @@ class FakeAirflow:
         for key, status in self.rejected_conf.items():
             if key in conf:
                 return status, {"detail": f"Invalid input for param {key}: not in the DAG's Params"}
-        run_id = body.get("dag_run_id") or f"manual__{_iso(_now())}"
+        run_id = body.get("dag_run_id") or f"manual__{iso(now())}"
         if (dag_id, run_id) in self.runs:
             # Airflow 3 lets the INSERT fail and answers a unique-constraint violation as 409.
             return self._database_error(status=409, reason="Unique constraint violation")
-        return 200, self._run_json(self.add_run(dag_id, run_id, conf=conf))
+        return 200, run_json(self.add_run(dag_id, run_id, conf=conf))
 
     def _get_run(self, call: Call, dag_id: str, run_id: str) -> Answer:
         run = self.runs.get((dag_id, run_id))
         if run is None:
             return 404, {"detail": f"The DagRun with dag_id: `{dag_id}` and run_id: `{run_id}`"}
-        return 200, self._run_json(run)
+        return 200, run_json(run)
 
     def _get_task_instances(self, call: Call, dag_id: str, run_id: str) -> Answer:
         run = self.runs.get((dag_id, run_id))
         if run is None:
             return 404, {"detail": f"DagRun with run_id: `{run_id}` was not found"}
-        tis = [self._ti_json(run, t) for t in self._page(call, run.tasks)]
+        tis = [ti_json(run, t) for t in self._page(call, run.tasks)]
         return 200, {"task_instances": tis, "total_entries": len(run.tasks)}
 
     def _task(self, dag_id: str, run_id: str, task_id: str) -> tuple[FakeRun, FakeTask] | None:
@@ -533,7 +469,7 @@ class FakeAirflow:
         found = self._task(dag_id, run_id, task_id)
         if found is None:
             return 404, {"detail": f"Task instance {task_id!r} not found"}
-        return 200, self._ti_json(*found)
+        return 200, ti_json(*found)
 
     def _get_log(
         self, call: Call, dag_id: str, run_id: str, task_id: str, try_number: str
@@ -558,7 +494,7 @@ class FakeAirflow:
                     task.state, task.start, task.end = None, None, None
         if cleared and not body.get("dry_run", True) and body.get("reset_dag_runs", True):
             run.state, run.end = "queued", None
-        tis = [self._ti_json(run, t) for t in cleared]
+        tis = [ti_json(run, t) for t in cleared]
         return 200, {"task_instances": tis, "total_entries": len(tis)}
 
     def _get_import_errors(self, call: Call) -> Answer:
@@ -568,7 +504,7 @@ class FakeAirflow:
                 "import_error_id": e.import_error_id,
                 "filename": e.filename,
                 "stack_trace": e.stack_trace,
-                "timestamp": _iso(e.timestamp),
+                "timestamp": iso(e.timestamp),
                 "bundle_name": e.bundle_name,
             }
             for e in self._page(call, errors)
@@ -585,87 +521,3 @@ class FakeAirflow:
         self._timers.append(timer)
         timer.start()
         return 201, None
-
-    # -- JSON as Airflow 3 answers it ----------------------------------------------------------
-    @staticmethod
-    def _dag_json(dag: FakeDag) -> dict[str, Any]:
-        return {
-            "dag_id": dag.dag_id,
-            "dag_display_name": dag.dag_id,
-            "bundle_name": dag.bundle_name,
-            "bundle_version": None,
-            "description": None,
-            "file_token": dag.file_token,
-            "fileloc": f"/opt/airflow/dags/{dag.relative_fileloc}",
-            "relative_fileloc": dag.relative_fileloc,
-            "has_import_errors": dag.has_import_errors,
-            "has_task_concurrency_limits": False,
-            "is_backfillable": False,
-            "is_paused": dag.is_paused,
-            "is_stale": False,
-            "last_parsed_time": _iso(dag.last_parsed_time),
-            "last_parse_duration": 0.05,
-            "last_expired": None,
-            "max_active_runs": 16,
-            "max_active_tasks": 16,
-            "max_consecutive_failed_dag_runs": 0,
-            "next_dagrun_data_interval_end": None,
-            "next_dagrun_data_interval_start": None,
-            "next_dagrun_logical_date": None,
-            "next_dagrun_run_after": None,
-            "owners": ["airflow"],
-            "tags": [{"name": "fake", "dag_id": dag.dag_id, "dag_display_name": dag.dag_id}],
-            "timetable_description": "Never, external triggers only",
-            "timetable_partitioned": False,
-            "timetable_periodic": False,
-            "timetable_summary": None,
-        }
-
-    @staticmethod
-    def _run_json(run: FakeRun) -> dict[str, Any]:
-        duration = (run.end - run.start).total_seconds() if run.start and run.end else None
-        return {
-            "dag_id": run.dag_id,
-            "dag_display_name": run.dag_id,
-            "dag_run_id": run.run_id,
-            "dag_versions": [],
-            "conf": run.conf,
-            "state": run.state,
-            "run_type": "manual",
-            "run_after": _iso(run.run_after),
-            "queued_at": _iso(run.run_after),
-            "start_date": _iso(run.start),
-            "end_date": _iso(run.end),
-            "duration": duration,
-            "logical_date": None,
-            "data_interval_start": None,
-            "data_interval_end": None,
-            "triggered_by": "rest_api",
-            "triggering_user_name": "admin",
-            "note": None,
-        }
-
-    @staticmethod
-    def _ti_json(run: FakeRun, task: FakeTask) -> dict[str, Any]:
-        duration = (task.end - task.start).total_seconds() if task.start and task.end else None
-        return {
-            "id": task.ti_id,
-            "task_id": task.task_id,
-            "task_display_name": task.task_id,
-            "dag_id": run.dag_id,
-            "dag_display_name": run.dag_id,
-            "dag_run_id": run.run_id,
-            "map_index": task.map_index,
-            "try_number": task.try_number,
-            "max_tries": 0,
-            "state": task.state,
-            "start_date": _iso(task.start),
-            "end_date": _iso(task.end),
-            "duration": duration,
-            "executor_config": "{}",
-            "pool": "default_pool",
-            "pool_slots": 1,
-            "run_after": _iso(run.run_after),
-            "operator": "_PythonDecoratedOperator",
-            "operator_name": "@task",
-        }
