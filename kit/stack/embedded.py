@@ -63,6 +63,14 @@ PATIENT_ON_SQLITE = ("scheduler", "dag-processor", "triggerer")
 SQLITE_PATIENCE = {
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "kit.stack.sqlite_connect.PATIENT",
 }
+# The api-server's connection pool on PostgreSQL: as many connections as the worker threads that
+# run its synchronous endpoints (anyio's default 40), so a request never queues for a connection.
+# With Airflow's default 5 + 10 a starved api-server under the seed's load on a busy machine can
+# keep requests waiting past SQLAlchemy's 30 s pool timeout, which Airflow answers HTTP 500.
+API_SERVER_POOL = {
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": "10",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW": "30",
+}
 # The components of the default shape, in start order.
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "kernel-pool", "mlflow")
 # Servers the others need before they start: started (and healthy) first, stopped last.
@@ -213,6 +221,8 @@ class EmbeddedStack:
             return command, {**airflow_env, **extra}
         if s.database == "sqlite" and name in PATIENT_ON_SQLITE:
             airflow_env = {**airflow_env, **SQLITE_PATIENCE}
+        if s.database == "postgres" and name == "api-server":
+            airflow_env = {**airflow_env, **API_SERVER_POOL}
         if name == "scheduler" and s.executor == "local":
             return [*self._airflow_warm(), name], airflow_env  # its LocalExecutor runs the tasks
         return [*self._airflow_component(), name], airflow_env

@@ -54,6 +54,7 @@ def test_postgres_runs_the_wheels_server_on_loopback_with_its_socket_in_the_stat
     assert str(wheel_bin_dir() / "postgres") in command
     assert f"listen_addresses={s.host}" in command and s.host == "127.0.0.1"
     assert f"port={s.postgres_port}" in command
+    assert "max_connections=200" in command
     socket_dirs = [c for c in command if c.startswith("unix_socket_directories=")]
     assert socket_dirs == [f"unix_socket_directories={s.postgres_dir / 'run'}"]
     # The server's environment is small: none of the stack's variables, secrets least of all.
@@ -148,3 +149,17 @@ def test_redis_config_binds_loopback_requires_its_password_and_keeps_nothing(
     assert f"requirepass {secrets.redis_password}" in lines
     assert 'save ""' in lines and "appendonly no" in lines
     assert redis.config_file.stat().st_mode & 0o077 == 0
+
+
+def test_on_postgres_the_api_server_pools_a_connection_per_worker_thread(
+    default_stack: EmbeddedStack, tmp_path: Path
+) -> None:
+    env = _commands(default_stack)["api-server"][1]
+    pool = int(env["AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE"])
+    assert pool + int(env["AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW"]) == 40
+    assert (
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE" not in _commands(default_stack)["scheduler"][1]
+    )
+    lite = EmbeddedStack(stack_settings(tmp_path / "lite", database="sqlite"))
+    lite.settings.state_dir.mkdir(parents=True)
+    assert "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE" not in _commands(lite)["api-server"][1]

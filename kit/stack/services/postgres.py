@@ -169,6 +169,9 @@ class PostgresServer:
             "-D", str(self.data_dir),
             "-c", f"listen_addresses={s.host}",
             "-c", f"port={s.postgres_port}",
+            # The default 100 is too few for the api-server's 40 pooled connections plus the
+            # scheduler's, dag-processor's, triggerer's, workers' and MLflow's 15 each.
+            "-c", "max_connections=200",
             # The socket stays in the state folder: nothing of ours in /var/run/postgresql.
             "-c", f"unix_socket_directories={self.socket_dir}",
         ])  # fmt: skip
