@@ -97,6 +97,18 @@ def chain_dag_source(dag_id: str, *, message: str = "hello from the kit") -> str
     )
 
 
+def run_a_chain(stack: EmbeddedStack, dag_id: str):
+    """Write the chain DAG ``dag_id`` into ``stack``'s dags/, have Airflow load it, run it once
+    and wait: the client and the finished run."""
+    from kit.client import connect
+
+    path = stack.settings.dags_dir / f"{dag_id}.py"
+    path.write_text(chain_dag_source(dag_id))
+    client = connect(stack.settings.state_dir)
+    client.make_visible(dag_id, path, timeout=180)
+    return client, client.run(dag_id, timeout=300, progress=False)
+
+
 @pytest.fixture
 def write_dag(stack: EmbeddedStack):
     def write(dag_id: str, source: str | None = None) -> Path:

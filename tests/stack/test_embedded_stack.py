@@ -14,11 +14,10 @@ import psutil
 import psycopg2
 import pytest
 
-from kit.client import connect
 from kit.stack import EmbeddedStack, PortBusyError
 from kit.stack.embedded import COMPONENTS
 from kit.stack.services.postgres import wheel_bin_dir
-from tests.conftest import chain_dag_source, stack_settings
+from tests.conftest import run_a_chain, stack_settings
 from tests.stack._native import assert_secrets_not_in_logs
 
 
@@ -151,11 +150,7 @@ def test_postgres_is_the_wheels_server_on_loopback_and_not_root(stack: EmbeddedS
 
 def test_a_chain_runs_and_its_metadata_is_in_postgres(stack: EmbeddedStack) -> None:
     dag_id = "kit_pg_chain"
-    path = stack.settings.dags_dir / f"{dag_id}.py"
-    path.write_text(chain_dag_source(dag_id))
-    client = connect(stack.settings.state_dir)
-    client.make_visible(dag_id, path, timeout=180)
-    run = client.run(dag_id, timeout=300, progress=False)
+    client, run = run_a_chain(stack, dag_id)
     assert run.state == "success"
     assert client.xcom(dag_id, run.run_id, "load") == {"answer": 42}
     rows = _query(stack, "airflow", "SELECT run_id, state FROM dag_run WHERE dag_id = %s", dag_id)

@@ -23,7 +23,7 @@ from kit.codegen import export
 from kit.stack import EmbeddedStack
 from kit.stack.ports import port_is_free
 from kit.stack.processes import session_members
-from tests.conftest import REPO, chain_dag_source, running_stack, stack_settings
+from tests.conftest import REPO, chain_dag_source, run_a_chain, running_stack, stack_settings
 from tests.stack._native import export_the_lifecycle
 
 SLOW_DAG = textwrap.dedent(
@@ -126,11 +126,7 @@ def test_kit_down_mid_run_stops_everything_and_up_shows_the_run_honestly(
         "kit_faults_model", f"runs:/{kept_run}/model", kept_run
     ).version
     tracking.set_registered_model_alias("kit_faults_model", "champion", version)
-    chain = fault_stack.settings.dags_dir / "kit_before_down.py"
-    chain.write_text(chain_dag_source("kit_before_down"))
-    client = connect(fault_stack.settings.state_dir)
-    client.make_visible("kit_before_down", chain, timeout=180)
-    earlier = client.run("kit_before_down", timeout=300, progress=False)
+    _, earlier = run_a_chain(fault_stack, "kit_before_down")
     assert earlier.state == "success"
     client, run_id = _start_slow_run(fault_stack, "kit_down_mid_run", seconds=20)
 

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from kit.cli import main
-from kit.client import connect
 from kit.stack import EmbeddedStack, StackError
 from kit.stack.embedded import COMPONENTS
-from tests.conftest import chain_dag_source, stack_settings
+from tests.conftest import run_a_chain, stack_settings
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +59,7 @@ def test_the_sqlite_shape_runs_a_chain_without_a_database_server(
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert not (sqlite_stack.settings.postgres_dir / "data").exists()
-    path = sqlite_stack.settings.dags_dir / "kit_sqlite_chain.py"
-    path.write_text(chain_dag_source("kit_sqlite_chain"))
-    client = connect(sqlite_stack.settings.state_dir)
-    client.make_visible("kit_sqlite_chain", path, timeout=180)
-    run = client.run("kit_sqlite_chain", timeout=300, progress=False)
+    _, run = run_a_chain(sqlite_stack, "kit_sqlite_chain")
     assert run.state == "success"
     assert (sqlite_stack.settings.mlflow_dir / "mlflow.db").exists()
 
