@@ -46,8 +46,11 @@ def main() -> None:
             failed[shape] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
             print(f"{shape}: failed ({failed[shape]}); its logs are kept in {root}")
             continue
-        if result.not_successful():  # reported in the table; the logs say why
-            print(f"{shape}: runs not successful {result.not_successful()}; logs in {root}")
+        if result.not_successful() or result.logged_5xx:  # in the table; the logs say why
+            print(
+                f"{shape}: runs not successful {result.not_successful()}, "
+                f"{len(result.logged_5xx)} 5xx logged; logs kept in {root}"
+            )
         else:
             shutil.rmtree(root, ignore_errors=True)
         seen = most_at_once(result.runs)

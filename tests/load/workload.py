@@ -210,7 +210,6 @@ def measure(shape: str, root: Path, small_runs: int = 50, lifecycles: int = 8) -
     stack = EmbeddedStack(native_settings(root, parallelism=None, **extra))
     sampler = MemorySampler(stack)
     busy = BusyMachine()
-    client = None
     try:
         stack.up(timeout=900, progress=False)
         sampler.start()
