@@ -3,8 +3,9 @@
 - Parameters keep their Python types (they are passed as objects, never templated into strings),
   and are checked against the notebook's declared defaults before any kernel starts.
 - One output notebook per task, run, map index and try:
-  ``artifacts/<dag_id>/<run_id>/<task_id>[<map_index>].try<N>.ipynb``, kept when the notebook fails;
-  the failing cell and its traceback go to the task log.
+  ``artifacts/<dag_id>/<run_id>/<task_id>[<map_index>].try<N>.ipynb``, written (as the source)
+  before the try's MLflow run starts, saved by papermill after every cell, and kept when the
+  notebook fails; the failing cell and its traceback go to the task log.
 - What the notebook publishes with ``kit.notebook.publish`` is returned (the task's XCom).
 - With an MLflow tracking URI (the stack sets one), each try is an MLflow run tagged with dag_id,
   run_id, task_id, map index and try; the notebook joins it through ``MLFLOW_RUN_ID`` and the
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -185,6 +187,10 @@ def run_notebook(
     run_id = guard = None
     if uri := tracking.tracking_uri():
         tracking.check_reachable(uri)
+        # The notebook as it stands, until papermill's first save replaces it: a try killed
+        # between starting its MLflow run and that save still leaves the output notebook its run
+        # names.
+        shutil.copyfile(source, out)
         tags = tracking.TaskRunTags(
             dag_id, str(context.get("run_id")), ti.task_id, ti.map_index, ti.try_number
         )
