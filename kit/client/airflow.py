@@ -234,8 +234,12 @@ class AirflowClient:
 
     def import_errors(self) -> dict[str, str]:
         """Every file Airflow failed to import: file name → Airflow's traceback."""
+        return {e.filename: e.stack_trace for e in self._import_error_rows()}
+
+    def _import_error_rows(self) -> list[Any]:
+        """Airflow's import errors as it answers them (file name, traceback, when recorded)."""
         page = self._call(lambda c: af.ImportErrorApi(c).get_import_errors, limit=1000)
-        return {e.filename: e.stack_trace for e in page.import_errors}
+        return page.import_errors
 
     def import_error_for(self, path: str | Path) -> str | None:
         """Airflow's import error for one DAG file (absolute, or relative to the dags folder)."""
@@ -245,8 +249,7 @@ class AirflowClient:
     def _import_error_entry(self, path: str | Path) -> tuple[str, Any] | None:
         """(traceback, when Airflow recorded it) of one file's import error, if it has one."""
         wanted = self._relative(path)
-        page = self._call(lambda c: af.ImportErrorApi(c).get_import_errors, limit=1000)
-        for e in page.import_errors:
+        for e in self._import_error_rows():
             if e.filename in (wanted, str(path)) or e.filename.endswith("/" + wanted):
                 return e.stack_trace, e.timestamp
         return None
