@@ -1,16 +1,22 @@
 """Run a notebook as an Airflow task with papermill.
 
 - Parameters keep their Python types (they are passed as objects, never templated into strings),
-  and are checked against the notebook's declared defaults before any kernel starts.
+  and are checked against the types the notebook declares (annotation, else default; read as
+  papermill reads them) before any kernel starts. A notebook without a ``parameters`` cell runs as
+  it is, or with the given parameters in a new first cell (papermill's own behaviour).
+- The notebook runs in its own folder, as in JupyterLab: files next to it are found by their
+  relative path. Cell outputs reach the task log as they come (papermill's ``log_output``, INFO);
+  the kit's own lines go through ``logging`` at their real level.
 - One output notebook per task, run, map index and try:
   ``artifacts/<dag_id>/<run_id>/<task_id>[<map_index>].try<N>.ipynb``, written (as the source)
   before the try's MLflow run starts, saved by papermill after every cell, and kept when the
-  notebook fails; the failing cell and its traceback go to the task log.
+  notebook fails; the failing cell and its traceback go to the task log. Its HTML rendering
+  (``.html``, ``kit.runtime.output_html``) is written beside it when the try ends.
 - What the notebook publishes with ``kit.notebook.publish`` is returned (the task's XCom).
 - With an MLflow tracking URI (the stack sets one), each try is an MLflow run tagged with dag_id,
   run_id, task_id, map index and try; the notebook joins it through ``MLFLOW_RUN_ID`` and the
-  output notebook is logged as its artifact. A try killed before it can close its run has the
-  run closed KILLED, with its notebook, by the try's guard (``kit.runtime.run_guard``).
+  output notebook and its HTML are logged as its artifacts. A try killed before it can close its
+  run has the run closed KILLED, with its notebook, by the try's guard (``kit.runtime.run_guard``).
 
 Papermill's own Airflow operator is not used: its templated parameters arrive as strings, and it
 has neither per-try outputs nor result passing.
@@ -19,18 +25,18 @@ has neither per-try outputs nor result passing.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kit.runtime import run_guard, tracking, warm_kernel
+from kit.runtime import output_html, run_guard, tracking, warm_kernel
 from kit.runtime.paths import output_name, project_dir, run_dir
-from kit.spec.notebooks import read_parameters, type_matches
+from kit.spec.notebook_parameters import read_parameters
 
 RESERVED_RESULTS = ("output_notebook", "mlflow_run_id")
 KERNEL_DIED_STARTING = "Kernel died before replying to kernel_info"  # nbclient's words
@@ -43,26 +49,36 @@ class NotebookTaskError(RuntimeError):
 
 
 class NotebookFailed(RuntimeError):
-    """A cell raised; the output notebook with the error is kept at ``output_notebook``."""
+    """A cell raised (``ename``: its exception's name), or the kernel died (``ename`` None); the
+    output notebook, as far as it got, is kept at ``output_notebook``."""
 
-    def __init__(self, message: str, output_notebook: Path) -> None:
+    def __init__(self, message: str, output_notebook: Path, ename: str | None = None) -> None:
         super().__init__(message)
         self.output_notebook = output_notebook
+        self.ename = ename
 
 
 def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> list[str]:
-    """Problems of ``parameters`` against the notebook's ``parameters`` cell, one line each."""
-    declared = read_parameters(notebook).defaults
-    if declared is None:
-        return [f"{notebook} has no cell tagged 'parameters'; tag the cell that sets the defaults."]
+    """Problems of ``parameters`` against the types the notebook declares, one line each.
+
+    A notebook without a ``parameters`` cell has nothing to check: papermill runs it as it is, or
+    with the given parameters in a new first cell."""
+    declared = read_parameters(notebook).parameters
     problems = []
     for name, value in parameters.items():
-        if name in declared and not type_matches(declared[name], value):
-            default = declared[name]
-            problems.append(
-                f"parameter {name!r} is {value!r} ({type(value).__name__}) but {notebook.name} "
-                f"declares {default!r} ({type(default).__name__}); pass a {type(default).__name__}."
-            )
+        parameter = declared.get(name)
+        expected = parameter.expected if parameter else None
+        if expected is None or expected.accepts(value):
+            continue
+        declaration = (
+            f"{name}: {expected.declared_as}"
+            if expected.from_annotation
+            else f"{name} = {parameter.default_source} ({expected.declared_as})"
+        )
+        problems.append(
+            f"parameter {name!r} is {value!r} ({type(value).__name__}) but {notebook.name} "
+            f"declares {declaration}; pass a {expected.declared_as}."
+        )
     return problems
 
 
@@ -95,8 +111,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)  # the task log captures the task's stderr
+log = logging.getLogger("kit.notebook_task")
 
 
 class _Phases:
@@ -116,24 +131,24 @@ class _Phases:
         return f"{sum(self.spent.values()):.2f} s ({parts})"
 
 
-def _pooled_kernel(kernel_name: str, project: Path) -> warm_kernel.PooledKernel | None:
+def _pooled_kernel(kernel_name: str, cwd: Path) -> warm_kernel.PooledKernel | None:
     """An idle kernel from the stack's pool, given this task's environment; None to start one."""
     try:
         pooled = warm_kernel.claim(kernel_name)
     except OSError as exc:  # the pool's folder is unreadable: the pool only saves time
-        _log(f"kit: kernel pool not usable ({exc}); starting a kernel")
+        log.warning("kernel pool not usable (%s); starting a kernel", exc)
         return None
     if pooled is None:
         if os.environ.get(warm_kernel.POOL_DIR_ENV):
-            _log(f"kit: no idle {kernel_name} kernel in the pool; starting one")
+            log.info("no idle %s kernel in the pool; starting one", kernel_name)
         return None
     try:
-        pooled.prepare(dict(os.environ), project)
+        pooled.prepare(dict(os.environ), cwd)
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, a new kernel still works
-        _log(f"kit: pooled kernel {pooled.id} not usable ({exc}); starting a kernel instead")
+        log.warning("pooled kernel %s not usable (%s); starting a kernel instead", pooled.id, exc)
         pooled.release()
         return None
-    _log(f"kit: using pooled kernel {pooled.id} (pid {pooled.pid})")
+    log.info("using pooled kernel %s (pid %s)", pooled.id, pooled.pid)
     return pooled
 
 
@@ -142,8 +157,73 @@ def _guard(run_id: str, out: Path) -> run_guard.RunGuard | None:
     try:
         return run_guard.guard(run_id, out)
     except OSError as exc:  # no guard only costs the last try's run its ending
-        _log(f"kit: could not start the MLflow run's guard ({exc}); going on without it")
+        log.warning("could not start the MLflow run's guard (%s); going on without it", exc)
         return None
+
+
+def _execute(
+    source: Path, out: Path, params: dict[str, Any], kernel_name: str, phases: _Phases
+) -> None:
+    """papermill, on a pooled kernel when there is one, in the notebook's own folder (as
+    JupyterLab runs it, so files next to the notebook are found by their relative path)."""
+    import papermill
+
+    pooled = _pooled_kernel(kernel_name, source.parent)
+    phases.done("pooled kernel")
+    try:
+        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+            try:
+                papermill.execute_notebook(
+                    str(source),
+                    str(out),
+                    parameters=params,
+                    kernel_name=kernel_name,
+                    cwd=str(source.parent),
+                    progress_bar=False,
+                    log_output=True,  # cell outputs in the task log at INFO, as they come
+                    **({"km": pooled.manager()} if pooled else {}),
+                )
+                return
+            except RuntimeError as exc:
+                # No cell has run yet, so another kernel is safe. Seen under load: two kernels
+                # starting at once picked the same free port ("Address already in use").
+                if KERNEL_DIED_STARTING not in str(exc) or attempt == KERNEL_START_ATTEMPTS:
+                    raise
+                log.warning("the kernel died while starting (%s); starting another", exc)
+                if pooled is not None:
+                    pooled.release()
+                    pooled = None
+    finally:
+        phases.done("papermill")
+        if pooled is not None:
+            pooled.release()
+
+
+def _stderr_of(out: Path) -> str:
+    """The last line the failed cell (papermill marks it) wrote to stderr ("" if none)."""
+    try:
+        cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError):
+        return ""
+    failed = [c for c in cells if c.get("metadata", {}).get("papermill", {}).get("exception")]
+    lines = [
+        line.strip()
+        for output in (failed[-1].get("outputs", []) if failed else [])
+        if output.get("name") == "stderr"
+        for line in "".join(output.get("text", "")).splitlines()
+        if line.strip()
+    ]
+    return _ANSI.sub("", lines[-1]) if lines else ""
+
+
+def _render_html(out: Path) -> None:
+    """The try's output notebook as HTML beside it; a failure costs the page, not the task."""
+    if not out.exists():
+        return
+    try:
+        output_html.render(out)
+    except Exception as exc:  # noqa: BLE001 - nbconvert can trip on odd outputs
+        log.warning("could not render %s to HTML (%s)", out.name, exc)
 
 
 def run_notebook(
@@ -156,7 +236,7 @@ def run_notebook(
     """Execute ``notebook`` with papermill for the current task try; return its published results
     plus ``output_notebook`` (and ``mlflow_run_id`` when tracking)."""
     phases = _Phases()
-    import papermill
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     phases.done("imports")
@@ -200,59 +280,45 @@ def run_notebook(
     phases.done("mlflow start")
     os.environ["KIT_RESULTS_FILE"] = str(results_file)
     os.environ["KIT_RUN_DIR"] = str(out.parent)
-    _log(f"kit: running {source} -> {out}" + (f" (MLflow run {run_id})" if run_id else ""))
+    log.info("running %s -> %s%s", source, out, f" (MLflow run {run_id})" if run_id else "")
     failed = True
-    pooled = None
     try:
-        pooled = _pooled_kernel(kernel_name, project)
-        phases.done("pooled kernel")
-        for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
-            try:
-                papermill.execute_notebook(
-                    str(source),
-                    str(out),
-                    parameters=params,
-                    kernel_name=kernel_name,
-                    cwd=str(project),
-                    progress_bar=False,
-                    log_output=True,
-                    **({"km": pooled.manager()} if pooled else {}),
-                )
-                break
-            except RuntimeError as exc:
-                # No cell has run yet, so another kernel is safe. Seen under load: two kernels
-                # starting at once picked the same free port ("Address already in use").
-                if KERNEL_DIED_STARTING not in str(exc) or attempt == KERNEL_START_ATTEMPTS:
-                    raise
-                _log(f"kit: the kernel died while starting ({exc}); starting another")
-                if pooled is not None:
-                    pooled.release()
-                    pooled = None
+        _execute(source, out, params, kernel_name, phases)
         failed = False
     except PapermillExecutionError as exc:
         traceback = _ANSI.sub("", "\n".join(exc.traceback))
-        _log(f"kit: cell {exc.cell_index} of {source.name} raised {exc.ename}: {exc.evalue}")
-        _log(traceback)
+        # A cell can fail without an exception of its own (an unknown magic: IPython's UsageError
+        # goes to stderr); its stderr then says why.
+        reason = exc.evalue or _stderr_of(out) or "no message"
+        log.error("cell %s of %s raised %s: %s", exc.cell_index, source.name, exc.ename, reason)
+        if traceback:
+            log.error("%s", traceback)
         raise NotebookFailed(
-            f"{source.name} failed in cell {exc.cell_index}: {exc.ename}: {exc.evalue}. "
+            f"{source.name} failed in cell {exc.cell_index}: {exc.ename}: {reason}. "
             f"The output notebook with the error is kept at {out}.",
+            out,
+            exc.ename,
+        ) from None
+    except DeadKernelError as exc:
+        raise NotebookFailed(
+            f"the kernel running {source.name} died ({exc}); it may have run out of memory or "
+            f"been killed. The output notebook, as far as it got, is kept at {out}.",
             out,
         ) from None
     finally:
-        phases.done("papermill")
-        if pooled is not None:
-            pooled.release()
         for key, value in env_before.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        _render_html(out)
+        phases.done("html")
         if run_id is not None:
             tracking.finish_run(run_id, out, failed=failed)
             if guard is not None:
                 guard.closed()
         phases.done("mlflow finish")
-        _log(f"kit: notebook task took {phases.summary()}")
+        log.info("notebook task took %s", phases.summary())
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     results_file.unlink(missing_ok=True)
     results["output_notebook"] = str(out)

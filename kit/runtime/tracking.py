@@ -1,11 +1,15 @@
-"""One MLflow run per notebook task try: tagged with where it ran, holding its output notebook."""
+"""One MLflow run per notebook task try: tagged with where it ran, holding its output notebook
+(and its HTML rendering)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from kit.runtime import output_html
 from kit.runtime.paths import output_name
 
 
@@ -116,8 +120,10 @@ def close_killed(run_id: str, output_notebook: Path, *, ended_by: str) -> bool:
     client = MlflowClient()
     if client.get_run(run_id).info.status != "RUNNING":
         return False
-    if output_notebook.exists():
-        client.log_artifact(run_id, str(output_notebook), artifact_path="notebook")
+    if output_notebook.exists() and not output_html.is_current(output_notebook):
+        with contextlib.suppress(Exception):  # the notebook itself matters more than its page
+            output_html.render(output_notebook)
+    _log_notebook(client, run_id, output_notebook)
     client.set_tag(run_id, "kit.ended_by", ended_by)
     client.set_terminated(run_id, status="KILLED")
     return True
@@ -128,6 +134,13 @@ def finish_run(run_id: str, output_notebook: Path | None, *, failed: bool) -> No
     from mlflow import MlflowClient
 
     client = MlflowClient()
-    if output_notebook is not None and output_notebook.exists():
-        client.log_artifact(run_id, str(output_notebook), artifact_path="notebook")
+    if output_notebook is not None:
+        _log_notebook(client, run_id, output_notebook)
     client.set_terminated(run_id, status="FAILED" if failed else "FINISHED")
+
+
+def _log_notebook(client: Any, run_id: str, output_notebook: Path) -> None:
+    """The output notebook and its HTML rendering, as the run's ``notebook/`` artifacts."""
+    for path in (output_notebook, output_html.html_path(output_notebook)):
+        if path.exists():
+            client.log_artifact(run_id, str(path), artifact_path="notebook")

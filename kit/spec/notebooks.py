@@ -1,13 +1,18 @@
-"""What a notebook declares in its ``parameters`` cell, and the checks of notebook tasks."""
+"""The checks of notebook tasks: the notebook exists, and gets what its ``parameters`` cell
+declares (read as papermill reads it: ``kit.spec.notebook_parameters``)."""
 
 from __future__ import annotations
 
-import ast
-import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kit.spec.notebook_parameters import (
+    UNKNOWN,
+    DeclaredParameter,
+    NotebookParameters,
+    read_parameters,
+    type_matches,
+)
 from kit.spec.problems import Problem, error, warning
 from kit.spec.values import ParamRef, ResultRef
 
@@ -15,8 +20,7 @@ if TYPE_CHECKING:
     from kit.spec.kinds import CheckContext, NotebookSettings
     from kit.spec.model import TaskSpec
 
-PARAMETERS_TAG = "parameters"
-UNKNOWN = object()  # a declared parameter whose default is not a literal
+__all__ = ["PARAM_PY_TYPES", "UNKNOWN", "check_notebook_task", "read_parameters", "type_matches"]
 
 # JSON-schema type of a run parameter -> the Python type its value has at run time.
 PARAM_PY_TYPES: dict[str, type] = {
@@ -29,83 +33,8 @@ PARAM_PY_TYPES: dict[str, type] = {
 }
 
 
-@dataclass(frozen=True)
-class NotebookParameters:
-    """The names and literal defaults of a notebook's ``parameters`` cell (None: no such cell)."""
-
-    defaults: dict[str, Any] | None
-
-
-def read_parameters(path: Path) -> NotebookParameters:
-    """Read the cell tagged ``parameters``; ValueError if the file is not a notebook."""
-    try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        cells = nb["cells"]
-    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path} is not a readable notebook ({exc})") from exc
-    for cell in cells:
-        tags = (cell.get("metadata") or {}).get("tags") or []
-        if cell.get("cell_type") == "code" and PARAMETERS_TAG in tags:
-            source = cell.get("source", "")
-            text = "".join(source) if isinstance(source, list) else str(source)
-            return NotebookParameters(parse_parameters_source(text))
-    return NotebookParameters(None)
-
-
-def parse_parameters_source(text: str) -> dict[str, Any]:
-    """Names assigned in a parameters cell, with their literal default (UNKNOWN if not literal)."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return {}
-    declared: dict[str, Any] = {}
-    for node in tree.body:
-        targets: list[ast.expr] = []
-        value: ast.expr | None = None
-        if isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        elif isinstance(node, ast.AnnAssign):
-            targets, value = [node.target], node.value
-        for target in targets:
-            if isinstance(target, ast.Name):
-                declared[target.id] = _literal(value)
-    return declared
-
-
-def _literal(node: ast.expr | None) -> Any:
-    if node is None:
-        return UNKNOWN
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return UNKNOWN
-
-
-def type_matches(default: Any, value: Any) -> bool:
-    """Whether ``value`` can replace a notebook default without changing its type."""
-    if default is UNKNOWN or default is None:
-        return True
-    if isinstance(default, bool):
-        return isinstance(value, bool)
-    if isinstance(default, int):
-        return isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(default, float):
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if isinstance(default, str):
-        return isinstance(value, str)
-    if isinstance(default, list | tuple):
-        return isinstance(value, list | tuple)
-    if isinstance(default, dict):
-        return isinstance(value, dict)
-    return True
-
-
 def _sample(py_type: type) -> Any:
     return {str: "", int: 0, float: 0.0, bool: False, list: [], dict: {}}[py_type]
-
-
-def _type_name(value: Any) -> str:
-    return type(value).__name__
 
 
 def resolve_notebook(project_dir: Path, notebook: str) -> Path:
@@ -116,7 +45,7 @@ def resolve_notebook(project_dir: Path, notebook: str) -> Path:
 def check_notebook_task(
     task: TaskSpec, settings: NotebookSettings, ctx: CheckContext
 ) -> list[Problem]:
-    """The notebook exists, has a parameters cell, declares what it gets, with matching types."""
+    """The notebook exists and is readable; what it is given is declared, with matching types."""
     path = resolve_notebook(ctx.project_dir, settings.notebook)
     field = "settings.notebook"
     if not path.is_file():
@@ -129,71 +58,121 @@ def check_notebook_task(
             )
         ]
     try:
-        declared = read_parameters(path).defaults
+        declared = read_parameters(path)
     except ValueError as exc:
         return [error(task.id, field, str(exc), "save the notebook again from Jupyter.")]
-    if declared is None:
-        return [
-            error(
-                task.id,
-                field,
-                f"notebook {settings.notebook!r} has no cell tagged 'parameters'.",
-                "in Jupyter, add the tag 'parameters' to the cell that sets the defaults "
-                "(View > Cell Toolbar > Tags).",
-            )
-        ]
     given: list[tuple[str, str, Any]] = [
         (f"settings.parameters.{name}", name, value) for name, value in settings.parameters.items()
     ]
     if task.fan_out is not None:
         for combo in task.fan_out.combinations():
-            given.extend(("fan_out", name, value) for name, value in combo.items())
-    problems: list[Problem] = []
+            given.extend((f"fan_out.{name}", name, value) for name, value in combo.items())
+    if not declared.has_cell:
+        return _no_cell(task, settings.notebook, given)
+    problems = _cell_problems(task, settings.notebook, declared)
     seen: set[tuple[str, str]] = set()
     for where, name, value in given:
-        if name not in declared:
-            if (where, name) not in seen:
-                problems.append(
-                    warning(
-                        task.id,
-                        where if where != "fan_out" else f"fan_out.{name}",
-                        f"notebook {settings.notebook!r} does not declare a parameter {name!r}; "
-                        "papermill will add it anyway.",
-                        f"declare {name} in the notebook's parameters cell, or check the spelling.",
-                    )
-                )
-                seen.add((where, name))
+        if (where, name) in seen:
             continue
-        problem = _type_problem(task, ctx, where, name, value, declared[name], settings.notebook)
-        if problem is not None and (where, name) not in seen:
+        problem = _given_problem(task, ctx, where, name, value, declared, settings.notebook)
+        if problem is not None:
             problems.append(problem)
             seen.add((where, name))
     return problems
+
+
+def _no_cell(task: TaskSpec, notebook: str, given: list[tuple[str, str, Any]]) -> list[Problem]:
+    """Nothing given: the notebook runs as it is. Something given: papermill puts it first."""
+    names = sorted({name for _where, name, _value in given})
+    if not names:
+        return []
+    return [
+        warning(
+            task.id,
+            "settings.notebook",
+            f"notebook {notebook!r} has no cell tagged 'parameters': papermill will insert "
+            f"{', '.join(names)} in a new first cell, before the notebook's own code.",
+            "tag the cell that sets the defaults 'parameters' (JupyterLab: the property "
+            "inspector's cell tags), so the given values replace them.",
+        )
+    ]
+
+
+def _cell_problems(task: TaskSpec, notebook: str, declared: NotebookParameters) -> list[Problem]:
+    """Lines of the parameters cell that papermill could not read, said once."""
+    if not declared.unreadable and (declared.parameters or not declared.cell_has_code):
+        return []
+    lines = "; ".join(f"line {n}: {text.strip()!r}" for n, text in declared.unreadable)
+    what = (
+        f"papermill cannot read the parameters cell of {notebook!r}"
+        if not declared.parameters
+        else f"papermill cannot read part of the parameters cell of {notebook!r}"
+    )
+    return [
+        warning(
+            task.id,
+            "settings.notebook",
+            f"{what} ({lines or 'no line is a plain assignment'}): what is set there is not "
+            "checked, and not listed by `papermill --help-notebook`.",
+            "write one `name = value` per line in the parameters cell (an annotation and a "
+            "comment as help are fine: `rate: float = 0.1  # learning rate`).",
+        )
+    ]
+
+
+def _given_problem(
+    task: TaskSpec,
+    ctx: CheckContext,
+    where: str,
+    name: str,
+    value: Any,
+    declared: NotebookParameters,
+    notebook: str,
+) -> Problem | None:
+    parameter = declared.parameters.get(name)
+    if parameter is not None:
+        return _type_problem(task, ctx, where, value, parameter, notebook)
+    if declared.unreadable_line_of(name) is not None:
+        return None  # said once, for the whole cell, by _cell_problems
+    return warning(
+        task.id,
+        where,
+        f"notebook {notebook!r} does not declare a parameter {name!r}; "
+        "papermill will add it anyway.",
+        f"declare {name} in the notebook's parameters cell, or check the spelling.",
+    )
 
 
 def _type_problem(
     task: TaskSpec,
     ctx: CheckContext,
     where: str,
-    name: str,
     value: Any,
-    default: Any,
+    parameter: DeclaredParameter,
     notebook: str,
 ) -> Problem | None:
-    if isinstance(value, ResultRef):
-        return None  # known only at run time
-    shown = repr(value)
+    expected = parameter.expected
+    if expected is None or isinstance(value, ResultRef):
+        return None  # nothing to check against, or known only at run time
+    shown = f"{value!r} ({type(value).__name__})"
     if isinstance(value, ParamRef):
         param = ctx.spec.params.get(value.param)
         if param is None:
             return None  # reported by the reference check
         shown = f"run parameter {value.param!r} ({param.type})"
         value = _sample(PARAM_PY_TYPES[param.type])
-    if type_matches(default, value):
+    if expected.accepts(value):
         return None
+    name = parameter.name
+    if expected.from_annotation:
+        declaration = f"the notebook declares {name}: {expected.declared_as}"
+        change = "the annotation"
+    else:
+        declaration = f"the notebook's default is {parameter.default!r} ({expected.declared_as})"
+        change = "the default"
     return error(
         task.id,
-        where if where != "fan_out" else f"fan_out.{name}",
-        f"{name!r} gets {shown} but the notebook's default is {default!r} ({_type_name(default)}).",
-        f"give a {_type_name(default)}, or change the default in {notebook}.",
+        where,
+        f"{name!r} gets {shown} but {declaration}.",
+        f"give a {expected.declared_as}, or change {change} in {notebook}.",
     )

@@ -631,6 +631,7 @@ class Designer:
             params=list(self.draft.params),
             upstream=others,
             notebooks=self.notebooks,
+            promote=self._promote_to_run_param,
         )
 
     def _refresh_form_context(self) -> None:
@@ -836,11 +837,16 @@ class Designer:
 
     def add_param(self, name: str | None = None, type_: str = "string", default: Any = None) -> str:
         """Add a run parameter (the name is made unique); returns its name."""
-        base = name or "param"
-        new, n = base, 2
-        while new in self.draft.params:
-            new, n = f"{base}_{n}", n + 1
-        self.draft.set_param(new, {"type": type_, "default": default})
+        new = self.draft.add_param(name or "param", {"type": type_, "default": default})
+        self._show_params()
+        self._show_run_params()
+        self._show_task_editor()
+        self.changed()
+        return new
+
+    def _promote_to_run_param(self, parameter: str, param: dict[str, Any]) -> str:
+        """The selected notebook task's ``parameter`` becomes a typed run parameter."""
+        new = self.draft.promote_to_run_param(self.selected, parameter, param)
         self._show_params()
         self._show_run_params()
         self._show_task_editor()

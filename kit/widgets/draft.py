@@ -105,6 +105,24 @@ class PipelineDraft:
                 if isinstance(value, dict) and value.get("$param") == old:
                     value["$param"] = new
 
+    def unique_param_name(self, base: str) -> str:
+        """``base``, or ``base_2``, ``base_3``... if a run parameter has that name."""
+        return _unique(base, set(self.params))
+
+    def add_param(self, name: str, param: dict[str, Any]) -> str:
+        """Add a run parameter under a name no other has (``name`` made unique); return it."""
+        new = self.unique_param_name(name)
+        self.set_param(new, param)
+        return new
+
+    def promote_to_run_param(self, task_id: str, parameter: str, param: dict[str, Any]) -> str:
+        """Make a notebook parameter of the task a typed run parameter: add ``param`` (named like
+        the notebook's, made unique) and give the task's parameter its value; return its name."""
+        new = self.add_param(parameter, param)
+        settings = self.task(task_id).setdefault("settings", {})
+        settings.setdefault("parameters", {})[parameter] = {"$param": new}
+        return new
+
     def remove_param(self, name: str) -> None:
         self.params.pop(name, None)
         if not self.params:
@@ -126,13 +144,8 @@ class PipelineDraft:
         raise KeyError(task_id)
 
     def unique_id(self, base: str) -> str:
-        taken = set(self.task_ids)
-        if base not in taken:
-            return base
-        n = 2
-        while f"{base}_{n}" in taken:
-            n += 1
-        return f"{base}_{n}"
+        """``base``, or ``base_2``, ``base_3``... if a task has that id."""
+        return _unique(base, set(self.task_ids))
 
     def add_task(self, kind: str, task_id: str | None = None) -> str:
         """Append a task of ``kind`` with starting settings; returns its id."""
@@ -288,6 +301,15 @@ class PipelineDraft:
             import yaml
 
             return yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}_{n}" in taken:
+        n += 1
+    return f"{base}_{n}"
 
 
 def _without(task: dict[str, Any], task_id: str) -> list[str]:

@@ -3,6 +3,7 @@ and the notebook form (the notebook's own parameters, read from its ``parameters
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +13,13 @@ from typing import Any
 import ipywidgets as w
 
 from kit.spec.kinds import get_kind
-from kit.spec.notebooks import UNKNOWN, read_parameters
+from kit.spec.notebook_parameters import (
+    UNKNOWN,
+    DeclaredParameter,
+    NotebookParameters,
+    read_parameters,
+    run_param_for,
+)
 from kit.widgets.fields import (
     FieldSpec,
     ValueState,
@@ -39,6 +46,8 @@ class FormContext:
     params: list[str] = field(default_factory=list)  # run parameters
     upstream: list[str] = field(default_factory=list)  # tasks whose result may be used
     notebooks: list[str] = field(default_factory=list)  # project notebooks, relative paths
+    # Makes a notebook parameter a run parameter: (parameter, run param) -> the run param's name.
+    promote: Callable[[str, dict[str, Any]], str] | None = None
 
 
 def project_notebooks(project_dir: Path, limit: int = 500) -> list[str]:
@@ -373,50 +382,74 @@ class NotebookForm(KindForm):
         self._show_parameters(notebook, self.values())
         self._on_change("parameters", self.values())
 
-    def declared(self, notebook: str) -> dict[str, Any] | None:
+    def declared(self, notebook: str) -> NotebookParameters | None:
+        """The notebook's parameters cell, read as papermill reads it (None: no such notebook)."""
         path = Path(notebook) if Path(notebook).is_absolute() else self.ctx.project_dir / notebook
         if not notebook or not path.is_file():
             return None
         try:
-            return read_parameters(path).defaults
+            return read_parameters(path)
         except ValueError:
             return None
 
     def _show_parameters(self, notebook: str, values: dict[str, Any]) -> None:
         declared = self.declared(notebook)
+        found = declared.parameters if declared is not None else {}
         rows: list[w.Widget] = []
         self.parameters = {}
-        if declared is None:
+        if declared is None or not declared.has_cell:
             note = (
                 "Pick a notebook to see its parameters."
-                if not notebook
-                else "No 'parameters' cell found: values given here are added by papermill."
+                if declared is None
+                else "No cell tagged 'parameters': the notebook runs as it is; values given "
+                "here are put in a new first cell by papermill."
             )
             rows.append(w.HTML(f'<span style="color:#777">{note}</span>'))
-        names = list(declared or {}) + [n for n in values if n not in (declared or {})]
-        for name in names:
-            default = (declared or {}).get(name, UNKNOWN)
-            shown = "?" if default is UNKNOWN else format_literal(default)
-            type_name = "?" if default is UNKNOWN else type(default).__name__
-            label = w.HTML(
-                f"<code>{name}</code> "
-                f"<span style='color:#777'>({type_name}, default {shown})</span>",
-                layout=w.Layout(width="260px"),
-            )
-            editor = ValueEditor(
-                values.get(name),
-                self.ctx,
-                lambda _v: self._on_change("parameters", self.values()),
-                allow_default=True,
-                default_label=DEFAULT_SOURCE,
-                placeholder=shown,
-                css=f"kit-param-{name}",
-            )
-            self.parameters[name] = editor
-            message = message_label()
-            self.messages[f"settings.parameters.{name}"] = message
-            rows.append(w.VBox([w.HBox([label, editor.widget]), message]))
+        for name in list(found) + [n for n in values if n not in found]:
+            rows.append(self._parameter_row(name, found.get(name), values.get(name)))
         self.params_box.children = rows
+
+    def _parameter_row(
+        self, name: str, parameter: DeclaredParameter | None, value: Any
+    ) -> w.Widget:
+        """``name: type = default`` with its help, the value editor, and "→ run parameter"."""
+        default = parameter.default if parameter else UNKNOWN
+        shown = "?" if default is UNKNOWN else format_literal(default)
+        type_name = parameter.type_name if parameter else "not declared"
+        help_text = (
+            f"<br><span style='color:#999'>{html.escape(parameter.help)}</span>"
+            if (parameter and parameter.help)
+            else ""
+        )
+        label = w.HTML(
+            f"<code>{html.escape(name)}</code> <span style='color:#777'>"
+            f"({html.escape(type_name)}, default {html.escape(shown)})</span>{help_text}",
+            layout=w.Layout(width="260px"),
+        )
+        label.add_class("kit-param-label")
+        editor = ValueEditor(
+            value,
+            self.ctx,
+            lambda _v: self._on_change("parameters", self.values()),
+            allow_default=True,
+            default_label=DEFAULT_SOURCE,
+            placeholder=shown,
+            css=f"kit-param-{name}",
+        )
+        self.parameters[name] = editor
+        message = message_label()
+        self.messages[f"settings.parameters.{name}"] = message
+        row = [label, editor.widget]
+        if parameter is not None and self.ctx.promote is not None:
+            promote = w.Button(
+                description="→ run parameter",
+                tooltip=f"a typed run parameter for {name}, set when the run is triggered",
+                layout=w.Layout(width="130px"),
+            )
+            promote.add_class(f"kit-promote-{name}")
+            promote.on_click(lambda _b, p=parameter: self.ctx.promote(p.name, run_param_for(p)))
+            row.append(promote)
+        return w.VBox([w.HBox(row), message])
 
     def values(self) -> dict[str, Any]:
         """The parameters given a value (the others keep the notebook's default)."""

@@ -84,10 +84,35 @@ def test_missing_notebook(tmp_path: Path) -> None:
     assert "does not exist" in problem.message
 
 
-def test_notebook_without_parameters_cell(tmp_path: Path) -> None:
+def test_a_plain_notebook_given_nothing_is_fine(tmp_path: Path) -> None:
     write_notebook(tmp_path / "nb.ipynb", None)
-    problem = only(problems_of(make_spec([notebook_task()]), tmp_path))
-    assert "parameters" in problem.message and "tag" in problem.fix
+    assert problems_of(make_spec([notebook_task()]), tmp_path) == []
+
+
+def test_a_plain_notebook_given_parameters_is_a_warning(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "nb.ipynb", None)
+    task = notebook_task(parameters={"lr": 0.2}) | {"fan_out": {"grid": {"seed": [1, 2]}}}
+    problem = only(problems_of(make_spec([task]), tmp_path), "warning")
+    assert problem.field == "settings.notebook"
+    assert "no cell tagged 'parameters'" in problem.message and "lr, seed" in problem.message
+    assert "tag" in problem.fix
+
+
+def test_an_unreadable_parameters_cell_is_said_with_its_line(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "nb.ipynb", 'url = "http://x/?a=b"\n')
+    problems = problems_of(make_spec([notebook_task(parameters={"url": "y"})]), tmp_path)
+    problem = only(problems, "warning")  # one warning for the cell, no "undeclared" one
+    assert problem.field == "settings.notebook"
+    assert "cannot read the parameters cell" in problem.message
+    assert "line 1: 'url = \"http://x/?a=b\"'" in problem.message
+
+
+def test_a_wrong_type_against_an_annotation_names_the_declaration(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "nb.ipynb", "a: float = 2.25  # the rate")
+    problem = only(problems_of(make_spec([notebook_task(parameters={"a": "x"})]), tmp_path))
+    assert problem.is_error and problem.task_id == "nb"
+    assert problem.message == "'a' gets 'x' (str) but the notebook declares a: float."
+    assert problem.fix == "give a float, or change the annotation in nb.ipynb."
 
 
 def test_parameter_the_notebook_does_not_declare_is_a_warning(tmp_path: Path) -> None:
@@ -116,6 +141,11 @@ def test_parameter_the_notebook_does_not_declare_is_a_warning(tmp_path: Path) ->
         ("xs = [1]", {"a": 1}, False),
         ("anything = None", {"a": 1}, True),
         ("n: int = 3", "x", False),
+        ("n: float = 3", 2, True),
+        ("n: float = None", 2.5, True),
+        ("n: Optional[int] = None", "x", False),
+        ("xs: List[str] = []", ["a"], True),
+        ("xs: List[str] = []", "a", False),
         ("computed = len('ab')", "x", True),
     ],
 )

@@ -498,3 +498,32 @@ def test_clicking_a_task_in_the_graph_opens_it(project: Path) -> None:
     assert d.task_inputs["id"].value == "square"
     d.task_list.value = "prepare"
     assert d.graph.selected == "prepare"
+
+
+def test_the_notebook_form_shows_types_and_help_and_makes_a_run_parameter(project: Path) -> None:
+    from tests.conftest_pipeline import write_notebook
+
+    write_notebook(
+        project / "notebooks" / "fit.ipynb",
+        "rate: float = 0.25  # the learning rate\nlayers: List[int] = [8, 4]\nname = 'x'",
+    )
+    d = designer(project)
+    d.add_kind.value = "notebook"
+    d.add_task_button.click()
+    d.form.inputs["notebook"].value = "notebooks/fit.ipynb"
+    labels = [row.children[0].children[0].value for row in d.form.params_box.children]
+    assert "float" in labels[0] and "the learning rate" in labels[0]
+    assert "List[int]" in labels[1] and "str" in labels[2]
+    promote = d.form.params_box.children[0].children[0].children[2]
+    promote.click()  # "→ run parameter" on rate
+    task_id = d.selected
+    assert d.draft.params["rate"] == {
+        "type": "number",
+        "default": 0.25,
+        "description": "the learning rate",
+    }
+    assert d.draft.task(task_id)["settings"]["parameters"]["rate"] == {"$param": "rate"}
+    assert d.form.parameters["rate"].source.value == "run parameter"  # the form shows it
+    assert d.last_preview.build.ok, d.last_preview.build.errors
+    d.form.params_box.children[1].children[0].children[2].click()  # layers: an array
+    assert d.draft.params["layers"] == {"type": "array", "default": [8, 4]}

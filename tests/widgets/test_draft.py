@@ -120,3 +120,13 @@ def test_yaml_is_the_spec_file_export_writes() -> None:
     text = three_tasks().yaml()
     assert text.startswith("dag_id: demo")
     assert "$param: rows" in text
+
+
+def test_a_notebook_parameter_becomes_a_run_parameter_under_a_free_name() -> None:
+    draft = PipelineDraft()
+    task = draft.add_task("notebook")
+    draft.add_param("rate", {"type": "string"})
+    name = draft.promote_to_run_param(task, "rate", {"type": "number", "default": 0.1})
+    assert name == "rate_2"
+    assert draft.params["rate_2"] == {"type": "number", "default": 0.1}
+    assert draft.task(task)["settings"]["parameters"] == {"rate": {"$param": "rate_2"}}
