@@ -38,7 +38,7 @@ status: $(VENV)/.installed
 	$(KIT) status
 
 lab: $(VENV)/.installed
-	KIT_STATE_DIR=$(CURDIR)/.kit $(VENV)/bin/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks
+	KIT_STATE_DIR=$(CURDIR)/.kit $(VENV)/bin/jupyter lab --ip 127.0.0.1 --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check kit tests bench

@@ -41,6 +41,9 @@ from kit.spec.notebook_parameters import read_parameters
 RESERVED_RESULTS = ("output_notebook", "mlflow_run_id")
 KERNEL_DIED_STARTING = "Kernel died before replying to kernel_info"  # nbclient's words
 KERNEL_START_ATTEMPTS = 3
+# A kernel's stderr is the task's, which Airflow logs at ERROR: only an ipykernel's errors belong
+# there, not its start-up notices ("running over TCP without encryption").
+IPYKERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -98,6 +101,14 @@ def _check_kernel(kernel: str | None, notebook: Path) -> str:
             "it, or set the task's kernel to one of these."
         ) from None
     return name
+
+
+def _kernel_arguments(kernel_name: str) -> list[str]:
+    """Extra command-line arguments for a kernel the task starts (ipykernel's only)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    argv = KernelSpecManager().get_kernel_spec(kernel_name).argv
+    return IPYKERNEL_ARGUMENTS if any("ipykernel" in part for part in argv) else []
 
 
 def _plain(value: Any) -> Any:
@@ -181,6 +192,7 @@ def _execute(
                     cwd=str(source.parent),
                     progress_bar=False,
                     log_output=True,  # cell outputs in the task log at INFO, as they come
+                    extra_arguments=_kernel_arguments(kernel_name),
                     **({"km": pooled.manager()} if pooled else {}),
                 )
                 return

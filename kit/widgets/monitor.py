@@ -4,7 +4,9 @@ to see its log, its output notebook and its MLflow run."""
 from __future__ import annotations
 
 import html
+import os
 import time
+import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +87,10 @@ class RunMonitor:
         self.task_info.add_class("kit-run-task-info")
         self.log_view = w.HTML()
         self.log_view.add_class("kit-run-log")
+        # An output area, not an HTML widget: JupyterLab opens links in output areas as its own
+        # tabs, so the output notebook opens in JupyterLab with one click.
+        self.notebook_link = w.Output()
+        self.notebook_link.add_class("kit-run-notebook-link")
         self.notebook_view = w.HTML()
         self.notebook_view.add_class("kit-run-notebook")
         self.errors = w.HTML()
@@ -96,6 +102,7 @@ class RunMonitor:
                 self.legend,
                 w.HBox([self.task_pick, self.refresh_button]),
                 self.task_info,
+                self.notebook_link,
                 self.log_view,
                 self.notebook_view,
                 self.errors,
@@ -275,6 +282,11 @@ class RunMonitor:
         elif result is not None:
             parts.append("result: <code>" + html.escape(repr(result)[:300]) + "</code>")
         self.task_info.value = " · ".join(parts)
+        self.notebook_link.outputs = (
+            (notebook_link_output(outputs.output_notebook, Path.cwd()),)
+            if outputs.output_notebook
+            else ()
+        )
         self.notebook_view.value = (
             notebook_html(outputs.output_notebook) if outputs.output_notebook else ""
         )
@@ -295,6 +307,25 @@ def _parse_label(label: str) -> tuple[str, int]:
         task_id, _, index = label[:-1].partition("[")
         return task_id, int(index)
     return label, -1
+
+
+def notebook_link_output(path: str, cwd: Path) -> dict[str, Any]:
+    """An output (as in a notebook's ``outputs``) linking to the output notebook by its path
+    relative to ``cwd``, the kernel's folder, which JupyterLab resolves links against: a click
+    opens it in a JupyterLab tab, if it lies under the folder JupyterLab serves."""
+    relative = os.path.relpath(path, cwd)
+    href = html.escape(urllib.parse.quote(Path(relative).as_posix()), quote=True)
+    page = html.escape(Path(path).with_suffix(".html").name)
+    markup = (
+        f"<a class='kit-open-notebook' href='{href}'>open the output notebook in JupyterLab</a>"
+        f" <span style='color:#777'>({html.escape(Path(path).name)}; its HTML page {page} "
+        "is beside it)</span>"
+    )
+    return {
+        "output_type": "display_data",
+        "data": {"text/html": markup, "text/plain": f"output notebook: {path}"},
+        "metadata": {},
+    }
 
 
 def notebook_html(path: str, max_height: int = 400) -> str:

@@ -72,9 +72,13 @@ def output_dir() -> Path:
 class Lab:
     url: str
     token: str
-    root: Path  # the server's root folder (holds designer.ipynb)
+    root: Path  # the server's root folder
     project: Path  # KIT_PROJECT_DIR of the kernels
     log: Path
+
+    def tree(self, path: Path) -> str:
+        """The JupyterLab URL that opens ``path`` (a file under ``root``)."""
+        return f"{self.url}/lab/tree/{path.relative_to(self.root).as_posix()}?token={self.token}"
 
     def log_tail(self, lines: int = 60) -> str:
         try:
@@ -127,7 +131,9 @@ def lab(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         f"--port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={project / 'notebooks'}",
+        # The whole file system: the run view's link to an output notebook (under the session
+        # stack's artifacts/, outside this project) must open in JupyterLab as well.
+        "--ServerApp.root_dir=/",
         "--LabApp.news_url=",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
@@ -143,7 +149,7 @@ def lab(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             start_new_session=True,  # its own process group: kernels included, stopped together
         )
     url = f"http://127.0.0.1:{port}"
-    running = Lab(url, token, project / "notebooks", project, log)
+    running = Lab(url, token, Path("/"), project, log)
     try:
         deadline = time.monotonic() + 120
         while True:

@@ -83,6 +83,16 @@ def test_build_export_and_run_a_pipeline_in_jupyterlab(
             expect(page.locator(".kit-run-task-info")).to_contain_text("output notebook")
             page.screenshot(path=output_dir / "07-task-log.png", full_page=True)
 
+            step = "open the output notebook in a JupyterLab tab"
+            page.locator(".kit-run-notebook-link a.kit-open-notebook").click()
+            lab_tab = page.locator(".lm-TabBar-tab", has_text="square.try1.ipynb")
+            expect(lab_tab).to_be_visible(timeout=UI_TIMEOUT)
+            expect(
+                page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output").first
+            ).to_be_visible(timeout=UI_TIMEOUT)
+            page.screenshot(path=output_dir / "07b-output-notebook.png", full_page=True)
+            page.locator(".lm-TabBar-tab", has_text="designer.ipynb").click()
+
             step = "pick another task in the dropdown"
             page.locator(".kit-run-task select").select_option("report")
             expect(page.locator(".kit-run-log")).to_contain_text("report done", timeout=UI_TIMEOUT)
@@ -118,7 +128,7 @@ def test_build_export_and_run_a_pipeline_in_jupyterlab(
 
 
 def open_and_run(page: Page, lab: Lab) -> None:
-    page.goto(f"{lab.url}/lab/tree/designer.ipynb?token={lab.token}")
+    page.goto(lab.tree(lab.project / "notebooks" / "designer.ipynb"))
     expect(page.locator(".jp-NotebookPanel")).to_be_visible(timeout=120_000)
     # Wait for the kernel (accepting the kernel dialog if JupyterLab asks) before running.
     idle = page.get_by_role("button", name=re.compile(r"Python 3.*\| Idle"))

@@ -25,7 +25,7 @@ def test_the_tutorials_read_well_in_jupyterlab(
     chromium: Path, lab: Lab, tutorial_output: Path, tmp_path: Path
 ) -> None:
     for notebook in tutorials():
-        shutil.copy(notebook, lab.root / notebook.name)
+        shutil.copy(notebook, lab.project / "notebooks" / notebook.name)
     with sync_playwright() as p:
         browser = launch(p, chromium, tmp_path / "chromium-profile", 1280, 960)
         try:
@@ -41,7 +41,7 @@ def test_the_tutorials_read_well_in_jupyterlab(
 
 def screenshots(page: Page, lab: Lab, notebook: Path, out: Path) -> int:
     """Open ``notebook``, check it renders, save one screenshot per screenful; return how many."""
-    page.goto(f"{lab.url}/lab/tree/{notebook.name}?reset&token={lab.token}")
+    page.goto(lab.tree(lab.project / "notebooks" / notebook.name) + "&reset")
     panel = page.locator(".jp-NotebookPanel").first
     expect(panel).to_be_visible(timeout=120_000)
     title = panel.locator(".jp-RenderedMarkdown h1").first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from kit.client.models import DagRun, DagTask, TaskRun
@@ -165,3 +166,19 @@ def test_a_click_picks_the_task_or_its_first_mapped_instance() -> None:
     assert label_for_task("m", labels) == "m[0]"
     assert label_for_task("mm", labels) == "mm"
     assert label_for_task("x", labels) is None
+
+
+def test_the_output_notebook_link_is_relative_to_the_kernels_folder() -> None:
+    from kit.widgets.monitor import notebook_link_output
+
+    out = notebook_link_output(
+        "/p/artifacts/etl/manual__2026-12-01T10:00:00+00:00/train[1].try2.ipynb",
+        Path("/p/notebooks"),
+    )
+    markup = out["data"]["text/html"]
+    # JupyterLab resolves it against the notebook's folder and opens it in a tab of its own.
+    assert (
+        "href='../artifacts/etl/manual__2026-12-01T10%3A00%3A00%2B00%3A00/train%5B1%5D.try2.ipynb'"
+        in markup
+    )
+    assert "train[1].try2.html" in markup and out["output_type"] == "display_data"
