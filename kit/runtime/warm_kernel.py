@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
@@ -43,12 +44,16 @@ class PooledKernelManager(AsyncKernelManager):
     async def interrupt_kernel(self) -> None:  # type: ignore[override]
         os.kill(int(self.kernel_id), signal.SIGINT)  # ipykernel's default interrupt mode
 
-    async def is_alive(self) -> bool:  # type: ignore[override]
+    async def _async_is_alive(self) -> bool:  # type: ignore[override]
+        # nbclient asks through the kernel client, which calls this private method: without it a
+        # kernel this manager does not own counts as alive forever, and a notebook whose kernel
+        # dies (killed, out of memory) hangs its task instead of failing it.
         try:
-            os.kill(int(self.kernel_id), 0)
-        except OSError:
+            return psutil.Process(int(self.kernel_id)).status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
             return False
-        return True
+
+    is_alive = _async_is_alive  # type: ignore[assignment]
 
 
 @dataclass

@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from kit.runtime import warm_kernel
-from kit.runtime.notebook import run_notebook
+from kit.runtime.notebook import NotebookFailed, run_notebook
 from tests.runtime.conftest import task_context, write_notebook
 
 REPORT = (
@@ -137,6 +137,28 @@ def test_a_notebook_runs_on_a_pooled_kernel_with_the_task_environment(
     wait_for(lambda: not psutil.pid_exists(idle["pid"]), 30, "the used kernel to stop")
     [fresh] = pool.wait_full()
     assert fresh["pid"] != idle["pid"]
+
+
+def test_a_pooled_kernel_that_dies_mid_notebook_fails_the_task(project: Path, pool_factory) -> None:
+    pool = pool_factory(size=1)
+    [idle] = pool.wait_full()
+    notebook = write_notebook(
+        project / "dies.ipynb",
+        "x = 1",
+        "print('alive')",
+        "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
+        "print('never')",
+    )
+    started = time.monotonic()
+    with pytest.raises(NotebookFailed, match="the kernel running dies.ipynb died") as failed:
+        run(project, notebook)
+    # The pool's kernel is not the task's child: its death is still seen (it hung before).
+    assert time.monotonic() - started < 60
+    kept = nbformat.read(failed.value.output_notebook, as_version=4)
+    assert "alive" in str([c.get("outputs") for c in kept.cells])
+    assert not psutil.pid_exists(idle["pid"]) or (
+        psutil.Process(idle["pid"]).status() == psutil.STATUS_ZOMBIE
+    )
 
 
 def test_no_state_passes_from_one_run_to_the_next(project: Path, pool_factory) -> None:
