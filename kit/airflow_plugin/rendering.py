@@ -10,8 +10,6 @@ a write landing within the same timestamp tick as the page would look current.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,25 +59,16 @@ def rendered(root: Path, notebook: Path, *, try_is_over: bool) -> Rendered:
         before = fingerprint(notebook)
         body = output_html.to_html(notebook)
         after = fingerprint(notebook)
-    stored = may_keep(try_is_over, before, after) and _keep(html, body, notebook, before)
+    stored = may_keep(try_is_over, before, after) and _keep(body, notebook, before)
     return Rendered(body.encode("utf-8"), kept=False, stored=stored)
 
 
-def _keep(html: Path, body: str, notebook: Path, before: Fingerprint) -> bool:
-    """Write ``body`` to ``html`` atomically; False (nothing kept) if the folder is read-only or
+def _keep(body: str, notebook: Path, before: Fingerprint) -> bool:
+    """Keep ``body`` as the notebook's page; False (nothing kept) if the folder is read-only or
     the notebook changed after all."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{html.name}.", dir=html.parent)
+        html = output_html.keep(notebook, body)
     except OSError:  # a read-only artifacts mount: serving the page is enough
-        return False
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(body)
-        os.chmod(tmp, 0o644)
-        # os.replace renames over the target: a symlink at that name is replaced, not followed.
-        os.replace(tmp, html)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
         return False
     try:
         unchanged = fingerprint(notebook) == before

@@ -45,9 +45,14 @@ def to_html(notebook: Path) -> str:
 
 
 def render(notebook: Path) -> Path:
-    """Write ``notebook``'s HTML beside it (atomically: a reader never sees half a page)."""
+    """Write ``notebook``'s HTML beside it; return the page's path."""
+    return keep(notebook, to_html(notebook))
+
+
+def keep(notebook: Path, body: str) -> Path:
+    """Write ``body`` as ``notebook``'s page, atomically: a reader never sees half a page, and a
+    symbolic link at the page's name is replaced, not followed."""
     target = html_path(notebook)
-    body = to_html(notebook)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -248,7 +248,8 @@ def test_a_read_only_artifacts_folder_still_serves_the_render(
     def refuse(*_a, **_k):
         raise PermissionError("read-only file system")
 
-    monkeypatch.setattr(rendering.tempfile, "mkstemp", refuse)
+    # As root (CI), file modes do not stop writes: the refusal is the only way to have one here.
+    monkeypatch.setattr(output_html.tempfile, "mkstemp", refuse)
     page = rendering.rendered(artifacts, notebook, try_is_over=True)
     assert b"read-only mount" in page.body and not page.stored
 
