@@ -38,6 +38,8 @@ from kit.runtime import output_html, run_guard, tracking, warm_kernel
 from kit.runtime.paths import output_name, project_dir, run_dir
 from kit.spec.notebook_parameters import read_parameters
 
+log = logging.getLogger("kit.notebook_task")
+
 RESERVED_RESULTS = ("output_notebook", "mlflow_run_id")
 KERNEL_DIED_STARTING = "Kernel died before replying to kernel_info"  # nbclient's words
 KERNEL_START_ATTEMPTS = 3
@@ -120,9 +122,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     return value
-
-
-log = logging.getLogger("kit.notebook_task")
 
 
 class _Phases:

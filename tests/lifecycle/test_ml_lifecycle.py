@@ -73,6 +73,19 @@ def test_the_lifecycle_reaches_a_champion_model(lifecycle, client) -> None:
     outputs = REPO / "artifacts" / "ml_lifecycle" / run.run_id
     for name in ["ingest.try1", "features.try1", *[f"train[{i}].try1" for i in range(4)]]:
         assert (outputs / f"{name}.ipynb").exists(), name
+        assert (outputs / f"{name}.html").exists(), name
+
+
+def test_the_lifecycles_notebook_tasks_log_no_error(lifecycle, client) -> None:
+    """Training with MLflow and scikit-learn, cell output at INFO, not one ERROR line."""
+    run = lifecycle["run"]
+    for task in run.tasks:
+        if task.task_id not in ("ingest", "features", "train"):
+            continue
+        log = client.task_log("ml_lifecycle", run.run_id, task.task_id, map_index=task.map_index)
+        errors = [line for line in log.splitlines() if "[error]" in line]
+        assert errors == [], (task.label, errors)
+        assert "[info] Executing Cell" in log, task.label
 
 
 def test_the_champion_asset_schedules_batch_inference(lifecycle, client) -> None:
