@@ -26,7 +26,7 @@ def _conf(text: str | None) -> dict:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from kit.client import ClientError, DagImportError, DagNotFound, ParamsRejected, connect
-    from kit.stack import EmbeddedStack, StackNotRunning
+    from kit.stack import StackNotRunning, read_state
     from kit.summary import print_run_summary
 
     try:
@@ -50,8 +50,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (StackNotRunning, ClientError) as exc:
         print(f"kit run: {exc}", file=sys.stderr)
         return EXIT_STACK
-    stack = EmbeddedStack.from_state(client_state_dir(args.state_dir))
-    print_run_summary(run, stack.endpoints(), logs_root=stack.settings.logs_dir / "airflow")
+    state = read_state(client_state_dir(args.state_dir))
+    print_run_summary(run, state.endpoints(), logs_root=state.task_logs_dir)
     return EXIT_OK if run.state == "success" else EXIT_PROBLEMS
 
 

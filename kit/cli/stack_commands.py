@@ -24,9 +24,8 @@ def _shape(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _stack(args: argparse.Namespace):
-    from dataclasses import replace
-
-    from kit.stack import EmbeddedStack, StackError, StackSettings, get_stack, saved_kind
+    """The stack the command means: ``kit.stack.get_stack`` decides, given the options."""
+    from kit.stack import StackSettings, get_stack
 
     ports = {
         "airflow_port": getattr(args, "airflow_port", None),
@@ -34,25 +33,11 @@ def _stack(args: argparse.Namespace):
         "postgres_port": getattr(args, "postgres_port", None),
         "redis_port": getattr(args, "redis_port", None),
     }
-    shape = {k: v for k, v in _shape(args).items() if v is not None}
-    settings = StackSettings.from_env(state_dir=getattr(args, "state_dir", None), **ports)
-    state_file = settings.state_dir / "stack.json"
-    kind = getattr(args, "stack", "auto")
-    if kind == "auto":
-        kind = saved_kind(settings.state_dir) or "auto"
-    if shape:
-        if kind == "compose":
-            raise StackError(
-                "--sqlite/--postgres/--celery choose the shape of the embedded stack; the Compose "
-                "stack has its own (COMPOSE_PROFILES=celery, see docs/compose.md)."
-            )
-        kind = "embedded"  # a shape asked for means the native stack
-    if kind == "embedded" and state_file.exists():
-        # The state's ports and shape, unless the command line says otherwise.
-        return EmbeddedStack.from_state(settings.state_dir, **ports, **shape)
-    if kind == "embedded":
-        return EmbeddedStack(replace(settings, **shape))
-    return get_stack(kind, settings)
+    settings = StackSettings.from_env(
+        state_dir=getattr(args, "state_dir", None),
+        **{k: v for k, v in ports.items() if v is not None},
+    )
+    return get_stack(getattr(args, "stack", "auto"), settings, shape=_shape(args), ports=ports)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -135,8 +120,7 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     print(f"MLflow:   {endpoints.mlflow_url}")
     print(f"user:     {endpoints.username}")
     if endpoints.password_file and endpoints.password_file.exists():
-        password = json.loads(endpoints.password_file.read_text())[endpoints.username]
-        print(f"password: {password}")
+        print(f"password: {endpoints.password()}")
         print(f"          (kept in {endpoints.password_file}, readable by you only)")
     print('API token: POST /auth/token with {"username", "password"}; or kit.client.connect().')
     return EXIT_OK

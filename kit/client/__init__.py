@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from kit.client.airflow import AirflowClient
@@ -43,56 +41,37 @@ __all__ = [
 
 
 def connect(state_dir: str | Path | None = None, *, timeout: float = 30.0) -> AirflowClient:
-    """A client for the stack whose state is in ``state_dir`` (default: $KIT_STATE_DIR or .kit/)."""
-    from kit.stack import EmbeddedStack, StackNotRunning, StackSettings
+    """A client for the stack whose state is in ``state_dir`` (default: $KIT_STATE_DIR or .kit/),
+    whatever its backend: its endpoints and login come from the stack's state."""
+    from kit.stack import StackSettings, open_stack, read_state
 
     settings = StackSettings.from_env(state_dir=state_dir)
-    state_file = settings.state_dir / "stack.json"
-    if not state_file.exists():
-        raise StackNotRunning(
-            f"no stack has been started with its state in {settings.state_dir}: run `kit up` first."
-        )
-    state = json.loads(state_file.read_text())
-    password = json.loads(Path(state["password_file"]).read_text())[state["username"]]
-    request_parse = None
-    server_log = None
-    if state.get("kind") == "embedded":
-        stack = EmbeddedStack.from_state(settings.state_dir)
-        stack.endpoints()  # StackNotRunning after `kit down`, rather than a connection error later
-        request_parse = lambda rel: _request_parse(stack.environment(), rel)  # noqa: E731
-        server_log = stack.log_path("api-server")
+    state = read_state(settings.state_dir)  # StackNotRunning if no stack was ever started
+    stack = open_stack(settings.state_dir)
+    stack.endpoints()  # StackNotRunning after `kit down`, rather than a connection error later
     return AirflowClient(
-        state["airflow_url"],
-        state["username"],
-        password,
-        dags_dir=Path(state["dags_dir"]),
-        request_parse=request_parse,
+        state.airflow_url,
+        state.username,
+        state.password(),
+        dags_dir=state.dags_dir,
+        request_parse=_parse_requester(stack),
         timeout=timeout,
-        server_log=server_log,
+        server_log=state.api_server_log,
     )
 
 
-_REQUEST_PARSE = """
-import sys
-from airflow.models.dagbag import DagPriorityParsingRequest
-from airflow.utils.session import create_session
-with create_session() as session:
-    session.add(DagPriorityParsingRequest(bundle_name=sys.argv[1], relative_fileloc=sys.argv[2]))
-"""
+def _parse_requester(stack: object) -> Callable[[str], None] | None:
+    """The stack's way to have Airflow parse a file now, failing as a ClientError."""
+    from kit.stack import StackError
 
+    parse = getattr(stack, "request_parse", None)
+    if parse is None:
+        return None
 
-def _request_parse(env: dict[str, str], relative_fileloc: str, bundle: str = "dags-folder") -> None:
-    """Record a priority-parse request in the metadata database, as Airflow's reparse API does,
-    for a file the API cannot name yet (a new file in a bundle where no DAG is known)."""
-    python = str(Path(os.sys.executable))
-    done = subprocess.run(
-        [python, "-c", _REQUEST_PARSE, bundle, relative_fileloc],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if done.returncode != 0:
-        raise ClientError(
-            f"could not ask Airflow to parse {relative_fileloc}:\n{done.stderr[-2000:]}"
-        )
+    def request(relative_fileloc: str) -> None:
+        try:
+            parse(relative_fileloc)
+        except StackError as exc:
+            raise ClientError(str(exc)) from exc
+
+    return request

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -61,6 +62,18 @@ class Endpoints:
     mlflow_url: str
     username: str
     password_file: Path | None = None  # where the admin password is kept (never printed by default)
+
+    def password(self) -> str:
+        """The admin password, read from ``password_file`` ({"<user>": "<password>"})."""
+        if self.password_file is None:
+            raise StackError("this stack keeps no password file")
+        try:
+            return str(json.loads(self.password_file.read_text())[self.username])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise StackError(
+                f"the password of {self.username!r} is not readable from {self.password_file} "
+                f"({exc}); run `kit up` again to write it."
+            ) from exc
 
 
 @dataclass

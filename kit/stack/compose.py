@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from kit.stack import parse_request
 from kit.stack.base import (
     ComponentStatus,
     ConfigError,
@@ -38,6 +39,7 @@ from kit.stack.compose_env import (
     read_env_file,
 )
 from kit.stack.config_check import check_config_file
+from kit.stack.state import StackState, read_state, write_state
 
 COMPOSE_FILE = "docker-compose.airflow.yml"
 AIRFLOW_CONFIG = Path("config") / "airflow.cfg"
@@ -52,6 +54,7 @@ PROFILE_SWITCHES: dict[str, dict[str, str]] = {
 
 # The services whose HTTP endpoint `up` waits for, and the setting that moves each port.
 AIRFLOW_SERVICE, MLFLOW_SERVICE = "airflow-apiserver", "mlflow"
+DAG_PROCESSOR_SERVICE = "airflow-dag-processor"
 AIRFLOW_HEALTH_PATH, MLFLOW_HEALTH_PATH = "/api/v2/monitor/health", "/health"
 PORT_SETTINGS = {
     AIRFLOW_SERVICE: ("KIT_AIRFLOW_PORT", 8080),
@@ -343,6 +346,56 @@ class ComposeStack:
                 except OSError as exc:
                     raise PortBusyError(port, component, PORT_SETTINGS[service][0]) from exc
 
+    # ------------------------------------------------------------------ state
+    def _write_state(self) -> None:
+        airflow_url, mlflow_url = self._urls()
+        write_state(
+            self.state_dir,
+            StackState(
+                kind=self.kind,
+                airflow_url=airflow_url,
+                mlflow_url=mlflow_url,
+                username=ADMIN_USER,
+                password_file=self.state_dir / PASSWORDS_FILE_NAME,
+                dags_dir=self.project_dir / "dags",
+                project_dir=self.project_dir,
+                task_logs_dir=self.project_dir / "logs",  # bind-mounted at /opt/airflow/logs
+                compose_file=str(self.compose_path),
+                profiles=list(self.profiles),
+                ports={
+                    "airflow_port": self._port(AIRFLOW_SERVICE),
+                    "mlflow_port": self._port(MLFLOW_SERVICE),
+                },
+            ),
+        )
+
+    @classmethod
+    def from_state(cls, state_dir: Path, **overrides: Any) -> ComposeStack:
+        """The Compose stack last started with ``state_dir``: its file, profiles and ports
+        (``overrides`` that are not None replace them)."""
+        state = read_state(state_dir)
+        if state.kind != cls.kind:
+            raise StackError(f"the stack of {state_dir} is a {state.kind} stack, not a Compose one")
+        backend = state.backend()
+        values: dict[str, Any] = {
+            "compose_file": backend.get("compose_file", COMPOSE_FILE),
+            "profiles": backend.get("profiles"),
+            **(backend.get("ports") or {}),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(project_dir=state.project_dir, state_dir=Path(state_dir), **values)
+
+    def request_parse(self, relative_fileloc: str, bundle: str = "dags-folder") -> None:
+        """Ask Airflow to parse a file now, from inside the dag-processor's container."""
+        done = self._compose(
+            "exec", "-T", DAG_PROCESSOR_SERVICE, *parse_request.command(relative_fileloc, bundle),
+            timeout=120,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise StackError(
+                f"could not ask Airflow to parse {relative_fileloc}:\n{done.stderr[-2000:]}"
+            )
+
     # ------------------------------------------------------------------ Stack protocol
     def _require_engine(self) -> None:
         problem = docker_engine_problem()
@@ -375,6 +428,7 @@ class ComposeStack:
         if done.returncode != 0:
             raise StackError(f"`docker compose up` failed:\n{done.stderr.strip()[-4000:]}")
         self.wait_healthy(timeout=timeout, progress=progress)
+        self._write_state()
         return self._endpoints()
 
     def wait_healthy(self, *, timeout: float, progress: bool = False) -> None:

@@ -39,6 +39,7 @@ from kit.stack.base import (
 )
 from kit.stack.config_check import config_problems
 from kit.stack.dead_scheduler import fail_dead_scheduler_jobs
+from kit.stack.parse_request import request_parse
 from kit.stack.ports import port_is_free
 from kit.stack.processes import (
     PidFiles,
@@ -53,6 +54,7 @@ from kit.stack.services import celery_workers
 from kit.stack.services.postgres import PostgresServer, stop_fast
 from kit.stack.services.redis import RedisServer
 from kit.stack.settings import LEGACY_SHAPE, PORT_SETTINGS, StackSettings
+from kit.stack.state import StackState, read_state, state_file, write_state
 
 ADMIN_USER = "admin"
 # Held by `up` and `down` in the state folder (kit.stack.component restarts nothing meanwhile).
@@ -106,40 +108,54 @@ class EmbeddedStack:
     # -- state ---------------------------------------------------------------------------------
     @property
     def state_file(self) -> Path:
-        return self.settings.state_dir / "stack.json"
+        return state_file(self.settings.state_dir)
 
     def _write_state(self) -> None:
         s = self.settings
-        state = {
-            "kind": self.kind,
-            "shape": s.shape,
-            "airflow_url": s.airflow_url,
-            "mlflow_url": s.mlflow_url,
-            "username": ADMIN_USER,
-            "password_file": str(s.passwords_file),
-            "dags_dir": str(s.dags_dir),
-            "project_dir": str(s.project_dir),
-            "ports": s.ports(),
-            **s.shape_fields(),
-        }
-        self.state_file.write_text(json.dumps(state, indent=2))
+        write_state(
+            s.state_dir,
+            StackState(
+                kind=self.kind,
+                airflow_url=s.airflow_url,
+                mlflow_url=s.mlflow_url,
+                username=ADMIN_USER,
+                password_file=s.passwords_file,
+                dags_dir=s.dags_dir,
+                project_dir=s.project_dir,
+                task_logs_dir=s.logs_dir / "airflow",
+                api_server_log=self.log_path("api-server"),
+                shape=s.shape,
+                ports=s.ports(),
+                **s.shape_fields(),
+            ),
+        )
 
     @classmethod
     def from_state(cls, state_dir: Path, **overrides: object) -> EmbeddedStack:
         """The stack whose state is in ``state_dir``, with the ports and shape it was started
         with (``overrides`` that are not None replace them)."""
-        state = json.loads((state_dir / "stack.json").read_text())
+        state = read_state(state_dir)
+        if state.kind != cls.kind:
+            raise StackError(f"the stack of {state_dir} is a {state.kind} stack, not embedded")
+        backend = state.backend()
         # A state file of an older kit has no shape fields: it was the default shape of then.
-        shape = {**LEGACY_SHAPE, **{k: state[k] for k in StackSettings.SHAPE_FIELDS if k in state}}
+        saved = {k: backend[k] for k in StackSettings.SHAPE_FIELDS if k in backend}
+        shape = {**LEGACY_SHAPE, **saved}
         values: dict[str, object] = {
             "state_dir": state_dir,
-            "project_dir": Path(state["project_dir"]),
-            "dags_dir": Path(state["dags_dir"]),
-            **state["ports"],
+            "project_dir": state.project_dir,
+            "dags_dir": state.dags_dir,
+            **backend["ports"],
             **shape,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(StackSettings.from_env(**values))
+
+    def request_parse(self, relative_fileloc: str, bundle: str = "dags-folder") -> None:
+        """Ask Airflow to parse a file the API cannot name yet (a new file in a bundle where no
+        DAG is known): a priority-parse request in the metadata database, as Airflow's reparse
+        API records one."""
+        request_parse(self.environment(), relative_fileloc, bundle)
 
     def components(self) -> list[str]:
         """This shape's components in start order: servers, Airflow, workers, MLflow."""

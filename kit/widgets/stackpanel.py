@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 from typing import Any
 
 import ipywidgets as w
@@ -34,17 +33,12 @@ def healthy_fraction(status: Any) -> float:
 
 def read_password(endpoints: Any) -> str | None:
     """The admin password from the stack's password file (shown only on request)."""
-    path = getattr(endpoints, "password_file", None)
-    if path is None:
-        return None
+    from kit.stack import StackError
+
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+        return endpoints.password()
+    except (StackError, AttributeError):
         return None
-    if isinstance(data, dict):
-        value = data.get(endpoints.username)
-        return str(value) if value is not None else None
-    return str(data)
 
 
 class StackPanel:
