@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from kit.client.protocol import AirflowApi
 
 LIFECYCLE = Path("pipelines") / "ml_lifecycle.yaml"
 BATCH = Path("pipelines") / "batch_inference.yaml"
 
 
-def _xcom(client: Any, run: Any, task_id: str) -> dict:
+def _xcom(client: AirflowApi, run: Any, task_id: str) -> dict:
     try:
         value = client.xcom(run.dag_id, run.run_id, task_id)
     except Exception:  # noqa: BLE001 - a failed or skipped task has no result to report
@@ -20,7 +23,7 @@ def _xcom(client: Any, run: Any, task_id: str) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def print_model_outcome(client: Any, run: Any, artifacts: Path, console: Console) -> None:
+def print_model_outcome(client: AirflowApi, run: Any, artifacts: Path, console: Console) -> None:
     """Best parameters and metric, the registered version, and whether `champion` moved, and why."""
     best, register, deploy = (_xcom(client, run, t) for t in ("evaluate", "register", "deploy"))
     if best:

@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
@@ -50,6 +50,9 @@ from kit.widgets.schedule import (
     next_runs,
     schedule_from_choice,
 )
+
+if TYPE_CHECKING:
+    from kit.client.protocol import AirflowApi
 
 PARAM_TYPES = ("string", "integer", "number", "boolean", "array", "object")
 NUMERIC = ("integer", "number")
@@ -93,7 +96,7 @@ class Designer:
         dags_dir: str | Path | None = None,
         pipelines_dir: str | Path | None = None,
         state_dir: str | Path | None = None,
-        client: Any = None,
+        client: AirflowApi | None = None,
         background: bool | None = None,
     ) -> None:
         from kit.paths import project_dir as find_project_dir

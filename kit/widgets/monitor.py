@@ -32,6 +32,7 @@ from kit.widgets.runview import (
 
 if TYPE_CHECKING:
     from kit.client.models import DagRun
+    from kit.client.protocol import AirflowApi
 
 NO_TASK = "(pick a task)"
 
@@ -48,7 +49,7 @@ class RunMonitor:
         dag_id: str,
         run_id: str | None = None,
         *,
-        client: Any = None,
+        client: AirflowApi | None = None,
         state_dir: str | Path | None = None,
         graph: TaskGraph | None = None,
         poll: float = 2.0,

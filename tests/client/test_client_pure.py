@@ -1,4 +1,4 @@
-"""AirflowClient against a fake Airflow API (tests/client/fake_api.py): no stack, a few seconds.
+"""AirflowClient against a fake Airflow API (tests/fakes/airflow_api.py): no stack, a few seconds.
 
 Each fault is one Airflow really shows under load or during a restart: a database error (HTTP 500
 with an id to look for in the api-server log), an answer lost after the work was done, a late
@@ -28,7 +28,7 @@ from kit.client import (
     ServerDown,
     ServerError,
 )
-from tests.client.fake_api import FakeAirflow
+from tests.fakes.airflow_api import FakeAirflow
 
 TRACE = 'Traceback (most recent call last):\n  File "broken.py", line 3\nSyntaxError: oops\n'
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import pytest
+
+from kit.client import AirflowClient
 from kit.client.models import DagRun, DagTask, TaskRun
+from kit.client.protocol import AirflowApi
 from kit.preview.graph import Node, TaskGraph
 from kit.preview.svg import render_svg
 from kit.widgets.codeview import diff_html, diff_summary, diff_text
@@ -22,6 +27,8 @@ from kit.widgets.runview import (
     state_style,
     task_states,
 )
+from tests.fakes.airflow_api import FakeAirflow
+from tests.fakes.airflow_world import FakeTask
 
 
 def ti(task_id: str, state: str | None, map_index: int = -1) -> TaskRun:
@@ -98,41 +105,33 @@ def test_diff_against_the_file_on_disk() -> None:
     assert "#e6ffed" in diff_html(diff) and "&lt;" in diff_html("+<tag>")
 
 
-class FakeClient:
-    """What the run view asks of kit.client, for a finished run with a mapped task."""
-
-    url = "http://airflow.test"
-
-    def __init__(self) -> None:
-        self.run = DagRun(
-            "d",
-            "r1",
-            "success",
-            tasks=(ti("a", "success"), ti("m", "success", 0), ti("m", "failed", 1)),
-        )
-
-    def latest_run(self, dag_id: str) -> DagRun:
-        return self.run
-
-    def get_run(self, dag_id: str, run_id: str) -> DagRun:
-        return self.run
-
-    def task_log(self, dag_id: str, run_id: str, task_id: str, *, map_index: int = -1) -> str:
-        return f"log of {task_id} #{map_index}"
-
-    def xcom(self, *args, **kwargs) -> None:
-        return None
+@pytest.fixture
+def airflow(tmp_path: Path) -> Iterator[AirflowClient]:
+    """A real client on the shared fake Airflow API: DAG d (a -> mapped m), run r1 finished,
+    m[0] a notebook task with an output notebook."""
+    with FakeAirflow() as fake:
+        fake.add_dag("d", task_ids=("a", "m"), downstream={"a": ("m",)}, mapped=frozenset("m"))
+        run = fake.add_run("d", "r1")
+        run.tasks = [FakeTask("a"), FakeTask("m", map_index=0), FakeTask("m", map_index=1)]
+        fake.finish_run("d", "r1")
+        run.tasks[2].state = "failed"
+        notebook = tmp_path / "artifacts" / "d" / "r1" / "m[0].try1.ipynb"
+        run.tasks[1].result = {"output_notebook": str(notebook), "n": 1}
+        for task in run.tasks:
+            task.log = [{"timestamp": None, "event": f"log of {task.task_id} #{task.map_index}"}]
+        yield AirflowClient(fake.url, "admin", "pw", dags_dir=tmp_path, timeout=2.0)
 
 
-def test_clicking_a_task_in_the_run_graph_picks_it() -> None:
+def test_clicking_a_task_in_the_run_graph_picks_it(airflow: AirflowClient) -> None:
     from kit.widgets import RunMonitor
     from kit.widgets.graphview import ClickableGraph
 
-    graph = TaskGraph("d", (Node("a", "@task"), Node("m", "@task", True)), (("a", "m"),))
-    monitor = RunMonitor("d", client=FakeClient(), graph=graph, background=False)
+    assert isinstance(airflow, AirflowApi)
+    monitor = RunMonitor("d", client=airflow, background=False)  # the graph from Airflow's tasks
     view = monitor.graph_view
     assert isinstance(view, ClickableGraph) and "kit-run-graph" in view._dom_classes
     assert view.value.count('class="task"') == 2 and 'data-task-id="m"' in view.value
+    assert view.value.count('class="edge"') == 1
     # What the front end does on a click: set `selected` to the box's data-task-id.
     view.selected = "a"
     assert monitor.task_pick.value == "a"
@@ -140,7 +139,13 @@ def test_clicking_a_task_in_the_run_graph_picks_it() -> None:
     view.selected = "m"  # a mapped task: its first instance
     assert monitor.task_pick.value == "m[0]"
     assert "log of m #0" in monitor.log_view.value
+    # Its result names its output notebook: one click opens it in JupyterLab.
+    assert "m[0].try1.ipynb" in monitor.task_info.value
+    (link,) = monitor.notebook_link.outputs
+    assert "kit-open-notebook" in link["data"]["text/html"]
     # The dropdown still works, and the graph outlines what it picked.
+    monitor.task_pick.value = "m[1]"
+    assert "log of m #1" in monitor.log_view.value and monitor.notebook_link.outputs == ()
     monitor.task_pick.value = "a"
     assert view.selected == "a"
     monitor.task_pick.value = "(pick a task)"

@@ -1,6 +1,6 @@
 """The fake Airflow's world (DAGs, runs, task instances, import errors, recorded calls and
 programmed faults) and its JSON, shaped as Airflow 3's REST API answers it (the fields the
-client's generated pydantic models require). Used by ``tests/client/fake_api.py``."""
+client's generated pydantic models require). Used by ``tests/fakes/airflow_api.py``."""
 
 from __future__ import annotations
 
@@ -53,6 +53,8 @@ class FakeDag:
     last_parsed_time: datetime | None = None
     has_import_errors: bool = False
     task_ids: tuple[str, ...] = ("extract", "load")
+    downstream: dict[str, tuple[str, ...]] = field(default_factory=dict)  # task -> its downstream
+    mapped: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -65,6 +67,7 @@ class FakeTask:
     end: datetime | None = None
     ti_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log: list[dict[str, Any]] = field(default_factory=list)  # structured lines, as Airflow 3's
+    result: Any = None  # its return value (XCom "return_value"); None: it pushed none
 
 
 @dataclass
@@ -143,6 +146,37 @@ def run_json(run: FakeRun) -> dict[str, Any]:
         "triggered_by": "rest_api",
         "triggering_user_name": "admin",
         "note": None,
+    }
+
+
+def task_json(dag: FakeDag, task_id: str) -> dict[str, Any]:
+    """A task of a DAG as GET /dags/{dag_id}/tasks lists it."""
+    return {
+        "task_id": task_id,
+        "task_display_name": task_id,
+        "operator_name": "@task",
+        "is_mapped": task_id in dag.mapped,
+        "downstream_task_ids": list(dag.downstream.get(task_id, ())),
+        "depends_on_past": False,
+        "wait_for_downstream": False,
+        "retry_exponential_backoff": 0,
+        "extra_links": [],
+    }
+
+
+def xcom_json(run: FakeRun, task: FakeTask, key: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "value": task.result,
+        "dag_id": run.dag_id,
+        "dag_display_name": run.dag_id,
+        "run_id": run.run_id,
+        "task_id": task.task_id,
+        "task_display_name": task.task_id,
+        "map_index": task.map_index,
+        "run_after": iso(run.run_after),
+        "timestamp": iso(task.end or now()),
+        "logical_date": None,
     }
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.client.fake_world import (
+from tests.fakes.airflow_world import (
     DEFAULT_BUNDLE,
     Call,
     FakeDag,
@@ -32,7 +32,9 @@ from tests.client.fake_world import (
     iso,
     now,
     run_json,
+    task_json,
     ti_json,
+    xcom_json,
 )
 
 API = "/api/v2"
@@ -168,6 +170,8 @@ class FakeAirflow:
         bundle_name: str = DEFAULT_BUNDLE,
         last_parsed_time: datetime | None = None,
         task_ids: tuple[str, ...] = ("extract", "load"),
+        downstream: dict[str, tuple[str, ...]] | None = None,
+        mapped: frozenset[str] = frozenset(),
     ) -> FakeDag:
         with self._lock:
             dag = FakeDag(
@@ -179,6 +183,8 @@ class FakeAirflow:
                 bundle_name=bundle_name,
                 last_parsed_time=last_parsed_time or now() - timedelta(hours=1),
                 task_ids=task_ids,
+                downstream=dict(downstream or {}),
+                mapped=mapped,
             )
             self.dags[dag_id] = dag
             return dag
@@ -382,13 +388,16 @@ class FakeAirflow:
         yield "GET", ["dags"], self._get_dags
         yield "GET", ["dags", "*"], self._get_dag
         yield "PATCH", ["dags", "*"], self._patch_dag
+        yield "GET", ["dags", "*", "tasks"], self._get_tasks
         yield "GET", ["dags", "*", "dagRuns"], self._get_runs
         yield "POST", ["dags", "*", "dagRuns"], self._trigger
         yield "GET", ["dags", "*", "dagRuns", "*"], self._get_run
         yield "GET", ["dags", "*", "dagRuns", "*", "taskInstances"], self._get_task_instances
         task_instance = ["dags", "*", "dagRuns", "*", "taskInstances", "*"]
         yield "GET", task_instance, self._get_task_instance
+        yield "GET", [*task_instance, "*"], self._get_mapped_task_instance
         yield "GET", [*task_instance, "logs", "*"], self._get_log
+        yield "GET", [*task_instance, "xcomEntries", "*"], self._get_xcom
         yield "POST", ["dags", "*", "clearTaskInstances"], self._clear
         yield "GET", ["importErrors"], self._get_import_errors
         yield "PUT", ["parseDagFile", "*"], self._reparse
@@ -460,10 +469,38 @@ class FakeAirflow:
         tis = [ti_json(run, t) for t in self._page(call, run.tasks)]
         return 200, {"task_instances": tis, "total_entries": len(run.tasks)}
 
-    def _task(self, dag_id: str, run_id: str, task_id: str) -> tuple[FakeRun, FakeTask] | None:
+    def _task(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> tuple[FakeRun, FakeTask] | None:
         run = self.runs.get((dag_id, run_id))
-        task = next((t for t in run.tasks if t.task_id == task_id), None) if run else None
-        return (run, task) if run and task else None
+        if run is None:
+            return None
+        task = next(
+            (t for t in run.tasks if t.task_id == task_id and t.map_index == map_index), None
+        )
+        return (run, task) if task else None
+
+    def _get_tasks(self, call: Call, dag_id: str) -> Answer:
+        dag = self.dags.get(dag_id)
+        if dag is None:
+            return self._unknown_dag(dag_id)
+        tasks = [task_json(dag, task_id) for task_id in dag.task_ids]
+        return 200, {"tasks": tasks, "total_entries": len(tasks)}
+
+    def _get_mapped_task_instance(
+        self, call: Call, dag_id: str, run_id: str, task_id: str, map_index: str
+    ) -> Answer:
+        found = self._task(dag_id, run_id, task_id, int(map_index))
+        if found is None:
+            return 404, {"detail": f"Task instance {task_id!r}[{map_index}] not found"}
+        return 200, ti_json(*found)
+
+    def _get_xcom(self, call: Call, dag_id: str, run_id: str, task_id: str, key: str) -> Answer:
+        map_index = int(call.query.get("map_index", ["-1"])[0])
+        found = self._task(dag_id, run_id, task_id, map_index)
+        if found is None or key != "return_value" or found[1].result is None:
+            return 404, {"detail": f"XCom entry {key!r} of {task_id!r} not found"}
+        return 200, xcom_json(*found, key)
 
     def _get_task_instance(self, call: Call, dag_id: str, run_id: str, task_id: str) -> Answer:
         found = self._task(dag_id, run_id, task_id)
@@ -474,7 +511,8 @@ class FakeAirflow:
     def _get_log(
         self, call: Call, dag_id: str, run_id: str, task_id: str, try_number: str
     ) -> Answer:
-        found = self._task(dag_id, run_id, task_id)
+        map_index = int(call.query.get("map_index", ["-1"])[0])
+        found = self._task(dag_id, run_id, task_id, map_index)
         if found is None:
             return 404, {"detail": f"Task instance {task_id!r} not found"}
         return 200, {"content": found[1].log, "continuation_token": None}
