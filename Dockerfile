@@ -1,7 +1,10 @@
 # The image of the Compose stack (docker-compose.airflow.yml): Airflow 3.3.2 + the task dependencies
 # + the kit, every version pinned by requirements.lock so containers run what the tests ran.
 # The tag must match the apache-airflow pin of requirements.lock (tests/compose checks it).
-FROM apache/airflow:3.3.2-python3.11
+# Where no registry is reachable, build on a stand-in made from Debian and PyPI instead
+# (scripts/build-images.sh; Compose passes KIT_AIRFLOW_BASE_IMAGE here).
+ARG AIRFLOW_BASE_IMAGE=apache/airflow:3.3.2-python3.11
+FROM ${AIRFLOW_BASE_IMAGE}
 
 # The profiles need providers that the regular (non-slim) apache/airflow image already ships:
 # celery (celery), amazon (remote-logs), sendgrid and smtp (email), postgres (psycopg2 for Airflow and
