@@ -14,7 +14,8 @@
 set -euo pipefail
 
 CONF=/etc/containers/containers.conf
-PACKAGES=(podman runc docker-compose mmdebstrap uidmap slirp4netns fuse-overlayfs)
+# netavark + aardvark-dns: containers find each other by service name (only recommended by podman).
+PACKAGES=(podman runc netavark aardvark-dns docker-compose mmdebstrap uidmap slirp4netns fuse-overlayfs)
 
 install_engine() {
   missing=()
@@ -31,11 +32,11 @@ install_engine() {
     apt-get update -qq >/dev/null
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
-  if [ "$(id -u)" = 0 ] && ! grep -q "kit: container engine" "$CONF" 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && ! grep -q "kit: container engine v2" "$CONF" 2>/dev/null; then
     mkdir -p "$(dirname "$CONF")"
     [ -e "$CONF" ] && cp "$CONF" "$CONF.before-kit"
     cat >"$CONF" <<'EOF'
-# kit: container engine settings for hosts without systemd and with hybrid cgroups
+# kit: container engine v2 settings for hosts without systemd and with hybrid cgroups
 # (scripts/container-engine.sh). crun fails there; higher ulimits than these are refused.
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
@@ -44,6 +45,9 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
+
+[network]
+network_backend = "netavark"
 EOF
   fi
 }

@@ -8,8 +8,8 @@ the pool starts a replacement. A kernel is never used twice, so no state leaks b
 The hand-over is through files, so the pool and the tasks share nothing but a folder:
 
 - ``ready/<kernel name>/<id>.json``: connection info of an idle kernel (written atomically);
-- ``claimed/<id>.<task pid>.json``: the same file, renamed by the task that took it. ``rename``
-  is atomic, so two tasks can never take the same kernel;
+- ``claimed/<id>.<task pid>.<its start ticks>.json``: the same file, renamed by the task that
+  took it. ``rename`` is atomic, so two tasks can never take the same kernel;
 - ``claimed/<id>.done``: renamed again by the task when its notebook is done with the kernel;
 - ``pool.json``: the pool's pid and settings (its health).
 
@@ -34,6 +34,8 @@ from pathlib import Path
 import psutil
 from jupyter_client.manager import KernelManager
 
+from kit.stack.processes import start_ticks
+
 STATUS_FILE = "pool.json"
 TICK_SECONDS = 0.2
 READY_TIMEOUT = 120.0
@@ -49,13 +51,16 @@ def claimed_dir(folder: Path) -> Path:
 
 
 def claimer_alive(claim_file: Path) -> bool:
-    """Whether the task that renamed ``<id>.<pid>.json`` still runs (and is that task: a pid
-    re-used by a process started after the claim is not)."""
+    """Whether the task that renamed ``<id>.<pid>.<start ticks>.json`` still runs (and is that
+    task: a pid re-used by a process started after the claim is not)."""
     try:
-        pid = int(claim_file.name.split(".")[1])
-        claimed_at = claim_file.stat().st_mtime
-        process = psutil.Process(pid)
-        return process.status() != psutil.STATUS_ZOMBIE and process.create_time() <= claimed_at + 1
+        parts = claim_file.name.split(".")
+        process = psutil.Process(int(parts[1]))
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        if len(parts) == 4 and parts[2].isdigit():  # the start ticks, immune to clock steps
+            return start_ticks(process.pid) == int(parts[2])
+        return process.create_time() <= claim_file.stat().st_mtime + 1
     except (ValueError, IndexError, FileNotFoundError, psutil.Error):
         return False
 

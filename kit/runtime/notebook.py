@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kit.runtime import output_html, run_guard, tracking, warm_kernel
+from kit.runtime import kernel_log, output_html, run_guard, tracking, warm_kernel
 from kit.runtime.paths import output_name, project_dir, run_dir
 from kit.spec.notebook_parameters import read_parameters
 
@@ -43,8 +43,8 @@ log = logging.getLogger("kit.notebook_task")
 RESERVED_RESULTS = ("output_notebook", "mlflow_run_id")
 KERNEL_DIED_STARTING = "Kernel died before replying to kernel_info"  # nbclient's words
 KERNEL_START_ATTEMPTS = 3
-# A kernel's stderr is the task's, which Airflow logs at ERROR: only an ipykernel's errors belong
-# there, not its start-up notices ("running over TCP without encryption").
+# An ipykernel's start-up notices ("running over TCP without encryption") are not news: its stderr
+# (kit.runtime.kernel_log) then holds only what went wrong, quoted in the task log at WARNING.
 IPYKERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -82,7 +82,7 @@ def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> list[str]
         )
         problems.append(
             f"parameter {name!r} is {value!r} ({type(value).__name__}) but {notebook.name} "
-            f"declares {declaration}; pass a {expected.declared_as}."
+            f"declares {declaration}; pass {expected.a_value}."
         )
     return problems
 
@@ -180,6 +180,7 @@ def _execute(
 
     pooled = _pooled_kernel(kernel_name, source.parent)
     phases.done("pooled kernel")
+    stderr_log = kernel_log.log_path(out)
     try:
         for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
             try:
@@ -192,7 +193,11 @@ def _execute(
                     progress_bar=False,
                     log_output=True,  # cell outputs in the task log at INFO, as they come
                     extra_arguments=_kernel_arguments(kernel_name),
-                    **({"km": pooled.manager()} if pooled else {}),
+                    **(
+                        {"km": pooled.manager()}
+                        if pooled
+                        else {"kernel_manager_class": kernel_log.manager_class(stderr_log)}
+                    ),
                 )
                 return
             except RuntimeError as exc:
@@ -208,6 +213,8 @@ def _execute(
         phases.done("papermill")
         if pooled is not None:
             pooled.release()
+        if written := kernel_log.tail(stderr_log):
+            log.warning("the kernel wrote to its stderr (all in %s):\n%s", stderr_log, written)
 
 
 def _stderr_of(out: Path) -> str:

@@ -26,6 +26,8 @@ import psutil
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
+from kit.stack.processes import start_ticks
+
 POOL_DIR_ENV = "KIT_KERNEL_POOL_DIR"
 PREPARE_TIMEOUT = 30.0
 
@@ -128,7 +130,9 @@ def claim(kernel_name: str, folder: str | os.PathLike[str] | None = None) -> Poo
     ready = Path(folder) / "ready" / kernel_name
     claimed = Path(folder) / "claimed"
     for candidate in sorted(ready.glob("*.json")) if ready.is_dir() else []:
-        target = claimed / f"{candidate.stem}.{os.getpid()}.json"
+        # The claimer's pid and start (clock ticks since boot): the pool tells a live claimer
+        # from a later process that got the same pid.
+        target = claimed / f"{candidate.stem}.{os.getpid()}.{start_ticks(os.getpid())}.json"
         try:
             os.rename(candidate, target)  # atomic: exactly one task gets it
         except FileNotFoundError:

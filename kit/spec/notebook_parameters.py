@@ -49,6 +49,12 @@ class ExpectedType:
     optional: bool = False  # None is accepted too
     from_annotation: bool = False
 
+    @property
+    def a_value(self) -> str:
+        """How a fix names it: "an int", "a float", "a List[str]"."""
+        article = "an" if self.declared_as[:1].lower() in "aeiou" else "a"
+        return f"{article} {self.declared_as}"
+
     def accepts(self, value: Any) -> bool:
         if value is None:
             return self.optional

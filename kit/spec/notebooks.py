@@ -174,5 +174,5 @@ def _type_problem(
         task.id,
         where,
         f"{name!r} gets {shown} but {declaration}.",
-        f"give a {expected.declared_as}, or change {change} in {notebook}.",
+        f"give {expected.a_value}, or change {change} in {notebook}.",
     )

@@ -61,10 +61,10 @@ def _stop_what_it_left(name: str) -> None:
     dead component's session."""
     import psutil
 
-    from kit.stack.processes import PidRecord, reap_orphans
+    from kit.stack.processes import PidRecord, reap_orphans, start_ticks
 
     me = psutil.Process()
-    reap_orphans(PidRecord(name, me.pid, me.create_time(), me.cmdline()))
+    reap_orphans(PidRecord(name, me.pid, me.create_time(), me.cmdline(), start_ticks(me.pid)))
 
 
 def _stack_is_changing() -> bool:

@@ -21,24 +21,45 @@ from pathlib import Path
 import psutil
 
 
+def start_ticks(pid: int) -> int | None:
+    """When ``pid`` started, in clock ticks since boot (/proc/PID/stat, field 22); None where
+    there is no /proc. Unlike psutil's create_time, which adds the wall-clock boot time, it does
+    not move when the wall clock is stepped (seen on CI's virtual machines: after a step every
+    component of a running stack looked dead, and `kit up` tried to start a second one)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces: count after it.
+    return int(stat[stat.rindex(")") + 2 :].split()[19])
+
+
 @dataclass(frozen=True)
 class PidRecord:
     name: str
     pid: int
     create_time: float
     command: list[str]
+    start_ticks: int | None = None  # None in pid files of older kits
 
     def process(self) -> psutil.Process | None:
         """The live process this record names, or None if it is gone or the pid was re-used."""
         try:
             proc = psutil.Process(self.pid)
-            if abs(proc.create_time() - self.create_time) > 1.0:
+            if not self.started_as(proc):
                 return None
             if proc.status() == psutil.STATUS_ZOMBIE:
                 return None
             return proc
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             return None
+
+    def started_as(self, proc: psutil.Process) -> bool:
+        """Whether ``proc`` (holding this record's pid) is the process the record was made for."""
+        ticks = start_ticks(proc.pid)
+        if self.start_ticks is not None and ticks is not None:
+            return ticks == self.start_ticks
+        return abs(proc.create_time() - self.create_time) <= 1.0
 
     @property
     def alive(self) -> bool:
@@ -98,7 +119,13 @@ def start_process(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped as a whole
         )
-    record = PidRecord(name, proc.pid, psutil.Process(proc.pid).create_time(), list(command))
+    record = PidRecord(
+        name,
+        proc.pid,
+        psutil.Process(proc.pid).create_time(),
+        list(command),
+        start_ticks(proc.pid),
+    )
     pid_files.write(record)
     return record
 
@@ -127,31 +154,37 @@ def session_members(records: Iterable[PidRecord]) -> list[psutil.Process]:
     Pid numbers are recycled, so a session is only taken for ours if no other process now holds
     its leader's pid, and only members started after our leader count.
     """
-    sessions: dict[int, float] = {}
+    sessions: dict[int, PidRecord] = {}
     for record in records:
         try:
-            holder = psutil.Process(record.pid)
-            if abs(holder.create_time() - record.create_time) > 1.0:
+            if not record.started_as(psutil.Process(record.pid)):
                 continue  # the pid now belongs to another program: so does its session
         except psutil.NoSuchProcess:
             pass  # the leader is gone; what is left in its session is ours
         except psutil.AccessDenied:
             continue
-        sessions[record.pid] = record.create_time
+        sessions[record.pid] = record
     found = []
     for proc in psutil.process_iter(["pid", "create_time"]):
         try:
             sid = os.getsid(proc.pid)
         except (ProcessLookupError, PermissionError):
             continue
-        started = sessions.get(sid)
+        leader = sessions.get(sid)
         if (
-            started is not None
-            and proc.info["create_time"] >= started - 1.0
+            leader is not None
+            and _started_after(proc, leader)
             and proc.status() != psutil.STATUS_ZOMBIE
         ):
             found.append(proc)
     return found
+
+
+def _started_after(proc: psutil.Process, leader: PidRecord) -> bool:
+    ticks = start_ticks(proc.pid)
+    if leader.start_ticks is not None and ticks is not None:
+        return ticks >= leader.start_ticks
+    return proc.info["create_time"] >= leader.create_time - 1.0
 
 
 def _signal_group(pid: int, sig: int) -> None:

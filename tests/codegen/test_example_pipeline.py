@@ -3,36 +3,54 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from kit.codegen import export
-from tests.conftest_pipeline import EXAMPLE_PIPELINE, load_single_dag
+from tests.conftest_pipeline import EXAMPLE_PIPELINE
 
 
-def test_example_pipeline_runs_with_dag_test(
-    airflow_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def run_with_dag_test(dag_path: str, env: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """In a fresh interpreter: Airflow's own loader and ``dag.test()`` on the exported file.
+
+    A process of its own, because ``dag.test()`` writes through Airflow's process-wide state
+    (configuration, ORM session, DAG bundles), which other tests of the session also touch."""
+    os.environ.update(env)
+    from airflow.utils import db
+
+    from tests.conftest_pipeline import load_single_dag
+
+    db.initdb()
+    dag = load_single_dag(Path(dag_path))
+    run = dag.test(run_conf={"rows": 50, "noise": 0.01})
+    return str(run.state), {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+
+
+def test_example_pipeline_runs_with_dag_test(tmp_path: Path) -> None:
     project = tmp_path / "project"
     (project / "pipelines").mkdir(parents=True)
+    home, dags = tmp_path / "home", tmp_path / "dags"
+    home.mkdir()
+    dags.mkdir()
     shutil.copy(EXAMPLE_PIPELINE, project / "pipelines")
     # dag.test() syncs the configured dags folder to the database, so export there.
     result = export(
-        project / "pipelines" / EXAMPLE_PIPELINE.name,
-        project_dir=project,
-        dags_dir=airflow_env["dags"],
+        project / "pipelines" / EXAMPLE_PIPELINE.name, project_dir=project, dags_dir=dags
     )
-    monkeypatch.setenv("KIT_PROJECT_DIR", str(project))
-    dag = load_single_dag(result.dag_path)
-
-    from airflow.utils import db
-
-    db.initdb()
-    run = dag.test(run_conf={"rows": 50, "noise": 0.01})
-    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
-    assert run.state == "success", states
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "KIT_PROJECT_DIR": str(project),
+    }
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        state, states = pool.apply(run_with_dag_test, (str(result.dag_path), env))
+    assert state == "success", states
     assert set(states.values()) == {"success"}
 
     (summary_file,) = (project / "artifacts" / "example_pipeline").glob("*/summary.json")

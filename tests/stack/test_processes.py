@@ -132,3 +132,38 @@ def test_a_recycled_pid_never_makes_another_session_ours(tmp_path) -> None:
     assert reap_orphans(stale) == []
     assert other.alive
     stop_processes([other], timeout=5)
+
+
+def test_a_wall_clock_step_does_not_make_a_running_component_look_dead(tmp_path) -> None:
+    """psutil's create_time moves with the wall clock (boot time = now - uptime); the start in
+    clock ticks does not. A step of the clock once made every component of a running stack look
+    dead, and `kit up` tried to start a second stack on its ports."""
+    import dataclasses
+
+    from kit.runtime.kernel_pool import claimer_alive
+    from kit.stack.processes import start_ticks
+
+    pids = PidFiles(tmp_path / "run")
+    record = start_process(
+        "sleeper",
+        [sys.executable, "-c", "import time; time.sleep(60)"],
+        env={},
+        log_file=tmp_path / "sleeper.log",
+        cwd=tmp_path,
+        pid_files=pids,
+    )
+    try:
+        assert record.start_ticks == start_ticks(record.pid) and record.alive
+        stepped = dataclasses.replace(record, create_time=record.create_time - 30)  # clock step
+        assert stepped.alive
+        other_start = dataclasses.replace(record, start_ticks=record.start_ticks - 1)
+        assert not other_start.alive  # a pid re-used by another process
+        legacy = dataclasses.replace(record, start_ticks=None)  # an older kit's pid file
+        assert legacy.alive and not dataclasses.replace(legacy, create_time=0.0).alive
+        # The kernel pool's claims carry the claimer's start the same way.
+        claim = tmp_path / f"k1.{record.pid}.{record.start_ticks}.json"
+        claim.write_text("{}")
+        assert claimer_alive(claim)
+        assert not claimer_alive(tmp_path / f"k1.{record.pid}.{record.start_ticks + 1}.json")
+    finally:
+        stop_processes([record], timeout=5)
