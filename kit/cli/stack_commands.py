@@ -98,9 +98,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         }, indent=2, default=str))  # fmt: skip
     else:
         print(f"{_name(stack)}: {'running' if status.running else 'stopped'}")
+        width = max((len(c.name) for c in status.components), default=0) + 1
         for c in status.components:
             pid = f" pid {c.pid}" if c.pid else ""
-            print(f"  {c.name:<14} {c.detail}{pid}")
+            print(f"  {c.name:<{width}} {c.detail}{pid}")
         if status.endpoints:
             print(
                 f"  Airflow {status.endpoints.airflow_url} · MLflow {status.endpoints.mlflow_url}"
@@ -127,24 +128,22 @@ def cmd_credentials(args: argparse.Namespace) -> int:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    from kit.stack.embedded import COMPONENTS
-    from kit.stack.health import tail
-
     stack = _stack(args)
     if not args.component:
-        names = getattr(stack, "components", lambda: list(COMPONENTS))()
-        for name in (*names, "db-migrate"):
+        for name in stack.log_names():
             path = stack.log_path(name)
-            if path is not None:
-                print(f"{name:<14} {path}{'' if path.exists() else '  (not written yet)'}")
+            where = "" if path is None else f" {path}"
+            if path is not None and not path.exists():
+                where += "  (not written yet)"
+            print(f"{name:<22}{where}".rstrip())
         return EXIT_OK
-    path = stack.log_path(args.component)
-    if path is None or not path.exists():
+    text = stack.log_tail(args.component, args.lines)
+    if text is None:
         print(
             f"kit logs: no log for {args.component!r} (components: see `kit logs`)", file=sys.stderr
         )
         return EXIT_NOT_FOUND
-    print(tail(path, args.lines))
+    print(text)
     return EXIT_OK
 
 

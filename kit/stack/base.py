@@ -122,3 +122,11 @@ class Stack(Protocol):
     def log_path(self, component: str) -> Path | None:
         """The log file of a component, where the backend keeps one."""
         ...
+
+    def log_names(self) -> list[str]:
+        """The components ``log_tail`` knows."""
+        ...
+
+    def log_tail(self, component: str, lines: int = 25) -> str | None:
+        """The last lines of a component's log (a file or a container's); None if unknown."""
+        ...

@@ -289,16 +289,18 @@ class ComposeStack:
         found = {p for svc in self._services().values() for p in svc.get("profiles") or ()}
         return sorted(found)
 
+    def _in_profiles(self, service: dict[str, Any]) -> bool:
+        wanted = service.get("profiles")
+        return not wanted or bool(set(wanted) & set(self.profiles))
+
     def long_running_services(self) -> list[str]:
         """Services that should stay up under this stack's profiles (one-shots left out)."""
-        names = []
-        for name, svc in self._services().items():
-            wanted = svc.get("profiles")
-            if wanted and not set(wanted) & set(self.profiles):
-                continue
-            if svc.get("restart") in ("always", "unless-stopped", "on-failure"):
-                names.append(name)
-        return names
+        return [
+            name
+            for name, svc in self._services().items()
+            if self._in_profiles(svc)
+            and svc.get("restart") in ("always", "unless-stopped", "on-failure")
+        ]
 
     # ------------------------------------------------------------------ settings
     def setting(self, name: str, default: str) -> str:
@@ -535,3 +537,13 @@ class ComposeStack:
     def log_path(self, component: str) -> Path | None:
         """None: container logs are read with `docker compose logs <service>`."""
         return None
+
+    def log_names(self) -> list[str]:
+        """The services whose logs `kit logs NAME` shows (the one-shots too)."""
+        return [name for name, svc in self._services().items() if self._in_profiles(svc)]
+
+    def log_tail(self, component: str, lines: int = 25) -> str | None:
+        """The last ``lines`` of a service's container log; None for an unknown service."""
+        if component not in self._services():
+            return None
+        return self.log_tails([component], lines)[component]

@@ -176,6 +176,15 @@ class EmbeddedStack:
             return None
         return self.settings.logs_dir / f"{component}.log"
 
+    def log_names(self) -> list[str]:
+        """The components that keep a log (``kit logs NAME``)."""
+        return [*self.components(), "db-migrate"]
+
+    def log_tail(self, component: str, lines: int = 25) -> str | None:
+        """The last ``lines`` of a component's log; None for a component without one."""
+        path = self.log_path(component)
+        return health.tail(path, lines) if path is not None and path.exists() else None
+
     # -- commands ------------------------------------------------------------------------------
     def _mlflow_command(self) -> list[str]:
         s = self.settings
