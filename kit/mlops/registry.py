@@ -4,7 +4,9 @@ only when it beats the current holder, and smoke-test what the alias serves."""
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -36,6 +38,50 @@ def _metric(client, run_id: str, metric: str) -> float:
     return float(value)
 
 
+ALIAS_ATTEMPTS = 5
+# How the tracking server's database reports a second insert of the same alias.
+KEY_CONFLICT = ("already exists", "UNIQUE constraint failed", "UniqueViolation")
+
+
+@dataclass(frozen=True)
+class _Decision:
+    promote: bool
+    reason: str
+    previous: int | None
+    previous_metric: float | None
+
+
+def _decide(
+    client: Any,
+    name: str,
+    alias: str,
+    version: int,
+    new_value: float,
+    metric: str,
+    greater_is_better: bool,
+) -> _Decision:
+    """Whether ``version`` should take ``alias`` from the version it names now, and why."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        current = client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        current = None
+    if current is None:
+        return _Decision(True, f"no {alias} yet: version {version} becomes {alias}", None, None)
+    previous = int(current.version)
+    if previous == version:
+        return _Decision(False, f"version {version} is already {alias}", previous, new_value)
+    current_value = _metric(client, current.run_id, metric)
+    better = new_value > current_value if greater_is_better else new_value < current_value
+    verdict = "beats" if better else "does not beat"
+    reason = (
+        f"version {version} {metric}={new_value:.4f} {verdict} {alias} version "
+        f"{previous} {metric}={current_value:.4f}"
+    )
+    return _Decision(better, reason, previous, current_value)
+
+
 def promote_if_better(
     name: str,
     version: int,
@@ -53,28 +99,26 @@ def promote_if_better(
     client = MlflowClient()
     new = client.get_model_version(name, str(version))
     new_value = _metric(client, new.run_id, metric)
-    try:
-        current = client.get_model_version_by_alias(name, alias)
-    except MlflowException:
-        current = None
-    previous = int(current.version) if current is not None else None
-    if current is None:
-        promote, reason = True, f"no {alias} yet: version {version} becomes {alias}"
-        current_value = None
-    elif int(current.version) == int(version):
-        promote, reason = False, f"version {version} is already {alias}"
-        current_value = new_value
-    else:
-        current_value = _metric(client, current.run_id, metric)
-        better = new_value > current_value if greater_is_better else new_value < current_value
-        promote = better
-        verdict = "beats" if better else "does not beat"
-        reason = (
-            f"version {version} {metric}={new_value:.4f} {verdict} {alias} version "
-            f"{current.version} {metric}={current_value:.4f}"
-        )
-    if promote:
-        client.set_registered_model_alias(name, alias, str(version))
+    for attempt in range(1, ALIAS_ATTEMPTS + 1):
+        decision = _decide(client, name, alias, int(version), new_value, metric, greater_is_better)
+        if not decision.promote:
+            break
+        try:
+            client.set_registered_model_alias(name, alias, str(version))
+            break
+        except MlflowException as exc:
+            # Two runs' deploys setting a new alias at the same moment: one insert wins, the
+            # other fails on the alias's key (seen with 8 lifecycles at once). Decide again
+            # against the version that won.
+            if not any(m in str(exc) for m in KEY_CONFLICT) or attempt == ALIAS_ATTEMPTS:
+                raise
+            time.sleep(0.2 * attempt)
+    promote, reason, previous, current_value = (
+        decision.promote,
+        decision.reason,
+        decision.previous,
+        decision.previous_metric,
+    )
     champion = int(client.get_model_version_by_alias(name, alias).version)
     result: dict[str, Any] = {
         "name": name,

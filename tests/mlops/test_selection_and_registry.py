@@ -83,3 +83,35 @@ def test_champion_moves_only_for_a_better_version(tracking: Path) -> None:
     assert scored["rows"] == 30 and scored["model_version"] == 3
     predictions = pd.read_csv(scored["path"])["prediction"]
     assert len(predictions) == 30 and set(predictions.unique()) <= {0, 1}
+
+
+def test_deploys_of_concurrent_runs_all_finish_with_one_champion(tracking: Path) -> None:
+    """Eight lifecycles at once (the seed's load) meet in the registry: two deploys may set a new
+    alias at the same moment, and one insert then fails on the alias's key. Each decides again."""
+    import threading
+
+    versions = [
+        register_model(_logged_model(tracking, c, score), "race")["version"]
+        for c, score in ((1.0, 0.91), (2.0, 0.93), (3.0, 0.92), (4.0, 0.94))
+    ]
+    barrier = threading.Barrier(len(versions))
+    results: dict[int, dict] = {}
+    errors: list[BaseException] = []
+
+    def deploy(version: int) -> None:
+        barrier.wait()
+        try:
+            results[version] = promote_if_better("race", version)
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deploy, args=(v,)) for v in versions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == [] and sorted(results) == versions
+    champion = int(mlflow.MlflowClient().get_model_version_by_alias("race", "champion").version)
+    assert champion in versions and any(r["promoted"] for r in results.values())
+    for result in results.values():  # each says what it saw, never a version that is not there
+        assert result["champion_version"] in versions
