@@ -5,6 +5,9 @@
 #
 #   scripts/build-images.sh            # prints the KIT_*_IMAGE variables that point Compose at them
 #
+# Builds use the host's network: the containers of the stack need none beyond their own network,
+# and on hosts like CI's, podman's bridge (netavark) gives containers no way out.
+#
 # Cached: each image is tagged with a hash of what it is built from (the Debian sources, the
 # container files, requirements.lock, the kit's sources), and an image that exists is not built
 # again. A cold build takes ~6-8 min on 2 cores; a warm run, a second.
@@ -39,7 +42,7 @@ fi
 
 build() {  # build IMAGE CONTAINERFILE
   log "$1"
-  podman build --quiet --build-arg "DEBIAN_IMAGE=$DEBIAN_IMAGE" -f "$context/$2" -t "$1" "$context" >/dev/null
+  podman build --quiet --network host --build-arg "DEBIAN_IMAGE=$DEBIAN_IMAGE" -f "$context/$2" -t "$1" "$context" >/dev/null
 }
 
 base_tag=$(hash_of containers/airflow-base.Containerfile containers/entrypoint.sh requirements.lock)
@@ -59,7 +62,7 @@ kit_tag=$(hash_of Dockerfile requirements.lock pyproject.toml <(find kit -name '
 KIT_IMAGE=localhost/airflow-notebook-kit:3.3.2-$kit_tag
 if ! exists "$KIT_IMAGE"; then
   log "$KIT_IMAGE"
-  podman build --quiet --build-arg "AIRFLOW_BASE_IMAGE=$AIRFLOW_BASE" -t "$KIT_IMAGE" . >/dev/null
+  podman build --quiet --network host --build-arg "AIRFLOW_BASE_IMAGE=$AIRFLOW_BASE" -t "$KIT_IMAGE" . >/dev/null
 fi
 
 cat <<EOF

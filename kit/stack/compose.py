@@ -443,7 +443,12 @@ class ComposeStack:
                 MLFLOW_SERVICE: mlflow_health(mlflow_url),
             }
             if all(ok for ok, _ in checks.values()):
-                return
+                # ... and every container's own health check, so that `kit status` right after
+                # `kit up` says healthy too (a check that has not run yet says "starting").
+                waiting = [c for c in self.status().components if not c.healthy]
+                if not waiting:
+                    return
+                checks.update({c.name: (False, c.detail) for c in waiting})
             if time.monotonic() >= deadline:
                 break
             if progress:
