@@ -215,6 +215,8 @@ def _execute(
             pooled.release()
         if written := kernel_log.tail(stderr_log):
             log.warning("the kernel wrote to its stderr (all in %s):\n%s", stderr_log, written)
+        else:
+            stderr_log.unlink(missing_ok=True)  # nothing said: no file to wonder about
 
 
 def _stderr_of(out: Path) -> str:
