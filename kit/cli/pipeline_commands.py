@@ -136,8 +136,8 @@ def _make_visible(dag_id: str, dag_path: Path) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    from kit.files import atomic_write_text
     from kit.preview import DagFileError, LayoutUnavailable, render_svg
-    from kit.spec.io import atomic_write_text
 
     source: Path = args.source
     if not source.is_file():

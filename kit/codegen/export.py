@@ -9,12 +9,11 @@ from pathlib import Path
 
 from kit.codegen.header import read_header
 from kit.codegen.render import render
+from kit.files import atomic_write_text, safe_mode
 from kit.spec.io import (
-    atomic_write_text,
     dump_spec,
     load_spec,
     parse_yaml,
-    safe_mode,
     spec_digest,
     spec_from_mapping,
 )

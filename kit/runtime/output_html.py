@@ -12,11 +12,11 @@ the tasks are forked from (``kit.stack.warm_start``), so a try pays only its own
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
 from pathlib import Path
 
 import nbformat
+
+from kit.files import atomic_write_text
 
 HTML_SUFFIX = ".html"
 
@@ -53,15 +53,7 @@ def keep(notebook: Path, body: str) -> Path:
     """Write ``body`` as ``notebook``'s page, atomically: a reader never sees half a page, and a
     symbolic link at the page's name is replaced, not followed."""
     target = html_path(notebook)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(body)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(target, body)
     return target
 
 

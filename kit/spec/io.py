@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from kit.files import atomic_write_text
 from kit.spec.model import PipelineSpec
 from kit.spec.problems import SpecError, error, problems_from_pydantic
 
@@ -137,30 +136,3 @@ def save_spec(spec: PipelineSpec, path: str | Path) -> Path:
     path = Path(path)
     atomic_write_text(path, dump_spec(spec))
     return path
-
-
-def safe_mode(path: Path) -> int:
-    """The mode for a file the kit writes at ``path``: the existing file's, else 0644, and never
-    writable by group or others whatever the umask (Airflow runs the code of every DAG file)."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    return mode & ~0o022
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over ``path``.
-
-    Readers (the dag-processor) see the old file or the new one, never a part of it.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Not ``*.py``: the dag-processor only parses Python files, so it never reads the temporary one.
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, safe_mode(path))
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise

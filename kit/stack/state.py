@@ -9,13 +9,12 @@ stack's file and profiles) ride along as extra fields that only their backend re
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from kit.files import atomic_write_text
 from kit.stack.base import Endpoints, StackError, StackNotRunning
 
 STATE_FILE_NAME = "stack.json"
@@ -87,14 +86,6 @@ def saved_kind(state_dir: Path) -> Kind | None:
 def write_state(state_dir: Path, state: StackState) -> Path:
     """Write the state atomically: a reader sees the old state or the new one, never half."""
     path = state_file(state_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(state.model_dump(mode="json", exclude_none=True), indent=2)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, text + "\n")
     return path

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kit import files as files_module
 from kit.airflow_plugin import files, locate, rendering
 from kit.airflow_plugin.locate import BadTarget, TaskInstanceRef
 from kit.airflow_plugin.tries import TryStatus, listed_tries, shown_try, try_over
@@ -249,7 +250,7 @@ def test_a_read_only_artifacts_folder_still_serves_the_render(
         raise PermissionError("read-only file system")
 
     # As root (CI), file modes do not stop writes: the refusal is the only way to have one here.
-    monkeypatch.setattr(output_html.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(files_module.tempfile, "mkstemp", refuse)
     page = rendering.rendered(artifacts, notebook, try_is_over=True)
     assert b"read-only mount" in page.body and not page.stored
 

@@ -112,7 +112,7 @@ def test_a_crash_between_write_and_rename_leaves_the_old_file(
     def crash(*_args: object) -> None:
         raise KeyboardInterrupt  # as if the process were killed right before the rename
 
-    monkeypatch.setattr("kit.spec.io.os.replace", crash)
+    monkeypatch.setattr("kit.files.os.replace", crash)
     with pytest.raises(KeyboardInterrupt):
         export(make_spec([bash_task("z")]), project_dir=project)
     assert (project / "dags" / "demo.py").read_text() == old
@@ -128,8 +128,8 @@ def test_a_killed_process_leaves_only_a_hidden_temporary_that_is_not_python(proj
     # A real process killed between the write and the rename.
     script = (
         "import os, signal\n"
-        "from kit.spec import io\n"
-        "io.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "from kit import files\n"
+        "files.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
         "from kit.codegen import export\n"
         "from tests.conftest_pipeline import make_spec, bash_task\n"
         f"export(make_spec([bash_task('z')]), project_dir={str(project)!r})\n"

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from kit.files import atomic_write_text
 from kit.spec import SpecError, dump_spec, load_spec, save_spec, spec_digest
-from kit.spec.io import atomic_write_text
 from tests.conftest_pipeline import EXAMPLE_PIPELINE, bash_task, make_spec
 
 HOSTILE = 'quote " and \' and """ and {{ jinja }} and \\ and\nnewline é ✓ \u2028 # not a comment'
@@ -83,7 +83,7 @@ def test_atomic_write_keeps_the_old_file_when_the_rename_fails(
     def crash(*_args: object) -> None:
         raise OSError("power cut")
 
-    monkeypatch.setattr("kit.spec.io.os.replace", crash)
+    monkeypatch.setattr("kit.files.os.replace", crash)
     with pytest.raises(OSError, match="power cut"):
         atomic_write_text(target, "new")
     assert target.read_text(encoding="utf-8") == "old"
