@@ -113,23 +113,17 @@ def promote_if_better(
             if not any(m in str(exc) for m in KEY_CONFLICT) or attempt == ALIAS_ATTEMPTS:
                 raise
             time.sleep(0.2 * attempt)
-    promote, reason, previous, current_value = (
-        decision.promote,
-        decision.reason,
-        decision.previous,
-        decision.previous_metric,
-    )
     champion = int(client.get_model_version_by_alias(name, alias).version)
     result: dict[str, Any] = {
         "name": name,
         "alias": alias,
         "candidate_version": int(version),
         "candidate_metric": new_value,
-        "previous_version": previous,
-        "previous_metric": current_value,
+        "previous_version": decision.previous,
+        "previous_metric": decision.previous_metric,
         "champion_version": champion,
-        "promoted": promote,
-        "reason": reason,
+        "promoted": decision.promote,
+        "reason": decision.reason,
         "metric": metric,
     }
     if smoke_data:

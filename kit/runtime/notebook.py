@@ -87,7 +87,9 @@ def check_parameters(notebook: Path, parameters: Mapping[str, Any]) -> list[str]
     return problems
 
 
-def _check_kernel(kernel: str | None, notebook: Path) -> str:
+def _check_kernel(kernel: str | None, notebook: Path) -> tuple[str, list[str]]:
+    """The kernel to run ``notebook`` on, and the extra arguments a kernel the task starts gets
+    (ipykernel's only); NotebookTaskError before anything runs if it is not installed."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     name = kernel or json.loads(notebook.read_text()).get("metadata", {}).get("kernelspec", {}).get(
@@ -95,22 +97,15 @@ def _check_kernel(kernel: str | None, notebook: Path) -> str:
     )
     manager = KernelSpecManager()
     try:
-        manager.get_kernel_spec(name)
+        spec = manager.get_kernel_spec(name)
     except NoSuchKernel:
         known = ", ".join(sorted(manager.find_kernel_specs())) or "none"
         raise NotebookTaskError(
             f"kernel {name!r} of {notebook.name} is not installed (installed: {known}); install "
             "it, or set the task's kernel to one of these."
         ) from None
-    return name
-
-
-def _kernel_arguments(kernel_name: str) -> list[str]:
-    """Extra command-line arguments for a kernel the task starts (ipykernel's only)."""
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    argv = KernelSpecManager().get_kernel_spec(kernel_name).argv
-    return IPYKERNEL_ARGUMENTS if any("ipykernel" in part for part in argv) else []
+    ipykernel = any("ipykernel" in part for part in spec.argv)
+    return name, IPYKERNEL_ARGUMENTS if ipykernel else []
 
 
 def _plain(value: Any) -> Any:
@@ -172,12 +167,17 @@ def _guard(run_id: str, out: Path) -> run_guard.RunGuard | None:
 
 
 def _execute(
-    source: Path, out: Path, params: dict[str, Any], kernel_name: str, phases: _Phases
+    source: Path,
+    out: Path,
+    params: dict[str, Any],
+    kernel: tuple[str, list[str]],
+    phases: _Phases,
 ) -> None:
     """papermill, on a pooled kernel when there is one, in the notebook's own folder (as
     JupyterLab runs it, so files next to the notebook are found by their relative path)."""
     import papermill
 
+    kernel_name, kernel_arguments = kernel
     pooled = _pooled_kernel(kernel_name, source.parent)
     phases.done("pooled kernel")
     stderr_log = kernel_log.log_path(out)
@@ -192,7 +192,7 @@ def _execute(
                     cwd=str(source.parent),
                     progress_bar=False,
                     log_output=True,  # cell outputs in the task log at INFO, as they come
-                    extra_arguments=_kernel_arguments(kernel_name),
+                    extra_arguments=kernel_arguments,
                     **(
                         {"km": pooled.manager()}
                         if pooled
@@ -271,7 +271,7 @@ def run_notebook(
         raise NotebookTaskError(str(exc)) from None
     if problems:
         raise NotebookTaskError("the notebook was not started:\n  " + "\n  ".join(problems))
-    kernel_name = _check_kernel(kernel, source)
+    kernel_spec = _check_kernel(kernel, source)
     phases.done("checks")
 
     ti = context["ti"]
@@ -303,7 +303,7 @@ def run_notebook(
     log.info("running %s -> %s%s", source, out, f" (MLflow run {run_id})" if run_id else "")
     failed = True
     try:
-        _execute(source, out, params, kernel_name, phases)
+        _execute(source, out, params, kernel_spec, phases)
         failed = False
     except PapermillExecutionError as exc:
         traceback = _ANSI.sub("", "\n".join(exc.traceback))
