@@ -148,14 +148,16 @@ def read_parameters(path: Path) -> NotebookParameters:
     )
 
 
-_JSON_TYPES = {
-    str: "string",
-    int: "integer",
-    float: "number",
-    bool: "boolean",
-    list: "array",
-    dict: "object",
+# JSON-schema type of a run parameter -> the Python type its value has at run time.
+PARAM_PY_TYPES: dict[str, type] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "array": list,
+    "object": dict,
 }
+_JSON_TYPES = {py_type: json_type for json_type, py_type in PARAM_PY_TYPES.items()}
 
 
 def run_param_for(parameter: DeclaredParameter) -> dict[str, Any]:

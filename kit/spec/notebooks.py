@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.spec.notebook_parameters import (
+    PARAM_PY_TYPES,
     UNKNOWN,
     DeclaredParameter,
     NotebookParameters,
@@ -21,16 +22,6 @@ if TYPE_CHECKING:
     from kit.spec.model import TaskSpec
 
 __all__ = ["PARAM_PY_TYPES", "UNKNOWN", "check_notebook_task", "read_parameters", "type_matches"]
-
-# JSON-schema type of a run parameter -> the Python type its value has at run time.
-PARAM_PY_TYPES: dict[str, type] = {
-    "string": str,
-    "integer": int,
-    "number": float,
-    "boolean": bool,
-    "array": list,
-    "object": dict,
-}
 
 
 def _sample(py_type: type) -> Any:
