@@ -77,7 +77,7 @@ def _dag_id(value: str) -> str:
 def _run_id(value: str) -> str:
     if not value or len(value) > ID_LEN or _CONTROL.search(value):
         raise BadTarget(f"run_id {value!r} is not an Airflow run id")
-    if _safe(value) in (".", ""):
+    if value == ".":
         raise BadTarget(f"run_id {value!r} names no run folder")
     return value
 

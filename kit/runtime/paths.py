@@ -49,4 +49,6 @@ def output_name(task_id: str, map_index: int | None, try_number: int | None) -> 
 
 
 def _safe(part: str) -> str:
-    return part.replace(os.sep, "_").replace("..", "_")
+    # One folder name that cannot climb or stay put: no separator, no "..", not ".".
+    part = part.replace(os.sep, "_").replace("..", "_")
+    return "_" if part in ("", ".") else part
