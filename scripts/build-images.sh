@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build, with podman, the images the Compose stack needs where no image registry is reachable:
-# stand-ins for apache/airflow, postgres:15 and redis:7.2 made from Debian packages and PyPI
+# stand-ins for apache/airflow, postgres:15, redis:7.2 and mailpit made from Debian packages and PyPI
 # (containers/), then the kit's own image (Dockerfile) on top of the Airflow stand-in.
 #
 #   scripts/build-images.sh            # prints the KIT_*_IMAGE variables that point Compose at them
@@ -57,6 +57,15 @@ redis_tag=$(hash_of containers/redis.Containerfile)
 REDIS=localhost/kit-redis:7-$redis_tag
 exists "$REDIS" || build "$REDIS" redis.Containerfile
 
+mail_tag=$(hash_of containers/mailcatcher.Containerfile containers/mailcatcher.py)
+MAILPIT=localhost/kit-mailcatcher:1-$mail_tag
+exists "$MAILPIT" || build "$MAILPIT" mailcatcher.Containerfile
+
+# An S3 server for the remote-logs profile (moto; the tests start it through an override file).
+s3_tag=$(hash_of containers/s3.Containerfile requirements.lock)
+S3=localhost/kit-s3:moto-$s3_tag
+exists "$S3" || build "$S3" s3.Containerfile
+
 # 2. The kit's image, from its own Dockerfile, exactly as Compose builds it on the official base.
 kit_tag=$(hash_of Dockerfile requirements.lock pyproject.toml <(find kit -name '*.py' -o -name '*.j2' -o -name '*.js' -o -name '*.css' | sort | xargs cat) <(echo "$AIRFLOW_BASE"))
 KIT_IMAGE=localhost/airflow-notebook-kit:3.3.2-$kit_tag
@@ -70,4 +79,6 @@ KIT_AIRFLOW_BASE_IMAGE=$AIRFLOW_BASE
 AIRFLOW_IMAGE_NAME=$KIT_IMAGE
 KIT_POSTGRES_IMAGE=$POSTGRES
 KIT_REDIS_IMAGE=$REDIS
+KIT_MAILPIT_IMAGE=$MAILPIT
+KIT_S3_IMAGE=$S3
 EOF

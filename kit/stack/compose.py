@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -42,6 +43,9 @@ from kit.stack.config_check import check_config_file
 from kit.stack.state import StackState, read_state, write_state
 
 COMPOSE_FILE = "docker-compose.airflow.yml"
+# Beside it, included when present: local changes (other images, an extra service, more memory)
+# without editing the main file, as `docker compose` does with compose.override.yaml.
+OVERRIDE_FILE = "docker-compose.airflow.override.yml"
 AIRFLOW_CONFIG = Path("config") / "airflow.cfg"
 
 # Compose profiles can only add services; what a profile changes in the always-on Airflow services
@@ -60,6 +64,9 @@ PORT_SETTINGS = {
     AIRFLOW_SERVICE: ("KIT_AIRFLOW_PORT", 8080),
     MLFLOW_SERVICE: ("KIT_MLFLOW_PORT", 5000),
 }
+
+# The celery profile's workers: one container each (`up --scale`), as many as the native stack's.
+WORKER_SERVICE, WORKERS_SETTING, DEFAULT_WORKERS = "airflow-worker", "KIT_CELERY_WORKERS", 2
 
 ENGINE_TIMEOUT = 5.0
 LOG_TAIL_LINES = 40
@@ -138,9 +145,29 @@ def rows_from_inspect(containers: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "State": state.get("Status", ""),
                 "Health": (state.get("Health") or {}).get("Status", ""),
                 "ExitCode": state.get("ExitCode", 0),
+                "Number": labels.get("com.docker.compose.container-number", ""),
+                "Name": c.get("Name", ""),
             }
         )
     return rows
+
+
+def replica_number(row: dict[str, Any]) -> int:
+    """Which container of a scaled service a row is (1 when Compose does not say)."""
+    number = str(row.get("Number") or "")
+    if not number:
+        match = re.search(r"[-_](\d+)$", str(row.get("Name") or ""))
+        number = match.group(1) if match else "1"
+    return int(number)
+
+
+def components_of_service(name: str, rows: list[dict[str, Any]]) -> list[ComponentStatus]:
+    """A service's status: one component, or one per container when it is scaled
+    (``airflow-worker-1``, ``airflow-worker-2``)."""
+    if len(rows) <= 1:
+        return [component_from_row(name, rows[0] if rows else None)]
+    ordered = sorted(rows, key=replica_number)
+    return [component_from_row(f"{name}-{replica_number(row)}", row) for row in ordered]
 
 
 def component_from_row(name: str, row: dict[str, Any] | None) -> ComponentStatus:
@@ -244,13 +271,33 @@ class ComposeStack:
 
     def command(self, *args: str, profiles: Sequence[str] | None = None) -> list[str]:
         """The full Compose command line for ``args`` (profiles default to the stack's)."""
-        cmd = [*self.cli, "-f", str(self.compose_path)]
+        cmd = [*self.cli]
+        for path in self.compose_files():
+            cmd += ["-f", str(path)]
         for profile in self.profiles if profiles is None else profiles:
             cmd += ["--profile", profile]
         return cmd + list(args)
 
+    def compose_files(self) -> list[Path]:
+        """The Compose file, and its override beside it when there is one."""
+        override = self.compose_path.parent / OVERRIDE_FILE
+        return [self.compose_path, *([override] if override.is_file() else [])]
+
+    def celery_workers(self) -> int:
+        """How many worker containers the celery profile starts (``KIT_CELERY_WORKERS``)."""
+        value = self.setting(WORKERS_SETTING, str(DEFAULT_WORKERS))
+        if not value.isdigit() or int(value) < 1:
+            raise StackError(
+                f"{WORKERS_SETTING}={value!r}: give the number of Celery worker containers, "
+                f"a whole number from 1 (default {DEFAULT_WORKERS})"
+            )
+        return int(value)
+
     def up_args(self) -> list[str]:
-        return ["up", "-d", *(["--build"] if self.build else [])]
+        args = ["up", "-d", *(["--build"] if self.build else [])]
+        if "celery" in self.profiles:
+            args += ["--scale", f"{WORKER_SERVICE}={self.celery_workers()}"]
+        return args
 
     def down_args(self, timeout: float = 30.0) -> list[str]:
         return ["down", "--remove-orphans", "-t", str(int(timeout))]
@@ -283,7 +330,13 @@ class ComposeStack:
 
     # ------------------------------------------------------------------ the compose file
     def _services(self) -> dict[str, dict[str, Any]]:
-        return (yaml.safe_load(self.compose_path.read_text()) or {}).get("services") or {}
+        """The services of the Compose file and its override (an override's keys win)."""
+        services: dict[str, dict[str, Any]] = {}
+        for path in self.compose_files():
+            found = (yaml.safe_load(path.read_text()) or {}).get("services") or {}
+            for name, service in found.items():
+                services[name] = {**services.get(name, {}), **(service or {})}
+        return services
 
     def all_profiles(self) -> list[str]:
         found = {p for svc in self._services().values() for p in svc.get("profiles") or ()}
@@ -514,11 +567,17 @@ class ComposeStack:
             components = [ComponentStatus(n, running=False, detail=detail) for n in services]
             return StackStatus(kind=self.kind, running=False, components=components)
         try:
-            rows = {row.get("Service"): row for row in self._ps_rows()}
+            rows = self._ps_rows()
         except (StackError, ValueError) as exc:
             components = [ComponentStatus(n, running=False, detail=str(exc)) for n in services]
             return StackStatus(kind=self.kind, running=False, components=components)
-        components = [component_from_row(name, rows.get(name)) for name in services]
+        components = [
+            component
+            for name in services
+            for component in components_of_service(
+                name, [row for row in rows if row.get("Service") == name]
+            )
+        ]
         by_name = {c.name: c for c in components}
         running = all(
             by_name.get(name) is not None and by_name[name].running

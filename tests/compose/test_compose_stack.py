@@ -16,13 +16,16 @@ import pytest
 from kit.stack.base import HealthTimeoutError, PortBusyError, Stack, StackError, StackNotRunning
 from kit.stack.compose import (
     COMPOSE_FILE,
+    OVERRIDE_FILE,
     ComposeStack,
     airflow_health,
     component_from_row,
+    components_of_service,
     compose_cli,
     docker_engine_available,
     docker_engine_problem,
     parse_ps_json,
+    replica_number,
     rows_from_inspect,
 )
 from kit.stack.compose_env import ensure_env
@@ -85,6 +88,8 @@ def test_commands_v1_and_v2(tmp_path: Path) -> None:
         "up",
         "-d",
         "--build",
+        "--scale",
+        "airflow-worker=2",
     ]
     v2 = ComposeStack(
         REPO, tmp_path, profiles=("email", "email"), build=False, cli=["docker", "compose"]
@@ -94,6 +99,59 @@ def test_commands_v1_and_v2(tmp_path: Path) -> None:
     assert v2.down_command(timeout=12) == [
         "docker", "compose", "-f", compose, *every, "down", "--remove-orphans", "-t", "12"
     ]  # fmt: skip
+
+
+def test_celery_workers_are_containers_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KIT_CELERY_WORKERS", "3")
+    stack = ComposeStack(REPO, tmp_path, profiles=["celery"], cli=["docker-compose"])
+    assert stack.up_args()[-2:] == ["--scale", "airflow-worker=3"]
+    monkeypatch.setenv("KIT_CELERY_WORKERS", "two")
+    with pytest.raises(StackError, match="KIT_CELERY_WORKERS='two'.*whole number"):
+        stack.up_args()
+    # Without the profile there is no worker to scale.
+    assert "--scale" not in ComposeStack(REPO, tmp_path, profiles=[]).up_args()
+
+
+def test_a_scaled_service_shows_each_container() -> None:
+    rows = rows_from_inspect(
+        [
+            {
+                "Name": f"proj_airflow-worker_{n}",
+                "State": {"Status": "running", "Health": {"Status": health}},
+                "Config": {"Labels": {"com.docker.compose.service": "airflow-worker",
+                                      "com.docker.compose.container-number": str(n)}},
+            }
+            for n, health in ((2, "starting"), (1, "healthy"))
+        ]
+    )  # fmt: skip
+    shown = components_of_service("airflow-worker", rows)
+    assert [(c.name, c.healthy) for c in shown] == [
+        ("airflow-worker-1", True),
+        ("airflow-worker-2", False),
+    ]
+    # Compose v2's rows carry the number only in the container's name.
+    assert replica_number({"Name": "proj-airflow-worker-7"}) == 7
+    assert [c.name for c in components_of_service("redis", rows[:1])] == ["redis"]
+
+
+def test_an_override_file_beside_the_compose_file_is_included(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(REPO / COMPOSE_FILE, project / COMPOSE_FILE)
+    stack = ComposeStack(project, tmp_path / "state", profiles=["email"], cli=["docker-compose"])
+    assert stack.up_command()[:3] == ["docker-compose", "-f", str(project / COMPOSE_FILE)]
+    (project / OVERRIDE_FILE).write_text(
+        "services:\n  s3:\n    profiles: [email]\n    image: moto\n    restart: always\n"
+        "  mailpit:\n    image: my/mailpit\n"
+    )
+    assert stack.up_command()[:5] == [
+        "docker-compose", "-f", str(project / COMPOSE_FILE), "-f", str(project / OVERRIDE_FILE)
+    ]  # fmt: skip
+    # Its services count: the stack waits for them and shows them.
+    assert "s3" in stack.long_running_services()
+    assert "mailpit" in stack.long_running_services()
 
 
 def test_unknown_profile_is_refused(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ def test_the_seeds_load_on_a_busy_machine_succeeds_without_5xx_within_the_limits
     result = measure("default", tmp_path, small_runs=50, lifecycles=8)
 
     assert (len(result.small), len(result.big)) == (50, 8)
-    assert result.not_successful() == []
+    assert result.not_successful() == [], "\n\n".join(result.failures)
     seen = most_at_once(result.runs)
     print(
         f"default: {result.task_instances('runs')} task instances in {result.wall('runs'):.0f} s "

@@ -176,6 +176,8 @@ class LoadResult:
     # CPU time the busy-machine processes took during the load, and the machine's idle share.
     busy_cpu_seconds: float = 0.0
     idle_fraction: float = 1.0
+    # Why runs did not succeed: each failed task instance with the end of its log.
+    failures: tuple[str, ...] = ()
 
     @property
     def runs(self) -> list:
@@ -199,6 +201,27 @@ class LoadResult:
     def per_minute(self, which: str) -> float:
         """Task instances finished per minute of wall time (``small``, ``big`` or ``runs``)."""
         return self.task_instances(which) / (self.wall(which) / 60)
+
+
+def failed_task_logs(client, runs: list, lines: int = 40) -> tuple[str, ...]:
+    """Each failed task instance of the unsuccessful ``runs``, with the last ``lines`` of its log:
+    what a failure of the load test has to show, since the stack is gone once it is reported."""
+    found = []
+    for run in runs:
+        if run.state == "success":
+            continue
+        for task in run.tasks:
+            if task.state in ("success", "skipped"):
+                continue
+            try:
+                log = client.task_log(
+                    run.dag_id, run.run_id, task.task_id, map_index=task.map_index
+                )
+            except Exception as exc:  # noqa: BLE001 - the report must not hide the failure
+                log = f"(log unavailable: {exc})"
+            tail = "\n".join(log.splitlines()[-lines:])
+            found.append(f"{run.run_id} {task.task_id}[{task.map_index}] {task.state}:\n{tail}")
+    return tuple(found)
 
 
 def measure(shape: str, root: Path, small_runs: int = 50, lifecycles: int = 8) -> LoadResult:
@@ -227,6 +250,7 @@ def measure(shape: str, root: Path, small_runs: int = 50, lifecycles: int = 8) -
             small = wait_all(client, "kit_load_chain", chains, timeout=3600)
             big = wait_all(client, lifecycle, lifecycles_ids, timeout=7200)
         logged = tuple(server_errors_logged(stack))
+        failures = failed_task_logs(client, small + big)
     finally:
         sampler.stopping.set()
         stack.down()
@@ -241,4 +265,5 @@ def measure(shape: str, root: Path, small_runs: int = 50, lifecycles: int = 8) -
         logged_5xx=logged,
         busy_cpu_seconds=busy.cpu_seconds,
         idle_fraction=busy.idle_fraction,
+        failures=failures,
     )
