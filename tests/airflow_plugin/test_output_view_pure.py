@@ -70,7 +70,21 @@ def test_try_number_refused(raw) -> None:
 
 @pytest.mark.parametrize(
     "dag_id",
-    ["", ".", "..", "../etc", "a/b", "/etc", "a\\b", "a b", "~", "a%2Fb", "a..b", "x" * 251, "a\x00"],
+    [
+        "",
+        ".",
+        "..",
+        "../etc",
+        "a/b",
+        "/etc",
+        "a\\b",
+        "a b",
+        "~",
+        "a%2Fb",
+        "a..b",
+        "x" * 251,
+        "a\x00",
+    ],
 )
 def test_hostile_dag_ids_are_refused(dag_id: str) -> None:
     with pytest.raises(BadTarget):
