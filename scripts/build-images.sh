@@ -62,7 +62,7 @@ MAILPIT=localhost/kit-mailcatcher:1-$mail_tag
 exists "$MAILPIT" || build "$MAILPIT" mailcatcher.Containerfile
 
 # An S3 server for the remote-logs profile (moto; the tests start it through an override file).
-s3_tag=$(hash_of containers/s3.Containerfile requirements.lock)
+s3_tag=$(hash_of containers/s3.Containerfile containers/s3-serve.sh requirements.lock)
 S3=localhost/kit-s3:moto-$s3_tag
 exists "$S3" || build "$S3" s3.Containerfile
 

@@ -20,6 +20,18 @@ REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The live Compose tests run last, and their container images start building now: a cold
+    build takes minutes, which the rest of the suite then covers."""
+    live = [item for item in items if item.get_closest_marker("compose")]
+    if not live:
+        return
+    items[:] = [item for item in items if not item.get_closest_marker("compose")] + live
+    from tests.compose.live import build_images_in_background
+
+    build_images_in_background()
+
+
 def stack_settings(root: Path, **extra: object) -> StackSettings:
     """Settings for a stack whose state and dags live under ``root``, on ports free right now."""
     ports = free_ports(7)

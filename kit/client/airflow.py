@@ -616,6 +616,7 @@ def _task_run(ti: Any) -> TaskRun:
         end=ti.end_date,
         duration=ti.duration,
         operator=ti.operator,
+        hostname=getattr(ti, "hostname", None) or None,
     )
 
 

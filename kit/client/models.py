@@ -21,6 +21,8 @@ class TaskRun:
     end: datetime | None
     duration: float | None
     operator: str | None
+    # The machine (container, Celery worker) that ran the try; None before it started.
+    hostname: str | None = None
 
     @property
     def label(self) -> str:

@@ -314,6 +314,9 @@ class ComposeStack:
         """The environment Compose runs in: ours, minus secrets (so .env decides), plus switches."""
         env = {k: v for k, v in os.environ.items() if k not in SECRET_KEYS}
         env.update(self._ports)
+        # Links Airflow writes (failure e-mails) point where people open it, unless set already
+        # (in the environment or .env).
+        env["KIT_AIRFLOW_URL"] = self.setting("KIT_AIRFLOW_URL", self._urls()[0])
         for profile in self.profiles:
             env.update(PROFILE_SWITCHES[profile])
         return env

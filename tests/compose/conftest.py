@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ import yaml
 from kit.stack.compose import COMPOSE_FILE
 from kit.stack.compose_env import ensure_env
 
-REPO = Path(__file__).resolve().parents[2]
+from . import live
+
+REPO = live.REPO
 
 
 def lock_pins() -> dict[str, str]:
@@ -97,3 +100,24 @@ def run_config(
         text=True,
         timeout=120,
     )
+
+
+# ------------------------------------------------------------------ the live Compose tests
+@pytest.fixture(scope="session")
+def container_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """podman's Docker-compatible API, installed and configured when missing: its DOCKER_HOST."""
+    folder = tmp_path_factory.mktemp("podman")
+    try:
+        yield live.start_engine(folder)
+    finally:
+        live.stop_engine(folder)
+
+
+@pytest.fixture(scope="session")
+def compose_images(container_engine: str) -> dict[str, str]:
+    """The images' variables: stand-ins built here, once per run (cached by content), started in
+    the background when the run began."""
+    images = live.built_images()
+    print(f"images ready after {images.seconds:.0f} s of building:\n{images.log}")
+    assert images.failure is None, images.failure
+    return images.variables

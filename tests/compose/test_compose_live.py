@@ -10,145 +10,33 @@ leaving no container and no network behind.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import mlflow
+import psutil
 import pytest
 
 from kit.cli import main
 from kit.client import connect
 from kit.stack.compose import ComposeStack
-from kit.stack.ports import free_ports
-from tests.compose.conftest import REPO
+from tests.compose.live import compose_project, containers, running_compose_stack
 
 pytestmark = pytest.mark.compose
 
-# What the Compose file mounts, and what its build context needs (identical files: the image
-# scripts/build-images.sh made is reused from the build cache).
-PROJECT_PARTS = ("dags", "config", "notebooks", "pipelines", "plugins", "kit")
-PROJECT_FILES = (
-    "docker-compose.airflow.yml",
-    "Dockerfile",
-    ".dockerignore",
-    "requirements.lock",
-    "pyproject.toml",
-    "README.md",
-)
-
-
-@pytest.fixture(scope="session")
-def container_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """podman's Docker-compatible API, installed and configured when missing: its DOCKER_HOST."""
-    script = REPO / "scripts" / "container-engine.sh"
-    subprocess.run([str(script), "install"], check=True)
-    folder = tmp_path_factory.mktemp("podman")
-    started = subprocess.run(
-        [str(script), "start", str(folder)], check=True, capture_output=True, text=True
-    )
-    docker_host = started.stdout.strip().splitlines()[-1].removeprefix("DOCKER_HOST=")
-    try:
-        yield docker_host
-    finally:
-        subprocess.run([str(script), "stop", str(folder)], check=False)
-
-
-@pytest.fixture(scope="session")
-def compose_images(container_engine: str) -> dict[str, str]:
-    """The images' variables: stand-ins built here (cached by content between runs)."""
-    done = subprocess.run(
-        [str(REPO / "scripts" / "build-images.sh")], capture_output=True, text=True, timeout=1800
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    return dict(line.split("=", 1) for line in done.stdout.split())
-
 
 @pytest.fixture(scope="module")
-def compose_env(
+def compose_stack(
     container_engine: str, compose_images: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, str]]:
-    """A project copy and the environment the kit and Compose see (restored afterwards)."""
-    # A name of its own: Compose names containers, networks and volumes after the folder.
-    project = tmp_path_factory.mktemp("compose") / f"kitcompose{uuid.uuid4().hex[:8]}"
-    project.mkdir()
-    for part in PROJECT_PARTS:
-        if (REPO / part).is_dir():
-            shutil.copytree(REPO / part, project / part)
-    for name in PROJECT_FILES:
-        shutil.copy(REPO / name, project / name)
-    airflow_port, mlflow_port = free_ports(2)
-    env = {
-        **compose_images,
-        "DOCKER_HOST": container_engine,
-        "KIT_PROJECT_DIR": str(project),
-        "KIT_STATE_DIR": str(project / ".kit"),
-        "KIT_DAGS_DIR": str(project / "dags"),
-        "KIT_AIRFLOW_PORT": str(airflow_port),
-        "KIT_MLFLOW_PORT": str(mlflow_port),
-    }
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        yield env
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def containers(project: Path) -> list[str]:
-    """Names of the containers Compose made for ``project`` (its folder's name is the prefix)."""
-    done = subprocess.run(
-        ["podman", "ps", "-a", "--format", "{{.Names}}"], capture_output=True, text=True, check=True
-    )
-    return [n for n in done.stdout.split() if n.startswith(f"{project.name}_")]
-
-
-def volumes(project: Path) -> list[str]:
-    done = subprocess.run(
-        ["podman", "volume", "ls", "--format", "{{.Name}}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return [n for n in done.stdout.split() if n.startswith(f"{project.name}_")]
-
-
-def networks(project: Path) -> list[str]:
-    done = subprocess.run(
-        ["podman", "network", "ls", "--format", "{{.Name}}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return [n for n in done.stdout.split() if n.startswith(f"{project.name}_")]
-
-
-@pytest.fixture(scope="module")
-def compose_stack(compose_env: dict[str, str]) -> Iterator[ComposeStack]:
-    project = Path(compose_env["KIT_PROJECT_DIR"])
-    started = time.monotonic()
-    assert main(["up", "--stack", "compose", "--quiet"]) == 0
-    print(f"compose up: healthy in {time.monotonic() - started:.1f} s")
-    stack = ComposeStack.from_state(project / ".kit")
-    try:
+) -> Iterator[ComposeStack]:
+    """The default Compose stack (LocalExecutor, no profile) in a project copy of its own."""
+    base = tmp_path_factory.mktemp("compose")
+    with (
+        compose_project(base, container_engine, compose_images) as project,
+        running_compose_stack(project) as stack,
+    ):
         yield stack
-    finally:
-        main(["down"])
-        assert containers(project) == [] and networks(project) == []
-        # `kit down` keeps the data volumes, as it should; the test's go with it.
-        subprocess.run(
-            [*stack.command("down", "-v", profiles=stack.all_profiles())],
-            cwd=project, env=stack.environment(), capture_output=True, check=True,
-        )  # fmt: skip
-        assert volumes(project) == []
 
 
 def test_every_cli_command_works_on_the_compose_stack(
@@ -206,8 +94,6 @@ def test_a_crashed_scheduler_is_restarted_by_its_restart_policy(
 ) -> None:
     """The scheduler process dies (SIGKILL from the host, as the OOM killer would): its container
     exits on its own, so `restart: always` applies (`podman kill` would be a stop by hand)."""
-    import psutil
-
     (scheduler,) = [c for c in containers(compose_stack.project_dir) if "airflow-scheduler" in c]
     inspected = subprocess.run(
         ["podman", "inspect", "--format", "{{.State.Pid}} {{.RestartCount}}", scheduler],

@@ -1,0 +1,185 @@
+"""What the live Compose tests share: podman's Docker-compatible API (scripts/container-engine.sh),
+the images (scripts/build-images.sh, built once per run and cached by content), a throw-away copy
+of the project per stack, and what is left of a stack on the engine (containers, networks,
+volumes). The fixtures built on these are in conftest.py; the stacks are one per module."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from kit.cli import main
+from kit.stack.compose import ComposeStack
+from kit.stack.ports import free_ports
+
+REPO = Path(__file__).resolve().parents[2]
+
+# What the Compose file mounts, and what its build context needs (identical files: the image
+# scripts/build-images.sh made is reused from the build cache).
+PROJECT_PARTS = ("dags", "config", "notebooks", "pipelines", "plugins", "kit")
+PROJECT_FILES = (
+    "docker-compose.airflow.yml",
+    "Dockerfile",
+    ".dockerignore",
+    "requirements.lock",
+    "pyproject.toml",
+    "README.md",
+)
+
+
+def install_engine() -> None:
+    """podman, runc, docker-compose, mmdebstrap and their configuration, when missing."""
+    subprocess.run([str(REPO / "scripts" / "container-engine.sh"), "install"], check=True)
+
+
+def start_engine(folder: Path) -> str:
+    """Install and configure podman when missing, start its API in ``folder``: its DOCKER_HOST."""
+    script = REPO / "scripts" / "container-engine.sh"
+    install_engine()
+    started = subprocess.run(
+        [str(script), "start", str(folder)], check=True, capture_output=True, text=True
+    )
+    return started.stdout.strip().splitlines()[-1].removeprefix("DOCKER_HOST=")
+
+
+def stop_engine(folder: Path) -> None:
+    subprocess.run([str(REPO / "scripts" / "container-engine.sh"), "stop", str(folder)])
+
+
+@dataclass(frozen=True)
+class Images:
+    """What building the images gave: the KIT_*_IMAGE variables, or why it failed; and how long
+    it took and what the build said (for the test's output)."""
+
+    variables: dict[str, str]
+    seconds: float
+    log: str
+    failure: str | None = None
+
+
+def _install_and_build() -> Images:
+    started = time.monotonic()
+    try:
+        install_engine()
+        done = subprocess.run(
+            [str(REPO / "scripts" / "build-images.sh")],
+            capture_output=True, text=True, timeout=2400,
+        )  # fmt: skip
+    except (subprocess.SubprocessError, OSError) as exc:
+        return Images({}, time.monotonic() - started, "", f"{type(exc).__name__}: {exc}")
+    seconds = time.monotonic() - started
+    if done.returncode != 0:
+        return Images({}, seconds, done.stderr, done.stderr[-4000:] or f"exit {done.returncode}")
+    return Images(dict(line.split("=", 1) for line in done.stdout.split()), seconds, done.stderr)
+
+
+_building: Future[Images] | None = None
+
+
+def build_images_in_background() -> None:
+    """Start installing the engine and building the images, once per run. The live Compose tests
+    run last (tests/conftest.py), so a cold build (~6-8 min) overlaps the rest of the suite."""
+    global _building
+    if _building is None:
+        _building = ThreadPoolExecutor(1, thread_name_prefix="kit-images").submit(
+            _install_and_build
+        )
+
+
+def built_images() -> Images:
+    """The images, waiting for the build started by ``build_images_in_background``."""
+    build_images_in_background()
+    assert _building is not None
+    return _building.result()
+
+
+def _names(kind: str, project: Path) -> list[str]:
+    """Names of the ``kind`` (container, network, volume) Compose made for ``project``: its
+    folder's name is their prefix."""
+    if kind == "container":
+        args = ["podman", "ps", "-a", "--format", "{{.Names}}"]
+    else:
+        args = ["podman", kind, "ls", "--format", "{{.Name}}"]
+    done = subprocess.run(args, capture_output=True, text=True, check=True)
+    return [n for n in done.stdout.split() if n.startswith(f"{project.name}_")]
+
+
+def containers(project: Path) -> list[str]:
+    return _names("container", project)
+
+
+def networks(project: Path) -> list[str]:
+    return _names("network", project)
+
+
+def volumes(project: Path) -> list[str]:
+    return _names("volume", project)
+
+
+@contextmanager
+def compose_project(
+    base: Path, engine: str, images: dict[str, str], **settings: str
+) -> Iterator[Path]:
+    """A copy of the project under ``base`` with the environment the kit and Compose see:
+    the engine, the images, free ports and ``settings`` (KIT_* variables); restored afterwards."""
+    # A name of its own: Compose names containers, networks and volumes after the folder.
+    project = base / f"kitcompose{uuid.uuid4().hex[:8]}"
+    project.mkdir(parents=True)
+    for part in PROJECT_PARTS:
+        if (REPO / part).is_dir():
+            shutil.copytree(REPO / part, project / part)
+    for name in PROJECT_FILES:
+        shutil.copy(REPO / name, project / name)
+    airflow_port, mlflow_port, mail_port = free_ports(3)
+    env = {
+        **images,
+        "DOCKER_HOST": engine,
+        "KIT_PROJECT_DIR": str(project),
+        "KIT_STATE_DIR": str(project / ".kit"),
+        "KIT_DAGS_DIR": str(project / "dags"),
+        "KIT_AIRFLOW_PORT": str(airflow_port),
+        "KIT_MLFLOW_PORT": str(mlflow_port),
+        "KIT_MAILPIT_PORT": str(mail_port),
+        **settings,
+    }
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield project
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def running_compose_stack(project: Path) -> Iterator[ComposeStack]:
+    """`kit up --stack compose` in ``project`` (its environment set), and on the way out `kit down`
+    with nothing left behind, then the volumes too."""
+    started = time.monotonic()
+    assert main(["up", "--stack", "compose", "--quiet"]) == 0
+    print(f"compose up: healthy in {time.monotonic() - started:.1f} s")
+    stack = ComposeStack.from_state(project / ".kit")
+    try:
+        yield stack
+    finally:
+        started = time.monotonic()
+        main(["down"])
+        print(f"compose down: {time.monotonic() - started:.1f} s")
+        assert containers(project) == [] and networks(project) == []
+        # `kit down` keeps the data volumes, as it should; the test's go with it.
+        subprocess.run(
+            [*stack.command("down", "-v", profiles=stack.all_profiles())],
+            cwd=project, env=stack.environment(), capture_output=True, check=True,
+        )  # fmt: skip
+        assert volumes(project) == []
