@@ -57,7 +57,10 @@ def print_run_summary(
         console.print("[bold]Task logs:[/]")
         for task in run.tasks:
             path = task_log_path(logs_root, run, task)
-            where = str(path) if path.exists() else "(in the Airflow UI)"
+            # With S3 remote logging, Airflow empties the local file once it is uploaded
+            # (S3RemoteLogIO.upload): the log is then only in the Airflow UI.
+            on_disk = path.exists() and path.stat().st_size > 0
+            where = str(path) if on_disk else "(in the Airflow UI)"
             console.print(f"  {task.label}: {where}", soft_wrap=True, highlight=False)
     if endpoints is not None:
         print_endpoints(endpoints, console=console, dag_id=run.dag_id, run_id=run.run_id)

@@ -1,14 +1,17 @@
 """The environment of the embedded stack's processes: config/airflow.cfg plus per-stack overrides.
 
 Pure: from settings and secrets to a dict. Everything that config/airflow.cfg says stays there; this
-adds only what differs for a native stack on this machine (database, paths, loopback, ports) and the
-generated secrets, as AIRFLOW__SECTION__KEY variables, which take precedence over the file.
+adds only what differs for a native stack on this machine (database, paths, loopback, ports), the
+generated secrets, and S3 remote logs / SMTP when their KIT_* variables ask for them
+(kit.stack.remote_services), as AIRFLOW__SECTION__KEY variables, which take precedence over the
+file.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from kit.stack.remote_services import airflow_variables
 from kit.stack.secrets import StackSecrets
 from kit.stack.services.postgres import PostgresServer
 from kit.stack.services.redis import RedisServer
@@ -74,6 +77,9 @@ def airflow_environment(settings: StackSettings, secrets: StackSecrets) -> dict[
     if settings.parallelism is not None:
         env["AIRFLOW__CORE__PARALLELISM"] = str(settings.parallelism)
     env.update(_shape_environment(settings, secrets))
+    # S3 remote logs and SMTP, from the same KIT_* variables as the Compose profiles; nothing
+    # when they are unset, and airflow.cfg's values apply.
+    env.update(airflow_variables(settings.remote_services))
     env.update(settings.extra_env)
     return env
 

@@ -49,6 +49,7 @@ from kit.stack.processes import (
     start_process,
     stop_processes,
 )
+from kit.stack.remote_services import missing_provider
 from kit.stack.secrets import StackSecrets, load_or_create, write_private
 from kit.stack.services import celery_workers
 from kit.stack.services.postgres import PostgresServer, stop_fast
@@ -127,6 +128,8 @@ class EmbeddedStack:
                 shape=s.shape,
                 ports=s.ports(),
                 **s.shape_fields(),
+                # What remote logging / e-mail it runs with (no credentials): `up` compares.
+                remote_services=s.remote_services.describe(),
             ),
         )
 
@@ -300,6 +303,8 @@ class EmbeddedStack:
         os.chmod(s.state_dir, 0o700)
         s.dags_dir.mkdir(parents=True, exist_ok=True)
         s.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        if problem := missing_provider(s.remote_services):
+            raise StackError(problem)
         secrets = load_or_create(s.secrets_file)
         env = {**os.environ, **airflow_environment(s, secrets)}
         label = os.path.relpath(s.config_file, Path.cwd())
@@ -398,6 +403,22 @@ class EmbeddedStack:
             self.settings = running
             self.pids = PidFiles(self.settings.run_dir)
 
+    def _refuse_other_remote_services(self) -> None:
+        """A running stack keeps the remote logging and e-mail it was started with: a component
+        started now with other KIT_* values would disagree with the rest (a worker sending logs to
+        S3 while the api-server looks for them on disk), and changing nothing would be silent."""
+        if not self.state_file.exists() or not self._any_process_running():
+            return
+        running = read_state(self.settings.state_dir).backend().get("remote_services") or {}
+        wanted = self.settings.remote_services.describe()
+        if running != wanted:
+            raise StackError(
+                "the running stack was started with other remote-logging / e-mail settings "
+                f"(KIT_REMOTE_LOGGING, KIT_S3_*, KIT_SMTP_CONN, KIT_EMAIL_*): {running or 'none'}, "
+                f"now {wanted or 'none'}. Run `kit down`, then `kit up` to apply them, or set "
+                "them as they were."
+            )
+
     def _any_process_running(self) -> bool:
         """Any component of any shape alive (pid files are per component name)."""
         return any(record.alive for record in self.pids.all())
@@ -417,6 +438,7 @@ class EmbeddedStack:
     def up(self, *, timeout: float = 180.0, progress: bool = True) -> Endpoints:
         with self._lock():
             self._adopt_running_settings()
+            self._refuse_other_remote_services()
             env = self._prepare()
             secrets = load_or_create(self.settings.secrets_file)
             running = self._running()

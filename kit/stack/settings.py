@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from kit.paths import project_dir as find_project_dir
+from kit.stack.remote_services import RemoteServices
 
 # Environment variable that overrides each port; named in the error when that port is busy.
 PORT_SETTINGS = {
@@ -71,6 +72,9 @@ class StackSettings:
     parallelism: int | None = None
     # Idle Jupyter kernels kept started for notebook tasks (kit.runtime.kernel_pool); 0: none.
     kernel_pool_size: int = 2
+    # S3 remote task logs and SMTP: the KIT_* variables of the Compose profiles `remote-logs` and
+    # `email`, read at each `kit up` and never kept (kit.stack.remote_services).
+    remote_services: RemoteServices = field(default_factory=RemoteServices)
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -101,6 +105,7 @@ class StackSettings:
             values["host"] = host
         if pool := os.environ.get("KIT_KERNEL_POOL_SIZE"):
             values["kernel_pool_size"] = int(pool)
+        values["remote_services"] = RemoteServices.from_environ(os.environ)
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("project_dir", "state_dir", "dags_dir"):
             values[key] = Path(values[key]).resolve()  # type: ignore[arg-type]
