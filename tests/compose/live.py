@@ -164,17 +164,18 @@ def compose_project(
 
 @contextmanager
 def running_compose_stack(project: Path) -> Iterator[ComposeStack]:
-    """`kit up --stack compose` in ``project`` (its environment set), and on the way out `kit down`
-    with nothing left behind, then the volumes too."""
+    """`kit up --stack compose` in ``project`` (its environment set); on the way out, even when
+    `up` failed half-way, `compose down` leaves nothing behind, and then the volumes go too."""
+    # The profiles and ports come from the environment, as for `kit up`.
+    stack = ComposeStack(project, project / ".kit")
     started = time.monotonic()
-    assert main(["up", "--stack", "compose", "--quiet"]) == 0
-    print(f"compose up: healthy in {time.monotonic() - started:.1f} s")
-    stack = ComposeStack.from_state(project / ".kit")
     try:
-        yield stack
+        assert main(["up", "--stack", "compose", "--quiet"]) == 0
+        print(f"compose up: healthy in {time.monotonic() - started:.1f} s")
+        yield ComposeStack.from_state(project / ".kit")
     finally:
         started = time.monotonic()
-        main(["down"])
+        stack.down()
         print(f"compose down: {time.monotonic() - started:.1f} s")
         assert containers(project) == [] and networks(project) == []
         # `kit down` keeps the data volumes, as it should; the test's go with it.
