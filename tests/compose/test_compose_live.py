@@ -2,9 +2,9 @@
 images built from Debian and PyPI where no registry is reachable (scripts/build-images.sh).
 
 One stack for the module, in a copy of the project: up to healthy, every CLI command through
-``kit.cli.main()``, the lifecycle to a champion with papermill inside the containers, runs and the
-registry surviving ``kit down``/``kit up``, a killed scheduler container restarted, and ``kit down``
-leaving no container and no network behind.
+``kit.cli.main()``, the stack panel and the designer's deploy & run, the lifecycle to a champion
+with papermill inside the containers, runs and the registry surviving ``kit down``/``kit up``, a
+killed scheduler container restarted, and ``kit down`` leaving no container and no network behind.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ import pytest
 from kit.cli import main
 from kit.client import connect
 from kit.stack.compose import ComposeStack
+from kit.widgets import Designer, StackPanel
 from tests.compose.live import compose_project, containers, running_compose_stack
+from tests.widgets.test_designer import build_pipeline
 
 pytestmark = pytest.mark.compose
 
@@ -54,6 +56,24 @@ def test_every_cli_command_works_on_the_compose_stack(
     assert main(["run", "example_pipeline", "--wait", "--timeout", "600"]) == 0
     out = capsys.readouterr().out
     assert "Run state: success" in out and "logs/dag_id=example_pipeline" in out
+
+
+def test_the_widgets_work_on_the_compose_stack(compose_stack: ComposeStack) -> None:
+    """The stack panel finds the Compose stack by itself (the saved state); the designer deploys
+    a pipeline with a notebook task and watches it succeed in the containers."""
+    panel = StackPanel(background=False)
+    assert "healthy" in panel.summary.value, panel.summary.value
+    assert compose_stack.endpoints().airflow_url in panel.links.value
+    project = compose_stack.project_dir
+    d = Designer(project_dir=project, dags_dir=project / "dags", client=connect(), background=False)
+    build_pipeline(d)
+    d.dag_id.value = "widget_on_compose"
+    d.deploy_button.click()
+    assert d.monitor is not None, d.status.value
+    run = d.monitor.wait(timeout=600)
+    assert run.state == "success", [(t.task_id, t.state) for t in run.tasks]
+    d.monitor.task_pick.value = "square"
+    assert "sq 16.0" in d.monitor.notebook_view.value  # n's default 4, squared in a container
 
 
 def test_the_lifecycle_reaches_a_champion_in_the_containers(

@@ -174,7 +174,7 @@ def test_a_failing_task_sends_its_failure_email_with_the_log_link(
             """
         )
     )
-    assert main(["export", str(spec.relative_to(project))]) == 0
+    assert main(["export", str(spec)]) == 0
     assert main(["run", "kit_fails", "--wait", "--timeout", "600"]) != 0
     assert "Run state: failed" in capsys.readouterr().out
     run = connect().latest_run("kit_fails")
