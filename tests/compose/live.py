@@ -5,7 +5,6 @@ volumes). The fixtures built on these are in conftest.py; the stacks are one per
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
@@ -15,6 +14,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from kit.cli import main
 from kit.stack.compose import ComposeStack
@@ -150,16 +151,10 @@ def compose_project(
         "KIT_MAILPIT_PORT": str(mail_port),
         **settings,
     }
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
         yield project
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @contextmanager
