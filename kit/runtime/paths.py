@@ -52,3 +52,24 @@ def _safe(part: str) -> str:
     # One folder name that cannot climb or stay put: no separator, no "..", not ".".
     part = part.replace(os.sep, "_").replace("..", "_")
     return "_" if part in ("", ".") else part
+
+
+def local_artifact_path(reported: str | Path, project: Path | None = None) -> Path:
+    """A file a task reported, as this machine sees it.
+
+    A task names files as its own machine sees the project: in a container that is
+    ``/opt/airflow/artifacts/<dag_id>/<run_id>/...``, which the Compose stack mounts from this
+    project's ``artifacts/``. The path is kept when it exists here; otherwise it is rebased from its
+    ``artifacts`` folder onto ``project`` (default: ``project_dir()``) when the file is there."""
+    path = Path(reported)
+    if path.exists():
+        return path
+    project = project or project_dir()
+    parts = path.parts
+    # From the deepest `artifacts` that still leaves <dag_id>/<run_id>/<file> under it.
+    for index in range(len(parts) - 4, -1, -1):
+        if parts[index] == "artifacts":
+            here = project / "artifacts" / Path(*parts[index + 1 :])
+            if here.exists():
+                return here
+    return path

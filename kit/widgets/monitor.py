@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from kit.preview.graph import TaskGraph
+from kit.runtime.paths import local_artifact_path
 from kit.widgets.background import poll_every, run_later
 from kit.widgets.codeview import code_html
 from kit.widgets.graphview import clickable, graph_widget
@@ -270,13 +271,17 @@ class RunMonitor:
 
     def _show_outputs(self, task_id: str, result: Any) -> None:
         outputs = outputs_from_result(result)
+        # Where this machine finds it (a container reports /opt/airflow/artifacts/...).
+        notebook = (
+            str(local_artifact_path(outputs.output_notebook)) if outputs.output_notebook else None
+        )
         parts = [f"<b>{html.escape(task_id)}</b>"]
         airflow = self._airflow_url()
         if airflow and self.run is not None:
             url = airflow_run_url(airflow, self.run.dag_id, self.run.run_id, task_id)
             parts.append(f"<a href='{html.escape(url)}' target='_blank'>task in Airflow</a>")
-        if outputs.output_notebook:
-            parts.append(f"output notebook: <code>{html.escape(outputs.output_notebook)}</code>")
+        if notebook:
+            parts.append(f"output notebook: <code>{html.escape(notebook)}</code>")
         if outputs.mlflow_run_id:
             url = mlflow_run_url(self._mlflow(), outputs.mlflow_run_id)
             parts.append(f"<a href='{html.escape(url)}' target='_blank'>MLflow run</a>")
@@ -284,13 +289,9 @@ class RunMonitor:
             parts.append("result: <code>" + html.escape(repr(result)[:300]) + "</code>")
         self.task_info.value = " · ".join(parts)
         self.notebook_link.outputs = (
-            (notebook_link_output(outputs.output_notebook, Path.cwd()),)
-            if outputs.output_notebook
-            else ()
+            (notebook_link_output(notebook, Path.cwd()),) if notebook else ()
         )
-        self.notebook_view.value = (
-            notebook_html(outputs.output_notebook) if outputs.output_notebook else ""
-        )
+        self.notebook_view.value = notebook_html(notebook) if notebook else ""
 
     def _airflow_url(self) -> str:
         return str(getattr(self._client, "url", "") or "")

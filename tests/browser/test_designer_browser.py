@@ -19,6 +19,9 @@ from tests.browser.conftest import Lab, launch
 pytestmark = pytest.mark.stack
 
 UI_TIMEOUT = 60_000  # ms, for a widget to react
+# Every assertion waits as long: on a busy 2-core machine the kernel's answer (reading a notebook's
+# parameters with papermill) took longer than Playwright's default 5 s.
+expect.set_options(timeout=UI_TIMEOUT)
 RUN_TIMEOUT = 600_000  # ms, for the DAG run to finish
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from kit.runtime.examples import make_dataset, summarize
 from kit.runtime.notebook import output_name, run_notebook
-from kit.runtime.paths import project_dir, run_dir
+from kit.runtime.paths import local_artifact_path, project_dir, run_dir
 from tests.conftest_pipeline import SQUARE_NOTEBOOK
 
 
@@ -32,6 +32,25 @@ def test_project_dir_comes_from_env_then_the_dag_file(
     assert project_dir(fake_context(tmp_path)) == tmp_path.resolve()
     monkeypatch.setenv("KIT_PROJECT_DIR", str(tmp_path / "p"))
     assert run_dir(fake_context(tmp_path)) == tmp_path / "p" / "artifacts" / "d" / "manual__1"
+
+
+def test_a_file_a_container_reported_is_found_in_this_projects_artifacts(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    here = project / "artifacts" / "dag" / "manual__1" / "train.try1.ipynb"
+    here.parent.mkdir(parents=True)
+    here.write_text("{}")
+    # As the Compose stack's tasks report it: the project is mounted at /opt/airflow.
+    reported = "/opt/airflow/artifacts/dag/manual__1/train.try1.ipynb"
+    assert local_artifact_path(reported, project) == here
+    # A path that exists here is kept; one found nowhere is left as reported (the view says so).
+    assert local_artifact_path(here, tmp_path / "elsewhere") == here
+    missing = "/opt/airflow/artifacts/dag/manual__1/other.try1.ipynb"
+    assert local_artifact_path(missing, project) == Path(missing)
+    # A DAG named "artifacts" keeps its own folder.
+    nested = project / "artifacts" / "artifacts" / "r" / "n.ipynb"
+    nested.parent.mkdir(parents=True)
+    nested.write_text("{}")
+    assert local_artifact_path("/opt/airflow/artifacts/artifacts/r/n.ipynb", project) == nested
 
 
 def test_run_notebook_writes_one_output_per_try_with_typed_parameters(
