@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -42,9 +43,11 @@ def install_engine() -> None:
 
 
 def start_engine(folder: Path) -> str:
-    """Install and configure podman when missing, start its API in ``folder``: its DOCKER_HOST."""
+    """Start podman's API in ``folder`` once the background job has installed it: its DOCKER_HOST.
+    (Installing here too would run a second apt-get beside the first, which dpkg's lock refuses.)"""
     script = REPO / "scripts" / "container-engine.sh"
-    install_engine()
+    build_images_in_background()
+    _engine_installed.wait()
     started = subprocess.run(
         [str(script), "start", str(folder)], check=True, capture_output=True, text=True
     )
@@ -69,7 +72,10 @@ class Images:
 def _install_and_build() -> Images:
     started = time.monotonic()
     try:
-        install_engine()
+        try:
+            install_engine()
+        finally:
+            _engine_installed.set()  # or failed: starting the engine then says why
         done = subprocess.run(
             [str(REPO / "scripts" / "build-images.sh")],
             capture_output=True, text=True, timeout=2400,
@@ -83,6 +89,7 @@ def _install_and_build() -> Images:
 
 
 _building: Future[Images] | None = None
+_engine_installed = threading.Event()
 
 
 def build_images_in_background() -> None:
