@@ -105,6 +105,34 @@ def lab(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         project / "notebooks" / "examples" / "square.ipynb",
     )
     (project / "config" / "airflow.cfg").symlink_to(REPO / "config" / "airflow.cfg")
+    env = {
+        "KIT_STATE_DIR": str(stack.settings.state_dir),
+        "KIT_PROJECT_DIR": str(project),
+        "KIT_DAGS_DIR": str(stack.settings.dags_dir),
+    }
+    with serve_lab(base, project, env, cwd=project / "notebooks") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def bare_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """``jupyter lab`` as ``lab``, without a stack: for widgets that need only a kernel."""
+    base = tmp_path_factory.mktemp("bare-lab")
+    project = base / "project"
+    (project / "notebooks").mkdir(parents=True)
+    env = {
+        "KIT_STATE_DIR": str(base / "state"),
+        "KIT_PROJECT_DIR": str(project),
+        "KIT_DAGS_DIR": str(project / "dags"),
+    }
+    with serve_lab(base, project, env, cwd=project) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def serve_lab(base: Path, project: Path, kit_env: dict[str, str], *, cwd: Path) -> Iterator[Lab]:
+    """Run ``jupyter lab`` (its own Jupyter folders under ``base``, kernels with ``kit_env``)
+    until the block ends; then stop its whole process group."""
     jupyter_home = base / "jupyter"
     for sub in ("config", "data", "runtime", "workspaces", "settings"):
         (jupyter_home / sub).mkdir(parents=True)
@@ -113,9 +141,7 @@ def lab(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     log = base / "jupyter.log"
     env = {
         **os.environ,
-        "KIT_STATE_DIR": str(stack.settings.state_dir),
-        "KIT_PROJECT_DIR": str(project),
-        "KIT_DAGS_DIR": str(stack.settings.dags_dir),
+        **kit_env,
         # A Jupyter of its own: no user settings, workspaces or running-server files shared.
         "JUPYTER_CONFIG_DIR": str(jupyter_home / "config"),
         "JUPYTER_RUNTIME_DIR": str(jupyter_home / "runtime"),
@@ -142,7 +168,7 @@ def lab(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     with log.open("w") as out:
         server = subprocess.Popen(
             command,
-            cwd=project / "notebooks",
+            cwd=cwd,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -1,0 +1,282 @@
+"""The pipeline canvas in a real JupyterLab, driven through chromium with the mouse and keys.
+
+A small notebook (written here) shows a ``PipelineCanvas`` with three tasks a -> b -> c and a toy
+controller that applies the intents it receives (links, undo) and lists them in a Label: what
+the test reads to see each intent reach the kernel. No stack is needed.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import nbformat
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.browser.conftest import Lab, launch
+
+UI_TIMEOUT = 60_000  # ms, for the kernel to answer (a busy machine is slow to start one)
+expect.set_options(timeout=UI_TIMEOUT)
+REDRAW_GOAL_MS = 300.0
+
+# The notebook's one cell: the canvas, the controller, buttons for the run view and the
+# 20/200-task redraw measurement, and Labels the test reads.
+NOTEBOOK_CODE = """
+import ipywidgets as w
+from kit.widgets.canvas import CanvasTask, PipelineCanvas, canvas_graph, palette
+
+tasks = [CanvasTask("a", "bash"), CanvasTask("b", "python"), CanvasTask("c", "notebook")]
+links = [("a", "b"), ("b", "c")]
+history = []  # (undo, redo) pairs of the toy controller
+received = []
+problems = {"b": "callable: not set"}
+pending_edit = []  # the edit the "Edit" button makes to the big graph shown
+
+def draw():
+    canvas.graph = canvas_graph(tasks, links, problems=problems)
+
+def apply(intent):
+    received.append(" ".join([intent.name, *map(str, intent.args.values())]))
+    intents.value = " | ".join(received)
+    if intent.name == "add_link":
+        link = (intent.args["source"], intent.args["target"])
+        links.append(link)
+        history.append(link)
+    elif intent.name == "remove_link":
+        link = (intent.args["source"], intent.args["target"])
+        links.remove(link)
+        history.append(("-",) + link)
+    elif intent.name == "undo" and history:
+        last = history.pop()
+        if last[0] == "-":
+            links.append(last[1:])
+        else:
+            links.remove(last)
+    elif intent.name == "add_task":
+        tasks.append(CanvasTask(f"{intent.args['kind']}_{len(tasks)}", intent.args["kind"]))
+    else:
+        return
+    draw()
+
+def big(n):
+    many = [CanvasTask(f"task_{i:03d}", ("python", "bash", "notebook")[i % 3]) for i in range(n)]
+    many_links = [(f"task_{i - 1 - i % 3:03d}", f"task_{i:03d}") for i in range(1, n)]
+    canvas.graph = canvas_graph(many, many_links)
+    def edit(_b=None):
+        # An edit: one task becomes invalid and a link is added (dot lays it out again).
+        many_links.append(("task_000", f"task_{n - 1:03d}"))
+        canvas.graph = canvas_graph(many, many_links, problems={"task_001": "bad"})
+    pending_edit[:] = [edit]
+
+def run_mode(_b):
+    states = {"a": "success", "b": "running", "c": "failed"}
+    canvas.graph = canvas_graph(tasks, links, states=states)
+    canvas.mode = "run"
+
+def show_redraw(change):
+    shown = canvas.graph.get("nodes", [])
+    edited = " edited" if any(node.get("problem") for node in shown) else ""
+    redraw.value = f"{len(shown)} tasks{edited}: {change['new']:.1f} ms"
+
+canvas = PipelineCanvas(
+    palette=palette(notebooks=[], kinds=["bash", "mlflow_register", "notebook", "python"]),
+    can_undo=True,
+    can_redo=True,
+    height="360px",
+)
+canvas.on_intent(apply)
+canvas.observe(show_redraw, "last_redraw_ms")
+draw()
+intents = w.Label("none yet")
+intents.add_class("kit-test-intents")
+redraw = w.Label("")
+redraw.add_class("kit-test-redraw")
+run_button = w.Button(description="Run mode")
+run_button.add_class("kit-test-run-mode")
+run_button.on_click(run_mode)
+buttons = {}
+for n in (20, 200):
+    buttons[n] = w.Button(description=f"{n} tasks")
+    buttons[n].add_class(f"kit-test-big-{n}")
+    buttons[n].on_click(lambda _b, n=n: big(n))
+edit_button = w.Button(description="Edit")
+edit_button.add_class("kit-test-edit")
+edit_button.on_click(lambda _b: pending_edit[0]())
+display(w.VBox([canvas, intents, redraw, w.HBox([run_button, *buttons.values(), edit_button])]))
+"""
+
+
+def write_notebook(folder: Path) -> Path:
+    path = folder / "canvas.ipynb"
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(NOTEBOOK_CODE.strip())
+    cell.metadata["jupyter"] = {"source_hidden": True}  # the canvas at the top, in view
+    nb.cells = [cell]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
+def test_canvas_sends_intents_and_shows_run_states(
+    chromium: Path, bare_lab: Lab, output_dir: Path, tmp_path: Path
+) -> None:
+    notebook = write_notebook(bare_lab.project / "notebooks")
+    console: list[str] = []
+    figures: dict[int, float] = {}
+    with sync_playwright() as p:
+        browser = launch(p, chromium, tmp_path / "chromium-profile", 1400, 1000)
+        page = browser.new_page()
+        page.set_default_timeout(UI_TIMEOUT)
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+        intents = page.locator(".kit-test-intents")
+        step = "open"
+        try:
+            step = "open the notebook and run it"
+            open_and_run(page, bare_lab, notebook)
+            nodes = page.locator(".kit-canvas .kit-node")
+            expect(nodes).to_have_count(3)
+            expect(page.locator(".kit-canvas .kit-edge")).to_have_count(2)
+            invalid = page.locator(".kit-node[data-task-id='b']")
+            expect(invalid).to_have_attribute("data-problem", "invalid")
+            assert "callable: not set" in invalid.locator("title").first.text_content()
+            page.screenshot(path=output_dir / "canvas-01-three-tasks.png")
+
+            step = "drag a link from a to c"
+            drag_link(page, "a", "c")
+            expect(intents).to_contain_text("add_link a c")
+            expect(page.locator(".kit-edge[data-edge='a->c']")).to_have_count(1)
+            page.screenshot(path=output_dir / "canvas-02-linked.png")
+
+            step = "a link that would close a cycle is refused on the spot"
+            drag_link(page, "c", "a")
+            expect(page.locator(".kit-canvas-message")).to_contain_text(
+                "link c → a would make a cycle c → a"
+            )
+            assert "add_link c a" not in intents.text_content()
+
+            step = "click the link and press Delete"
+            click_edge(page, "a->c")
+            expect(page.locator(".kit-edge[data-edge='a->c']")).to_have_class(
+                re.compile("kit-selected")
+            )
+            page.screenshot(path=output_dir / "canvas-03-link-selected.png")
+            page.keyboard.press("Delete")
+            expect(intents).to_contain_text("remove_link a c")
+            expect(page.locator(".kit-edge[data-edge='a->c']")).to_have_count(0)
+
+            step = "undo with Ctrl+Z"
+            page.keyboard.press("Control+z")
+            expect(intents).to_contain_text(re.compile(r"remove_link a c \| undo$"))
+            expect(page.locator(".kit-edge[data-edge='a->c']")).to_have_count(1)
+
+            step = "select a node, add a python task"
+            page.locator(".kit-node[data-task-id='c'] .kit-node-body").click()
+            expect(intents).to_contain_text("select c")
+            expect(page.locator(".kit-node.kit-selected")).to_have_attribute("data-task-id", "c")
+            page.get_by_role("button", name="add a python task").click()
+            expect(intents).to_contain_text("add_task python")
+            expect(nodes).to_have_count(4)
+
+            step = "run mode: nodes coloured by state, a click opens the log"
+            page.locator(".kit-test-run-mode").click()
+            expect(page.locator(".kit-canvas.kit-mode-run")).to_have_count(1)
+            a = page.locator(".kit-node[data-task-id='a']")
+            expect(a).to_have_class(re.compile("kit-state-success"))
+            expect(a).to_have_attribute("data-state", "success")
+            expect(page.locator(".kit-node[data-task-id='c']")).to_have_attribute(
+                "data-state", "failed"
+            )
+            expect(page.locator(".kit-node[data-task-id='b']")).to_have_class(
+                re.compile("kit-state-running")
+            )
+            fill = a.locator(".kit-node-body").evaluate("e => getComputedStyle(e).fill")
+            assert fill == "rgb(200, 230, 201)", fill  # runview's colour of success
+            expect(a.locator(".kit-handle")).to_be_hidden()
+            expect(page.get_by_role("button", name="add a python task")).to_be_hidden()
+            page.screenshot(path=output_dir / "canvas-04-run-mode.png")
+            page.locator(".kit-node[data-task-id='c'] .kit-node-body").click()
+            expect(intents).to_contain_text("open_log c")
+
+            for n in (20, 200):
+                step = f"redraw an edit of {n} tasks"
+                page.locator(f".kit-test-big-{n}").click()
+                expect(nodes).to_have_count(n)
+                page.locator(".kit-test-edit").click()
+                expect(page.locator(".kit-node[data-task-id='task_001']")).to_have_attribute(
+                    "data-problem", "invalid"
+                )
+                redraw = page.locator(".kit-test-redraw")
+                expect(redraw).to_contain_text(f"{n} tasks edited: ")
+                figures[n] = float(re.search(r"([\d.]+) ms", redraw.text_content()).group(1))
+            page.screenshot(path=output_dir / "canvas-05-200-tasks.png")
+        except Exception:
+            page.screenshot(path=output_dir / "canvas-failure.png", full_page=True)
+            print(f"--- failed at step: {step}")
+            print("--- intents:", intents.all_inner_texts())
+            print("--- browser console (last 40):\n" + "\n".join(console[-40:]))
+            print("--- jupyter server log:\n" + bare_lab.log_tail())
+            raise
+        finally:
+            browser.close()
+    print(
+        f"canvas redraw of an edit: 20 tasks {figures[20]:.1f} ms, 200 tasks {figures[200]:.1f} ms"
+    )
+    assert figures[200] <= REDRAW_GOAL_MS, figures
+
+
+def open_and_run(page: Page, lab: Lab, notebook: Path) -> None:
+    page.goto(lab.tree(notebook))
+    expect(page.locator(".jp-NotebookPanel")).to_be_visible(timeout=120_000)
+    idle = page.get_by_role("button", name=re.compile(r"Python 3.*\| Idle"))
+    deadline = time.monotonic() + 180
+    while True:
+        dialog = page.locator(".jp-Dialog button.jp-mod-accept")
+        if dialog.count() and dialog.first.is_visible():
+            dialog.first.click()
+        if idle.count():
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError("the kernel did not become idle within 180 s")
+        page.wait_for_timeout(500)
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
+    no_news = page.locator(".jp-Notification-Toast").get_by_role("button", name="No")
+    if no_news.count():
+        no_news.first.click()
+    expect(page.locator(".kit-canvas")).to_be_visible(timeout=180_000)
+    page.locator(".kit-canvas").scroll_into_view_if_needed()
+
+
+def centre(page: Page, selector: str) -> tuple[float, float]:
+    box = page.locator(selector).bounding_box()
+    assert box is not None, f"{selector} is not on the page"
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def drag_link(page: Page, source: str, target: str) -> None:
+    """Press on ``source``'s output handle, move onto ``target``'s box, release."""
+    page.locator(".kit-canvas").scroll_into_view_if_needed()
+    x, y = centre(page, f".kit-node[data-task-id='{source}'] .kit-handle")
+    tx, ty = centre(page, f".kit-node[data-task-id='{target}'] .kit-node-body")
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move((x + tx) / 2, (y + ty) / 2 + 20, steps=5)
+    page.mouse.move(tx, ty, steps=5)
+    page.mouse.up()
+
+
+def click_edge(page: Page, edge: str) -> None:
+    """Click the middle of a link's curve (the middle of its box may be off the curve)."""
+    point = page.locator(f".kit-edge[data-edge='{edge}'] .kit-edge-line").evaluate(
+        """path => {
+            const p = path.getPointAtLength(path.getTotalLength() / 2);
+            const m = path.getScreenCTM();
+            return [p.x * m.a + p.y * m.c + m.e, p.x * m.b + p.y * m.d + m.f];
+        }"""
+    )
+    page.mouse.click(point[0], point[1])
