@@ -8,13 +8,14 @@ the test reads to see each intent reach the kernel. No stack is needed.
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from pathlib import Path
 
 import nbformat
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.browser.conftest import Lab, launch
+from tests.browser.conftest import REPO, Lab, launch
 
 UI_TIMEOUT = 60_000  # ms, for the kernel to answer (a busy machine is slow to start one)
 expect.set_options(timeout=UI_TIMEOUT)
@@ -23,6 +24,7 @@ REDRAW_GOAL_MS = 300.0
 # The notebook's one cell: the canvas, the controller, buttons for the run view and the
 # 20/200-task redraw measurement, and Labels the test reads.
 NOTEBOOK_CODE = """
+import os
 import ipywidgets as w
 from kit.widgets.canvas import CanvasTask, PipelineCanvas, canvas_graph, palette
 
@@ -80,7 +82,9 @@ def show_redraw(change):
     redraw.value = f"{len(shown)} tasks{edited}: {change['new']:.1f} ms"
 
 canvas = PipelineCanvas(
-    palette=palette(notebooks=[], kinds=["bash", "mlflow_register", "notebook", "python"]),
+    palette=palette(
+        os.environ["KIT_PROJECT_DIR"], kinds=["bash", "mlflow_register", "notebook", "python"]
+    ),
     can_undo=True,
     can_redo=True,
     height="360px",
@@ -108,6 +112,9 @@ display(w.VBox([canvas, intents, redraw, w.HBox([run_button, *buttons.values(), 
 
 
 def write_notebook(folder: Path) -> Path:
+    """The test's notebook, next to a copy of the example notebook (for the Notebook… menu)."""
+    (folder / "examples").mkdir(exist_ok=True)
+    shutil.copy(REPO / "notebooks" / "examples" / "square.ipynb", folder / "examples")
     path = folder / "canvas.ipynb"
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell(NOTEBOOK_CODE.strip())
@@ -181,6 +188,81 @@ def test_canvas_sends_intents_and_shows_run_states(
             page.get_by_role("button", name="add a python task").click()
             expect(intents).to_contain_text("add_task python")
             expect(nodes).to_have_count(4)
+            page.screenshot(path=output_dir / "canvas-03b-task-added.png")
+
+            step = "redo with Ctrl+Shift+Z"
+            page.keyboard.press("Control+Shift+z")
+            expect(intents).to_contain_text(re.compile(r"add_task python \| redo$"))
+
+            step = "move a node by hand"
+            x, y = centre(page, ".kit-node[data-task-id='a'] .kit-node-body")
+            before = page.locator(".kit-node[data-task-id='a']").get_attribute("transform")
+            page.mouse.move(x, y)
+            page.mouse.down()
+            page.mouse.move(x + 10, y + 40, steps=4)
+            page.mouse.move(x + 20, y + 80, steps=4)
+            page.mouse.up()
+            expect(intents).to_contain_text(re.compile(r"redo \| move a [\d.]+ [\d.]+$"))
+            moved = re.search(r"move a ([\d.]+) ([\d.]+)$", intents.text_content())
+            assert page.locator(".kit-node[data-task-id='a']").get_attribute("transform") != before
+            assert float(moved.group(2)) > 60, moved.group(0)  # 80 px down (zoom 1): y grew
+
+            step = "rename, duplicate and delete the selected node"
+            page.locator(".kit-node[data-task-id='b'] .kit-node-body").click()
+            expect(intents).to_contain_text(re.compile(r"select b$"))
+            page.keyboard.press("F2")
+            rename = page.get_by_role("textbox", name="new task id")
+            expect(rename).to_have_value("b")
+            rename.fill("clean")
+            rename.press("Enter")
+            expect(intents).to_contain_text(re.compile(r"rename b clean$"))
+            page.get_by_role("button", name="duplicate the selected task").click()
+            expect(intents).to_contain_text(re.compile(r"duplicate b$"))
+            page.get_by_role("button", name="delete the selection").click()
+            expect(intents).to_contain_text(re.compile(r"delete b$"))
+
+            step = "remove a link with its ×"
+            click_edge(page, "a->b")
+            page.get_by_role("button", name="remove link a → b").click()
+            expect(intents).to_contain_text(re.compile(r"remove_link a b$"))
+            expect(page.locator(".kit-edge[data-edge='a->b']")).to_have_count(0)
+            page.keyboard.press("Control+z")
+            expect(page.locator(".kit-edge[data-edge='a->b']")).to_have_count(1)
+
+            step = "add a notebook task from the menu (with its parameters) and a registered kind"
+            page.get_by_role("button", name="add a notebook task").click()
+            item = page.get_by_role("menuitem", name=re.compile(r"examples.square\.ipynb"))
+            expect(item).to_contain_text("x: int = 2")
+            page.screenshot(path=output_dir / "canvas-04-notebook-menu.png")
+            item.click()
+            expect(intents).to_contain_text(
+                re.compile(r"add_task notebook notebooks/examples/square.ipynb$")
+            )
+            expect(nodes).to_have_count(5)
+            page.get_by_role("button", name="add a task of a registered kind").click()
+            page.get_by_role("menuitem", name="mlflow_register").click()
+            expect(intents).to_contain_text(re.compile(r"add_task mlflow_register$"))
+            expect(nodes).to_have_count(6)
+
+            step = "zoom with the wheel, pan by dragging the background"
+            viewport = page.locator(".kit-canvas-viewport")
+            start = viewport.get_attribute("transform")
+            box = page.locator(".kit-canvas-stage").bounding_box()
+            page.mouse.move(box["x"] + box["width"] - 60, box["y"] + box["height"] - 40)
+            page.mouse.wheel(0, -400)
+            expect(viewport).not_to_have_attribute("transform", start)
+            zoomed = viewport.get_attribute("transform")
+            scale = float(re.search(r"scale\(([\d.]+)\)", zoomed).group(1))
+            assert scale > 1, zoomed
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] - 160, box["y"] + box["height"] - 90, steps=5)
+            page.mouse.up()
+            panned = viewport.get_attribute("transform")
+            assert re.search(r"scale\(([\d.]+)\)", panned).group(1) == str(
+                re.search(r"scale\(([\d.]+)\)", zoomed).group(1)
+            )
+            assert panned != zoomed
+            page.get_by_role("button", name="fit the graph in view").click()
 
             step = "run mode: nodes coloured by state, a click opens the log"
             page.locator(".kit-test-run-mode").click()
@@ -198,7 +280,7 @@ def test_canvas_sends_intents_and_shows_run_states(
             assert fill == "rgb(200, 230, 201)", fill  # runview's colour of success
             expect(a.locator(".kit-handle")).to_be_hidden()
             expect(page.get_by_role("button", name="add a python task")).to_be_hidden()
-            page.screenshot(path=output_dir / "canvas-04-run-mode.png")
+            page.screenshot(path=output_dir / "canvas-05-run-mode.png")
             page.locator(".kit-node[data-task-id='c'] .kit-node-body").click()
             expect(intents).to_contain_text("open_log c")
 
@@ -213,7 +295,7 @@ def test_canvas_sends_intents_and_shows_run_states(
                 redraw = page.locator(".kit-test-redraw")
                 expect(redraw).to_contain_text(f"{n} tasks edited: ")
                 figures[n] = float(re.search(r"([\d.]+) ms", redraw.text_content()).group(1))
-            page.screenshot(path=output_dir / "canvas-05-200-tasks.png")
+            page.screenshot(path=output_dir / "canvas-06-200-tasks.png")
         except Exception:
             page.screenshot(path=output_dir / "canvas-failure.png", full_page=True)
             print(f"--- failed at step: {step}")

@@ -104,6 +104,8 @@ function render({ model, el }) {
     b.addEventListener("click", (event) => {
       event.stopPropagation();
       onClick(b);
+      // Keys go on working on the graph (Delete, Ctrl+Z) after a click on a tool.
+      if (menu.hidden && renameBox.hidden) stage.focus({ preventScroll: true });
     });
     return b;
   }
@@ -649,7 +651,7 @@ function render({ model, el }) {
 
   // ---- keys ----------------------------------------------------------------------------
   function onKey(event) {
-    if (event.target === renameBox) return;
+    if (event.target === renameBox || event.target.closest(".kit-canvas-menu")) return;
     const mod = event.ctrlKey || event.metaKey;
     let handled = true;
     if (mod && event.key.toLowerCase() === "z" && editing()) {
@@ -681,7 +683,7 @@ function render({ model, el }) {
   // ---- wiring --------------------------------------------------------------------------
   background.addEventListener("pointerdown", onBackgroundDown);
   root.addEventListener("wheel", onWheel, { passive: false });
-  stage.addEventListener("keydown", onKey);
+  el.addEventListener("keydown", onKey); // the whole widget: its toolbar's buttons too
   const closeOnOutside = (event) => {
     if (!menu.contains(event.target)) closeMenu();
   };
