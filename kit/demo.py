@@ -56,9 +56,9 @@ def run_demo(
     from kit.client import ClientError, connect
     from kit.codegen import export
     from kit.stack import StackError, StackSettings, get_stack
-    from kit.summary import print_endpoints, print_run_summary
+    from kit.summary import make_console, print_endpoints, print_run_summary
 
-    console = console or Console()
+    console = console or make_console()
     settings = StackSettings.from_env()
     root = settings.project_dir
     spec_path = pipeline or root / LIFECYCLE

@@ -11,6 +11,13 @@ from kit.client.models import DagRun, TaskRun
 from kit.stack.base import Endpoints
 
 
+def make_console() -> Console:
+    """The console of the kit's reports. Soft wrap: a line longer than the terminal (or than 80
+    columns when the output is a file or a pipe) is left whole, so URLs and paths stay clickable
+    and copyable; tables still fit the width."""
+    return Console(soft_wrap=True)
+
+
 def task_log_path(logs_root: Path, run: DagRun, task: TaskRun) -> Path:
     """Where Airflow 3's default ``[logging] log_filename_template`` puts a task try's log."""
     path = logs_root / f"dag_id={run.dag_id}" / f"run_id={run.run_id}" / f"task_id={task.task_id}"
@@ -46,7 +53,7 @@ def print_run_summary(
     logs_root: Path | None = None,
     console: Console | None = None,
 ) -> None:
-    console = console or Console()
+    console = console or make_console()
     colour = "green" if run.state == "success" else "red"
     console.print(
         f"[bold]Run state:[/] [{colour}]{run.state}[/]  ·  wall time {_seconds(run.duration)}"
@@ -73,13 +80,15 @@ def print_endpoints(
     dag_id: str | None = None,
     run_id: str | None = None,
 ) -> None:
-    console = console or Console()
+    console = console or make_console()
     airflow = endpoints.airflow_url
     if dag_id and run_id:
         airflow = f"{airflow}/dags/{dag_id}/runs/{run_id}"
-    console.print(f"[bold]Airflow:[/] {airflow}")
-    console.print(f"[bold]MLflow:[/]  {endpoints.mlflow_url}")
+    # soft_wrap on each line too: a console passed in may wrap.
+    console.print(f"[bold]Airflow:[/] {airflow}", soft_wrap=True)
+    console.print(f"[bold]MLflow:[/]  {endpoints.mlflow_url}", soft_wrap=True)
     where = f" (password in {endpoints.password_file})" if endpoints.password_file else ""
     console.print(
-        f"[bold]Login:[/]   user {endpoints.username!r}{where}; `kit credentials` prints it."
+        f"[bold]Login:[/]   user {endpoints.username!r}{where}; `kit credentials` prints it.",
+        soft_wrap=True,
     )

@@ -62,13 +62,31 @@ def cmd_up(args: argparse.Namespace) -> int:
     from kit.summary import print_endpoints
 
     started = time.monotonic()
+
+    def ready(component: str, seconds: float) -> None:
+        if not args.quiet:
+            print(f"  {component} healthy ({seconds:.1f} s)", flush=True)
+
     try:
         stack = _stack(args)
-        endpoints = stack.up(timeout=args.timeout, progress=not args.quiet)
+        endpoints = stack.up(
+            timeout=args.timeout, progress=not args.quiet, wait=args.wait, on_ready=ready
+        )
     except (StackError, ValueError) as exc:
         print(f"kit up: {exc}", file=sys.stderr)
         return EXIT_STACK
-    print(f"The {_name(stack)} is healthy ({time.monotonic() - started:.1f} s).")
+    took = time.monotonic() - started
+    starting = (
+        [] if args.wait == "all" else [c.name for c in stack.status().components if not c.healthy]
+    )
+    if not starting:
+        print(f"The {_name(stack)} is healthy ({took:.1f} s).")
+    else:
+        print(f"The {_name(stack)} can run DAGs ({took:.1f} s).")
+        print(
+            f"Still starting: {', '.join(starting)}. `kit status` shows them; "
+            "`kit up --wait all` waits for them."
+        )
     print_endpoints(endpoints)
     if getattr(getattr(stack, "settings", None), "database", None) == "sqlite" and not args.sqlite:
         print(
@@ -188,6 +206,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     shape.add_argument("--redis-port", type=int, help="Redis port (default 6380, $KIT_REDIS_PORT)")
     p.add_argument(
         "--timeout", type=float, default=300.0, help="seconds to wait for health (default 300)"
+    )
+    p.add_argument(
+        "--wait",
+        choices=("airflow", "all"),
+        default="airflow",
+        help="return when Airflow can run a DAG (api-server and scheduler healthy; the default: "
+        "the DAG processor, triggerer, MLflow and the kernel pool go on starting, and a notebook "
+        "task waits for MLflow), or when everything is healthy (all)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(handler=cmd_up)

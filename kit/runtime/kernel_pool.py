@@ -166,6 +166,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kernel", default="python3", help="kernel spec name")
     parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="the kernels' folder")
     args = parser.parse_args(argv)
+    from kit.stack import timeline
+
+    timeline.mark("imports done")
     pool = KernelPool(args.dir, size=args.size, kernel_name=args.kernel, cwd=args.cwd)
     stopping = False
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,27 +46,78 @@ def tracking_uri() -> str | None:
     return os.environ.get("MLFLOW_TRACKING_URI") or None
 
 
-def check_reachable(uri: str, timeout: float = 10.0) -> None:
-    """Raise TrackingUnavailable unless the HTTP tracking server at ``uri`` answers /health."""
-    if not uri.startswith(("http://", "https://")):
-        return  # a local store (file or database) needs no server
+# How long a task waits for a tracking server that does not answer yet: `kit up` returns once
+# Airflow can run a DAG, and MLflow may still be starting (KIT_MLFLOW_WAIT seconds, default 120).
+MLFLOW_WAIT_ENV = "KIT_MLFLOW_WAIT"
+MLFLOW_WAIT_DEFAULT = 120.0
+
+
+def mlflow_patience() -> float:
+    """Seconds to wait for the tracking server (``KIT_MLFLOW_WAIT``; a bad value is an error)."""
+    raw = os.environ.get(MLFLOW_WAIT_ENV)
+    if raw is None or raw.strip() == "":
+        return MLFLOW_WAIT_DEFAULT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise TrackingUnavailable(
+            f"{MLFLOW_WAIT_ENV}={raw!r} is not a number of seconds >= 0; set it to how long a "
+            f"task may wait for MLflow (default {MLFLOW_WAIT_DEFAULT:.0f})."
+        )
+    return value
+
+
+def _health(uri: str, timeout: float) -> int:
+    """The HTTP status of the tracking server's /health; OSError when nothing answers."""
     # urllib, not httpx: httpx builds a TLS context (~0.15 s) even for a plain-http URL.
     import urllib.error
     import urllib.request
 
     try:
         with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout) as resp:  # noqa: S310 - the stack's own URL
-            status = resp.status
+            return resp.status
     except urllib.error.HTTPError as exc:
-        status = exc.code
-    except (OSError, ValueError) as exc:  # refused, timed out, unresolvable
-        raise TrackingUnavailable(
-            f"the MLflow tracking server at {uri} does not answer ({type(exc).__name__}); the "
-            "notebook was not started, so no run is lost. Start the stack's MLflow (`kit up`) "
-            "and retry the task."
-        ) from exc
-    if status != 200:
-        raise TrackingUnavailable(f"the MLflow tracking server at {uri} answered HTTP {status}")
+        return exc.code
+
+
+def check_reachable(
+    uri: str,
+    timeout: float = 10.0,
+    *,
+    patience: float | None = None,
+    interval: float = 1.0,
+    say: Callable[[str], None] = print,
+) -> None:
+    """Wait until the HTTP tracking server at ``uri`` answers /health, at most ``patience``
+    seconds (default: ``KIT_MLFLOW_WAIT``); raise TrackingUnavailable if it never does."""
+    if not uri.startswith(("http://", "https://")):
+        return  # a local store (file or database) needs no server
+    patience = mlflow_patience() if patience is None else patience
+    deadline = time.monotonic() + patience
+    told = False
+    while True:
+        try:
+            status = _health(uri, timeout)
+        except (OSError, ValueError) as exc:  # refused, timed out, unresolvable
+            if time.monotonic() + interval > deadline:
+                raise TrackingUnavailable(
+                    f"the MLflow tracking server at {uri} does not answer "
+                    f"({type(exc).__name__}), after waiting {patience:.0f} s; the notebook was not "
+                    "started, so no run is lost. Start the stack's MLflow (`kit up`; `kit status` "
+                    f"shows it) and retry the task, or wait longer: {MLFLOW_WAIT_ENV}=<seconds>."
+                ) from exc
+            if not told:
+                say(f"kit: waiting up to {patience:.0f} s for MLflow at {uri} (starting?)")
+                told = True
+            time.sleep(interval)
+            continue
+        if status != 200:
+            raise TrackingUnavailable(f"the MLflow tracking server at {uri} answered HTTP {status}")
+        if told:
+            say(f"kit: MLflow at {uri} answers")
+        return
 
 
 def start_run(experiment: str, tags: TaskRunTags, output_dir: Path) -> str:

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
+
+# How long `up` waits: until Airflow can run a DAG, or until every component is healthy.
+Wait = Literal["airflow", "all"]
+WAITS: tuple[str, ...] = ("airflow", "all")
+# Told each component's name as it becomes healthy, with the seconds since `up` began.
+ReadyCallback = Callable[[str, float], None]
 
 
 class StackError(RuntimeError):
@@ -103,8 +110,16 @@ class Stack(Protocol):
 
     kind: str
 
-    def up(self, *, timeout: float = 180.0, progress: bool = True) -> Endpoints:
-        """Start what is not running (idempotent) and wait until every component is healthy."""
+    def up(
+        self,
+        *,
+        timeout: float = 180.0,
+        progress: bool = True,
+        wait: Wait = "all",
+        on_ready: ReadyCallback | None = None,
+    ) -> Endpoints:
+        """Start what is not running (idempotent) and wait until Airflow can run a DAG
+        (``wait="airflow"``) or until every component is healthy (``"all"``)."""
         ...
 
     def down(self, *, timeout: float = 30.0) -> None:

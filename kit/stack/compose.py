@@ -25,9 +25,11 @@ from kit.stack.base import (
     Endpoints,
     HealthTimeoutError,
     PortBusyError,
+    ReadyCallback,
     StackError,
     StackNotRunning,
     StackStatus,
+    Wait,
 )
 from kit.stack.compose_env import (
     ADMIN_USER,
@@ -464,8 +466,17 @@ class ComposeStack:
                 "or run the embedded stack: `kit up --stack embedded`."
             )
 
-    def up(self, *, timeout: float = 180.0, progress: bool = True) -> Endpoints:
-        """Build and start the containers (idempotent); wait until Airflow and MLflow answer."""
+    def up(
+        self,
+        *,
+        timeout: float = 180.0,
+        progress: bool = True,
+        wait: Wait = "all",
+        on_ready: ReadyCallback | None = None,
+    ) -> Endpoints:
+        """Build and start the containers (idempotent); wait until Airflow answers healthy
+        (``wait="airflow"``) or until every container is (``"all"``). Compose starts them all at
+        once: the engine, not the kit, decides their order (``depends_on``)."""
         if not (self.project_dir / AIRFLOW_CONFIG).is_file():
             raise StackError(f"{self.project_dir / AIRFLOW_CONFIG} is missing: the stack mounts it")
         if not self.compose_path.is_file():
@@ -485,19 +496,34 @@ class ComposeStack:
         done = self._compose(*self.up_args(), timeout=max(timeout, 1800))
         if done.returncode != 0:
             raise StackError(f"`docker compose up` failed:\n{done.stderr.strip()[-4000:]}")
-        self.wait_healthy(timeout=timeout, progress=progress)
+        self.wait_healthy(timeout=timeout, progress=progress, wait=wait, on_ready=on_ready)
         self._write_state()
         return self._endpoints()
 
-    def wait_healthy(self, *, timeout: float, progress: bool = False) -> None:
+    def wait_healthy(
+        self,
+        *,
+        timeout: float,
+        progress: bool = False,
+        wait: Wait = "all",
+        on_ready: ReadyCallback | None = None,
+    ) -> None:
         """Poll Airflow's and MLflow's health endpoints; on timeout, raise with the logs."""
         airflow_url, mlflow_url = self._urls()
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
+        reported: set[str] = set()
         while True:
             checks = {
                 AIRFLOW_SERVICE: airflow_health(airflow_url),
                 MLFLOW_SERVICE: mlflow_health(mlflow_url),
             }
+            for name, (ok, _) in checks.items():
+                if ok and name not in reported and on_ready is not None:
+                    on_ready(name, time.monotonic() - started)
+                reported |= {name} if ok else set()
+            if wait == "airflow" and checks[AIRFLOW_SERVICE][0]:
+                return
             if all(ok for ok, _ in checks.values()):
                 # ... and every container's own health check, so that `kit status` right after
                 # `kit up` says healthy too (a check that has not run yet says "starting").

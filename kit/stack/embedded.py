@@ -23,19 +23,23 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from kit.stack import health
+from kit.stack import health, timeline
 from kit.stack.airflow_env import STACK_MARKER, airflow_environment, mlflow_environment, stack_id
 from kit.stack.base import (
+    WAITS,
     ComponentStatus,
     ConfigError,
     Endpoints,
     PortBusyError,
+    ReadyCallback,
     StackError,
     StackNotRunning,
     StackStatus,
+    Wait,
 )
 from kit.stack.config_check import config_problems
 from kit.stack.dead_scheduler import fail_dead_scheduler_jobs
@@ -76,6 +80,8 @@ API_SERVER_POOL = {
 }
 # The components of the default shape, in start order.
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "kernel-pool", "mlflow")
+# With the servers (and Celery's workers), what a DAG run needs: started first, on their own.
+AIRFLOW_CORE = ("api-server", "scheduler")
 # Servers the others need before they start: started (and healthy) first, stopped last.
 SERVICES = ("postgres", "redis")
 # The ports each component listens on (it cannot start when one is taken).
@@ -105,6 +111,7 @@ class EmbeddedStack:
     def __init__(self, settings: StackSettings | None = None) -> None:
         self.settings = settings or StackSettings.from_env()
         self.pids = PidFiles(self.settings.run_dir)
+        self._up_started, self._reported = time.monotonic(), set[str]()
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -426,16 +433,45 @@ class EmbeddedStack:
     def _start(self, names: list[str], airflow_env: dict[str, str], secrets: StackSecrets) -> None:
         for name in names:
             command, env = self._command_and_env(name, airflow_env, secrets)
+            timeline.record(self.timeline_file, name, "started")
+            named = {timeline.TIMELINE_ENV: str(self.timeline_file), timeline.COMPONENT_ENV: name}
             start_process(
                 name,
                 command,
-                env=env,
+                env={**env, **named},
                 log_file=self.log_path(name),  # type: ignore[arg-type]
                 cwd=self.settings.state_dir,
                 pid_files=self.pids,
             )
 
-    def up(self, *, timeout: float = 180.0, progress: bool = True) -> Endpoints:
+    @property
+    def timeline_file(self) -> Path:
+        """Where the last `up` recorded when each component started and became healthy."""
+        return self.settings.run_dir / "timeline.jsonl"
+
+    def first_stage(self) -> list[str]:
+        """What a DAG run needs, in start order: the servers, the api-server, the scheduler and
+        (Celery) the workers. `up` starts them alone, so they have the CPU to themselves."""
+        return [
+            n
+            for n in self.components()
+            if n in SERVICES or n in AIRFLOW_CORE or n.startswith("celery-worker-")
+        ]
+
+    def up(
+        self,
+        *,
+        timeout: float = 180.0,
+        progress: bool = True,
+        wait: Wait = "all",
+        on_ready: ReadyCallback | None = None,
+    ) -> Endpoints:
+        """Start what is not running and wait for it. Airflow first (the first stage, until it
+        can run a DAG), then the rest; ``wait="airflow"`` returns when the first stage is healthy
+        and leaves the rest starting (`kit status` shows them), ``"all"`` waits for everything."""
+        if wait not in WAITS:
+            raise ValueError(f"wait={wait!r}: expected one of {', '.join(WAITS)}")
+        self._up_started, self._reported = time.monotonic(), set[str]()
         with self._lock():
             self._adopt_running_settings()
             self._refuse_other_remote_services()
@@ -454,13 +490,15 @@ class EmbeddedStack:
                 self._check_ports(to_start)
             # Written first: a failed start still leaves the shape for `kit logs` / `kit down`.
             self._write_state()
+            self.timeline_file.unlink(missing_ok=True)
+            waiting = {"timeout": timeout, "progress": progress, "secrets": secrets}
             # The database (and broker) first: Airflow's migration and start-up need them.
             postgres = PostgresServer(self.settings, secrets)
             if "postgres" in to_start and not postgres.initialized:
                 postgres.initialize(self.log_path("postgres"))  # type: ignore[arg-type]
             self._start([n for n in to_start if n in SERVICES], env, secrets)
             if services := [n for n in self.components() if n in SERVICES]:
-                self._wait_for(services, timeout=timeout, progress=progress, secrets=secrets)
+                self._wait_for(services, on_ready=on_ready, **waiting)
             if self.settings.database == "postgres":
                 postgres.ensure_databases()
             if "api-server" in to_start or "scheduler" in to_start:
@@ -468,8 +506,12 @@ class EmbeddedStack:
             if scheduler_died:
                 # Its tasks are re-queued by the new scheduler at start, not after 120 s.
                 fail_dead_scheduler_jobs(self.settings, secrets)
-            self._start([n for n in to_start if n not in SERVICES], env, secrets)
-            self._wait_for(self.components(), timeout=timeout, progress=progress, secrets=secrets)
+            first = self.first_stage()
+            self._start([n for n in to_start if n in first and n not in SERVICES], env, secrets)
+            self._wait_for(first, on_ready=on_ready, **waiting)
+            self._start([n for n in to_start if n not in first], env, secrets)
+            if wait == "all":
+                self._wait_for(self.components(), on_ready=on_ready, **waiting)
         return self.endpoints()
 
     def _probes(
@@ -501,7 +543,13 @@ class EmbeddedStack:
         return probes
 
     def _wait_for(
-        self, names: list[str], *, timeout: float, progress: bool, secrets: StackSecrets
+        self,
+        names: list[str],
+        *,
+        timeout: float,
+        progress: bool,
+        secrets: StackSecrets,
+        on_ready: ReadyCallback | None = None,
     ) -> float:
         bootstrap = set(names) <= set(SERVICES)
         every = self._probes(secrets, bootstrap=bootstrap)
@@ -514,7 +562,17 @@ class EmbeddedStack:
             running = self._running()
             return next((name for name in names if not running.get(name, True)), None)
 
-        return health.wait_healthy(probes, timeout=timeout, logs=logs, died=died, progress=progress)
+        def ready(name: str, _seconds: float) -> None:
+            if name in self._reported:  # each stage asks again about the earlier ones
+                return
+            self._reported.add(name)
+            timeline.record(self.timeline_file, name, "healthy")
+            if on_ready is not None:
+                on_ready(name, time.monotonic() - self._up_started)
+
+        return health.wait_healthy(
+            probes, timeout=timeout, logs=logs, died=died, progress=progress, on_ready=ready
+        )
 
     # -- down ----------------------------------------------------------------------------------
     def down(self, *, timeout: float = 30.0) -> None:

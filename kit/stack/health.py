@@ -7,13 +7,27 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import httpx
 import psutil
 
 from kit.stack.base import HealthTimeoutError, StackError
 
 # A probe returns None when healthy, else a short reason.
 Probe = Callable[[], "str | None"]
+
+
+def http_get(url: str, timeout: float = 3.0) -> tuple[int, bytes]:
+    """(status, body) of a GET on the stack's own plain-http URL; OSError when nothing answers.
+
+    urllib rather than httpx: importing httpx and building its TLS context took a fifth of
+    `kit status`, which asks two URLs."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - our own URL
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
 
 
 def airflow_probes(airflow_url: str) -> dict[str, Probe]:
@@ -25,11 +39,9 @@ def airflow_probes(airflow_url: str) -> dict[str, Probe]:
         if "h" in cache and now - cache["h"][0] < 0.2:
             return cache["h"][1]  # type: ignore[return-value]
         try:
-            resp = httpx.get(f"{airflow_url}/api/v2/monitor/health", timeout=3.0)
-            value: dict | str = (
-                resp.json() if resp.status_code == 200 else f"HTTP {resp.status_code}"
-            )
-        except httpx.HTTPError as exc:
+            status, body = http_get(f"{airflow_url}/api/v2/monitor/health")
+            value: dict | str = json.loads(body) if status == 200 else f"HTTP {status}"
+        except OSError as exc:  # refused, reset, timed out
             value = f"not answering ({type(exc).__name__})"
         except ValueError:
             value = "answered with something that is not JSON"
@@ -60,10 +72,10 @@ def airflow_probes(airflow_url: str) -> dict[str, Probe]:
 def mlflow_probe(mlflow_url: str) -> Probe:
     def check() -> str | None:
         try:
-            resp = httpx.get(f"{mlflow_url}/health", timeout=3.0)
-        except httpx.HTTPError as exc:
+            status, _ = http_get(f"{mlflow_url}/health")
+        except OSError as exc:
             return f"not answering ({type(exc).__name__})"
-        return None if resp.status_code == 200 else f"HTTP {resp.status_code}"
+        return None if status == 200 else f"HTTP {status}"
 
     return check
 
@@ -98,12 +110,14 @@ def wait_healthy(
     logs: Mapping[str, Path | None],
     died: Callable[[], str | None] = lambda: None,
     progress: bool = True,
-    interval: float = 0.5,
+    interval: float = 0.25,
+    on_ready: Callable[[str, float], None] | None = None,
 ) -> float:
     """Poll every probe until all are healthy; return the seconds it took.
 
     ``died`` is asked every round and names a component whose process has exited: waiting for it
-    would be pointless, so that is an error at once, with its log.
+    would be pointless, so that is an error at once, with its log. ``on_ready(name, seconds)`` is
+    called as each component becomes healthy.
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -122,6 +136,8 @@ def wait_healthy(
                 reason = probes[name]()
                 if reason is None:
                     del pending[name]
+                    if on_ready is not None:
+                        on_ready(name, time.monotonic() - start)
                 else:
                     pending[name] = reason
             done = len(probes) - len(pending)

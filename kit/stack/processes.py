@@ -187,6 +187,10 @@ def _started_after(proc: psutil.Process, leader: PidRecord) -> bool:
     return proc.info["create_time"] >= leader.create_time - 1.0
 
 
+# Seconds a component has to stop on the first SIGTERM before it gets a second one.
+SECOND_SIGNAL_AFTER = 2.0
+
+
 def _signal_group(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
@@ -202,9 +206,11 @@ def stop_processes(
     *,
     marker: tuple[str, str] | None = None,
     timeout: float = 30.0,
+    grace: float = SECOND_SIGNAL_AFTER,
 ) -> list[int]:
-    """Stop the process groups of ``records`` (TERM, then KILL after ``timeout``) and every process
-    still carrying ``marker``. Returns the pids that had to be killed with SIGKILL."""
+    """Stop the process groups of ``records`` (TERM; TERM again to the leaders still running after
+    ``grace`` seconds; KILL after ``timeout``) and every process still carrying ``marker``.
+    Returns the pids that had to be killed with SIGKILL."""
     live = [(r, p) for r in records if (p := r.process()) is not None]
     # Remember descendants now: once a parent dies its children are re-parented and hard to find.
     family: dict[int, psutil.Process] = {}
@@ -226,7 +232,15 @@ def stop_processes(
     for proc in family.values():  # members outside the groups (their own sessions)
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.send_signal(signal.SIGTERM)
-    survivors = _reap(family.values(), timeout)
+    survivors = _reap(family.values(), min(grace, timeout))
+    if survivors and timeout > grace:
+        # Airflow's components take a second signal as "exit now": the triggerer otherwise waits
+        # up to 10 s for its trigger runner (seen idle, with no trigger running).
+        for _, proc in live:
+            if proc in survivors:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    proc.send_signal(signal.SIGTERM)
+        survivors = _reap(survivors, timeout - grace)
 
     killed = []
     for proc in survivors:

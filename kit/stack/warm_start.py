@@ -55,6 +55,9 @@ def preload(modules: tuple[str, ...] = WARM_MODULES) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Preload, then hand over to Airflow's own command line with ``argv``."""
     args = sys.argv[1:] if argv is None else argv
+    from kit.stack.lean_imports import import_jsonschema_without_iri_grammar
+
+    import_jsonschema_without_iri_grammar()
     preload()
     from airflow.__main__ import main as airflow_main
 

@@ -172,7 +172,7 @@ def running_compose_stack(project: Path) -> Iterator[ComposeStack]:
     stack = ComposeStack(project, project / ".kit")
     started = time.monotonic()
     try:
-        assert main(["up", "--stack", "compose", "--quiet"]) == 0
+        assert main(["up", "--stack", "compose", "--wait", "all", "--quiet"]) == 0
         print(f"compose up: healthy in {time.monotonic() - started:.1f} s")
         yield ComposeStack.from_state(project / ".kit")
     finally:

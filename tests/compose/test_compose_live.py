@@ -101,7 +101,7 @@ def test_runs_and_the_registry_survive_down_and_up(compose_stack: ComposeStack) 
     before = connect().latest_run("ml_lifecycle")
     assert main(["down"]) == 0
     assert containers(compose_stack.project_dir) == []
-    assert main(["up", "--quiet"]) == 0  # the saved state says: the Compose stack
+    assert main(["up", "--wait", "all", "--quiet"]) == 0  # the saved state: the Compose stack
     after = connect().latest_run("ml_lifecycle")
     assert after is not None and (after.run_id, after.state) == (before.run_id, "success")
     mlflow.set_tracking_uri(compose_stack.endpoints().mlflow_url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -24,6 +25,76 @@ TYPED = (
     "kn.publish('types', [type(v).__name__ for v in (n, rate, name, sizes, opts, flag)])\n"
     "kn.publish('total', n * sum(sizes))",
 )
+
+
+def test_a_task_waits_for_an_mlflow_server_that_is_still_starting(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """`kit up` returns before MLflow is healthy: a notebook task started meanwhile waits."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    (port,) = free_ports(1)
+    uri = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("KIT_MLFLOW_WAIT", "120")
+    write_notebook(project / "ok.ipynb", "x = 1", "y = x + 1")
+    servers: list[subprocess.Popen] = []
+
+    def start_late() -> None:
+        time.sleep(2)  # the task is already waiting
+        mlflow_bin = str(Path(sys.executable).parent / "mlflow")
+        servers.append(
+            subprocess.Popen(
+                [
+                    mlflow_bin,
+                    "server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--backend-store-uri",
+                    f"sqlite:///{tmp_path / 'late.db'}",
+                    "--artifacts-destination",
+                    str(tmp_path / "late-artifacts"),
+                    "--workers",
+                    "1",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )  # fmt: skip
+        )
+
+    starter = threading.Thread(target=start_late)
+    starter.start()
+    try:
+        result = run_notebook(notebook="ok.ipynb", parameters={}, context=task_context(project))
+        starter.join()
+        assert Path(result["output_notebook"]).exists()
+        said = capsys.readouterr().out
+        assert f"waiting up to 120 s for MLflow at {uri}" in said and "answers" in said
+        runs = mlflow.MlflowClient(uri).search_runs(
+            [mlflow.MlflowClient(uri).get_experiment_by_name(project.name).experiment_id]
+        )
+        assert [r.info.status for r in runs] == ["FINISHED"]
+    finally:
+        starter.join()
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(30)
+
+
+def test_a_bad_mlflow_wait_names_the_variable(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_ports(1)[0]}")
+    monkeypatch.setenv("KIT_MLFLOW_WAIT", "soon")
+    write_notebook(project / "ok.ipynb", "x = 1")
+    with pytest.raises(TrackingUnavailable, match="KIT_MLFLOW_WAIT='soon' is not a number"):
+        run_notebook(notebook="ok.ipynb", parameters={}, context=task_context(project))
 
 
 def test_parameters_keep_their_types_and_results_come_back(project: Path) -> None:
@@ -131,8 +202,11 @@ def test_an_mlflow_server_that_is_down_stops_the_task_before_it_runs(
 ) -> None:
     (port,) = free_ports(1)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("KIT_MLFLOW_WAIT", "2")  # it waits that long for a server still starting
     write_notebook(project / "ok.ipynb", "x = 1")
-    with pytest.raises(TrackingUnavailable, match="does not answer.*no run is lost"):
+    with pytest.raises(
+        TrackingUnavailable, match="does not answer.*after waiting 2 s.*no run is lost"
+    ):
         run_notebook(notebook="ok.ipynb", parameters={}, context=task_context(project))
     assert (
         not list((project / "artifacts").rglob("*.ipynb"))
