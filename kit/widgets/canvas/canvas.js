@@ -206,8 +206,11 @@ function render({ model, el }) {
     selectedEdge = key && edges.has(key) ? key : null;
     for (const [k, e] of edges) {
       const on = k === selectedEdge;
-      e.g.classList.toggle("kit-selected", on);
-      e.remove.style.display = on ? "" : "none";
+      if (on !== e.g.classList.contains("kit-selected")) {
+        e.g.classList.toggle("kit-selected", on);
+        e.remove.style.display = on ? "" : "none";
+        if (on) placeRemove(e);
+      }
     }
   }
 
@@ -402,11 +405,16 @@ function render({ model, el }) {
     entry.route = d;
     entry.path.setAttribute("d", d);
     entry.hit.setAttribute("d", d);
+    if (entry.g.classList.contains("kit-selected")) placeRemove(entry);
+  }
+
+  // The × sits mid-curve; measured only for the selected link (measuring every path of a large
+  // graph would make the browser lay each one out during a redraw).
+  function placeRemove(entry) {
     const length = entry.path.getTotalLength ? entry.path.getTotalLength() : 0;
-    if (length) {
-      const mid = entry.path.getPointAtLength(length / 2);
-      entry.remove.setAttribute("transform", `translate(${mid.x.toFixed(1)},${mid.y.toFixed(1)})`);
-    }
+    if (!length) return;
+    const mid = entry.path.getPointAtLength(length / 2);
+    entry.remove.setAttribute("transform", `translate(${mid.x.toFixed(1)},${mid.y.toFixed(1)})`);
   }
 
   function redraw() {
