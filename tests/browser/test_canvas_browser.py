@@ -55,6 +55,9 @@ def apply(intent):
             links.append(last[1:])
         else:
             links.remove(last)
+    elif intent.name == "rename":
+        canvas.message = f"rename refused: {intent.args['new_id']!r} is taken"
+        return
     elif intent.name == "add_task":
         tasks.append(CanvasTask(f"{intent.args['kind']}_{len(tasks)}", intent.args["kind"]))
     else:
@@ -216,6 +219,10 @@ def test_canvas_sends_intents_and_shows_run_states(
             rename.fill("clean")
             rename.press("Enter")
             expect(intents).to_contain_text(re.compile(r"rename b clean$"))
+            # A refusal from Python shows in the canvas's banner.
+            expect(page.locator(".kit-canvas-message")).to_have_text(
+                re.compile(r"rename refused: 'clean' is taken")
+            )
             page.get_by_role("button", name="duplicate the selected task").click()
             expect(intents).to_contain_text(re.compile(r"duplicate b$"))
             page.get_by_role("button", name="delete the selection").click()
