@@ -100,6 +100,9 @@ def _shape_environment(settings: StackSettings, secrets: StackSecrets) -> dict[s
         # a file open. SQLite's own 5 s lock wait is kept: the api-server makes some database calls
         # on its event loop, so a longer wait freezes every request meanwhile (seen: 60 s).
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_ENABLED"] = "False"
+    if settings.executor == "local":
+        # The seed's LocalExecutor, forking its workers when tasks come (kit.stack.local_executor).
+        env["AIRFLOW__CORE__EXECUTOR"] = "kit.stack.local_executor.OnDemandLocalExecutor"
     if settings.executor == "celery":
         env["AIRFLOW__CORE__EXECUTOR"] = "CeleryExecutor"
         env["AIRFLOW__CELERY__BROKER_URL"] = RedisServer(settings, secrets).url()

@@ -103,6 +103,10 @@ def _venv_bin(name: str) -> str:
     return str(candidate) if candidate.exists() else name
 
 
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 class EmbeddedStack:
     """Airflow + MLflow as native processes. ``up`` is idempotent; ``down`` leaves nothing."""
 
@@ -581,7 +585,7 @@ class EmbeddedStack:
         with self._lock():
             records = self.pids.all()
             apps = [r for r in records if r.name not in SERVICES]
-            stop_processes(apps, timeout=timeout)
+            stop_processes(apps, timeout=timeout, say=_to_stderr)
             if any(r.name == "scheduler" for r in apps):
                 # A scheduler stopped mid-run may not have closed its job (a SIGKILL after the
                 # timeout): close it while the database still runs, so the next `up` re-queues
@@ -593,7 +597,8 @@ class EmbeddedStack:
             for record in records:
                 if record.name == "postgres":
                     stop_fast(record, timeout)
-            stop_processes(records, marker=(STACK_MARKER, stack_id(self.settings)), timeout=timeout)
+            marker = (STACK_MARKER, stack_id(self.settings))
+            stop_processes(records, marker=marker, timeout=timeout, say=_to_stderr)
             for record in records:
                 self.pids.remove(record.name)
 

@@ -14,7 +14,7 @@ import json
 import os
 import signal
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -207,10 +207,11 @@ def stop_processes(
     marker: tuple[str, str] | None = None,
     timeout: float = 30.0,
     grace: float = SECOND_SIGNAL_AFTER,
+    say: Callable[[str], None] | None = None,
 ) -> list[int]:
     """Stop the process groups of ``records`` (TERM; TERM again to the leaders still running after
     ``grace`` seconds; KILL after ``timeout``) and every process still carrying ``marker``.
-    Returns the pids that had to be killed with SIGKILL."""
+    Returns the pids that had to be killed with SIGKILL; ``say`` is told which they were."""
     live = [(r, p) for r in records if (p := r.process()) is not None]
     # Remember descendants now: once a parent dies its children are re-parented and hard to find.
     family: dict[int, psutil.Process] = {}
@@ -245,6 +246,11 @@ def stop_processes(
     killed = []
     for proc in survivors:
         try:
+            if say is not None:
+                say(
+                    f"kit: pid {proc.pid} ({' '.join(proc.cmdline())[:100]}) still ran "
+                    f"{timeout:.0f} s after SIGTERM: killed"
+                )
             if _is_group_leader(proc):
                 _signal_group(proc.pid, signal.SIGKILL)
             proc.kill()
