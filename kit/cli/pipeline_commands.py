@@ -1,4 +1,5 @@
-"""Sub-commands on pipeline specs: ``kit validate``, ``kit export``, ``kit preview``."""
+"""Sub-commands on pipeline specs: ``kit validate``, ``kit export``, ``kit preview``,
+``kit schema``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 4
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``validate``, ``export`` and ``preview`` to the ``kit`` command."""
+    """Add ``validate``, ``export``, ``preview`` and ``schema`` to the ``kit`` command."""
     p = sub.add_parser("validate", help="check a pipeline spec and list every problem")
     p.add_argument("pipeline", type=Path, help="pipelines/<dag_id>.yaml")
     _project_options(p)
@@ -29,6 +30,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--svg", type=Path, required=True, metavar="OUT.svg", help="where to write")
     p.add_argument("--dag-id", help="which DAG, when the file defines several")
     p.set_defaults(handler=cmd_preview)
+
+    p = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of pipeline specs (editors complete and check with it)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write it here instead, e.g. pipelines/.schema/pipeline.schema.json",
+    )
+    p.set_defaults(handler=cmd_schema)
 
 
 def _project_options(parser: argparse.ArgumentParser) -> None:
@@ -171,4 +185,17 @@ def cmd_preview(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     atomic_write_text(args.svg, svg)
     print(args.svg)
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from kit.files import atomic_write_text
+    from kit.spec.schema import schema_text
+
+    text = schema_text()
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    atomic_write_text(args.output, text)
+    print(args.output)
     return EXIT_OK

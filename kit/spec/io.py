@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from kit.files import atomic_write_text
 from kit.spec.model import PipelineSpec
 from kit.spec.problems import SpecError, error, problems_from_pydantic
+from kit.spec.schema import MODELINE, ensure_schema
 
 # Bounds on what a spec file may be: generous for real pipelines (a 2,000-task spec is ~300 KB and
 # ~15,000 values, 5 levels deep), tight enough that a hostile file fails fast and clearly
@@ -118,21 +119,27 @@ def spec_to_data(spec: PipelineSpec) -> dict[str, Any]:
     return spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
 
-def dump_spec(spec: PipelineSpec) -> str:
-    """The spec as YAML text (pure)."""
-    return yaml.safe_dump(spec_to_data(spec), sort_keys=False, allow_unicode=True, width=100)
+def dump_spec(spec: PipelineSpec, *, modeline: bool = True) -> str:
+    """The spec as YAML text (pure), starting with the modeline that points editors at the
+    schema (``kit.spec.schema``; ``ensure_schema`` writes it beside the file)."""
+    text = yaml.safe_dump(spec_to_data(spec), sort_keys=False, allow_unicode=True, width=100)
+    return f"{MODELINE}\n{text}" if modeline else text
 
 
 def spec_digest(spec: PipelineSpec) -> str:
-    """sha256 of the spec's content, independent of YAML formatting and comments."""
+    """sha256 of the spec's content, independent of YAML formatting and comments, and of the
+    canvas layout (where boxes are drawn is not part of the pipeline)."""
     canonical = json.dumps(
-        spec.model_dump(mode="json", by_alias=True), sort_keys=True, ensure_ascii=True
+        spec.model_dump(mode="json", by_alias=True, exclude={"layout"}),
+        sort_keys=True,
+        ensure_ascii=True,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def save_spec(spec: PipelineSpec, path: str | Path) -> Path:
-    """Write the spec as YAML, atomically."""
+    """Write the spec as YAML, atomically, and the schema its modeline points at."""
     path = Path(path)
     atomic_write_text(path, dump_spec(spec))
+    ensure_schema(path.parent)
     return path

@@ -107,6 +107,20 @@ class FanOut(_Model):
         return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
 
 
+class Position(_Model):
+    """Where the canvas draws a task box (its centre, in the canvas's units)."""
+
+    x: float
+    y: float
+
+
+class CanvasLayout(_Model):
+    """Task positions placed by hand on the designer's canvas. Only the canvas reads them: code
+    generation and the spec's digest leave them out, so moving a box never changes the DAG."""
+
+    positions: dict[str, Position] = Field(default_factory=dict)
+
+
 class TaskSpec(_Model):
     """One task: its kind and kind settings, its upstream tasks and per-task overrides."""
 
@@ -176,6 +190,7 @@ class PipelineSpec(_Model):
     failure_email: list[str] = Field(default_factory=list)
     params: dict[str, RunParam] = Field(default_factory=dict)
     tasks: list[TaskSpec] = Field(default_factory=list)
+    layout: CanvasLayout | None = None
 
     @field_validator("schedule", mode="before")
     @classmethod

@@ -118,7 +118,8 @@ def test_problems_go_to_the_most_specific_field_shown() -> None:
 
 def test_yaml_is_the_spec_file_export_writes() -> None:
     text = three_tasks().yaml()
-    assert text.startswith("dag_id: demo")
+    modeline, first = text.splitlines()[:2]
+    assert modeline.startswith("# yaml-language-server: $schema=") and first == "dag_id: demo"
     assert "$param: rows" in text
 
 
