@@ -1,63 +1,85 @@
-"""The designer's working copy of a pipeline, as plain data, and its checks (pure but for reads).
+"""The designer's working copy of a pipeline, as plain data, with every edit and its undo (pure).
 
-The draft is the spec's YAML mapping (``dag_id``, ``params``, ``tasks`` ...) edited field by field;
-it may be invalid at any moment. ``build`` turns it into a ``PipelineSpec`` when it can, and always
-into the full list of problems plus a graph for the preview (a lenient spec where tasks with broken
-settings are kept as placeholders, so that ids, links and cycles are still checked and drawn).
+The draft is the spec's YAML mapping (``dag_id``, ``params``, ``tasks``, ``layout`` ...) edited
+field by field; it may be invalid at any moment (``check_draft`` says how). Every change goes
+through a method here: each is one undoable step, and observers (the designer's views, the canvas)
+hear of it to redraw. Views never change ``data`` themselves.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+import networkx as nx
 
-from kit.preview.graph import Node, TaskGraph
+from kit.preview.graph import TaskGraph
+from kit.spec.graph import format_cycle
 from kit.spec.io import dump_spec, spec_from_mapping, spec_to_data
 from kit.spec.kinds import get_kind
 from kit.spec.model import PipelineSpec
-from kit.spec.problems import Problem, SpecError
-from kit.spec.validate import check_structure, validate
+from kit.spec.problems import SpecError
+from kit.spec.validate import is_task_id
+from kit.widgets.checks import Build, Key, check_draft, draft_graph, problem_text, route_problems
 from kit.widgets.fields import default_settings
+from kit.widgets.history import DEFAULT_LIMIT, History, snapshot
 
-# A stand-in for a task whose settings do not parse: same id and links, no kind-specific checks.
-_PLACEHOLDER_KIND = "bash"
-_PLACEHOLDER_SETTINGS = {"command": "true"}
-_MAX_LENIENT_ROUNDS = 8
+__all__ = [
+    "Build",
+    "DraftChange",
+    "DraftError",
+    "Key",
+    "PipelineDraft",
+    "problem_text",
+    "route_problems",
+]
+
+TASK_ID_FIX = (
+    "use a Python identifier: letters, digits and '_', not starting with a digit, not a keyword "
+    "(e.g. 'train_model')."
+)
+
+
+class DraftError(ValueError):
+    """An edit the draft refuses, with the field at fault and how to fix it."""
+
+    def __init__(self, task_id: str | None, field: str, message: str, fix: str = "") -> None:
+        self.task_id = task_id
+        self.field = field
+        self.message = message
+        self.fix = fix
+        super().__init__(f"{message} Fix: {fix}" if fix else message)
 
 
 @dataclass(frozen=True)
-class Build:
-    """The outcome of checking a draft."""
+class DraftChange:
+    """What observers hear after each edit, undo or redo: which edit, and the task it made or
+    concerns (the new id after ``add task``, ``duplicate task`` and ``rename task``)."""
 
-    spec: PipelineSpec | None  # None while the draft does not parse as a spec
-    problems: list[Problem]
-    graph: TaskGraph  # always drawable
+    action: str
+    task_id: str | None = None
+    old_id: str | None = None  # the id before ``rename task``
 
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.is_error]
 
-    @property
-    def ok(self) -> bool:
-        """Exportable: parsed and no errors (warnings are fine)."""
-        return self.spec is not None and not self.errors
-
-    def invalid_tasks(self) -> set[str]:
-        return {p.task_id for p in self.errors if p.task_id is not None}
+Observer = Callable[[DraftChange], None]
 
 
 class PipelineDraft:
     """Editing operations on a pipeline mapping; every method keeps the data YAML-shaped."""
 
-    def __init__(self, data: dict[str, Any] | None = None) -> None:
-        self.data: dict[str, Any] = copy.deepcopy(data) if data else self.blank()
+    def __init__(
+        self, data: dict[str, Any] | None = None, *, history_limit: int = DEFAULT_LIMIT
+    ) -> None:
+        self.data: dict[str, Any] = snapshot(data) if data else self.blank()
         self.data.setdefault("tasks", [])
+        self.history = History(history_limit)
+        self._observers: list[Observer] = []
+        self._depth = 0  # edits made by other edits are part of the outer one
 
     @staticmethod
     def blank(dag_id: str = "my_pipeline") -> dict[str, Any]:
@@ -73,7 +95,71 @@ class PipelineDraft:
         return cls(spec_to_data(spec))
 
     def copy(self) -> PipelineDraft:
+        """The same data, without history or observers."""
         return PipelineDraft(self.data)
+
+    # -- observers, undo and redo ------------------------------------------------------------------
+    def observe(self, observer: Observer) -> Callable[[], None]:
+        """Call ``observer(change)`` after every edit, undo and redo; returns the unsubscriber."""
+        self._observers.append(observer)
+
+        def unsubscribe() -> None:
+            if observer in self._observers:
+                self._observers.remove(observer)
+
+        return unsubscribe
+
+    def _notify(self, change: DraftChange) -> None:
+        for observer in list(self._observers):
+            observer(change)
+
+    @contextmanager
+    def _edit(
+        self, action: str, key: object = None, task_id: str | None = None, old_id: str | None = None
+    ) -> Iterator[None]:
+        """One undoable step: the data is restored if the edit fails, recorded if it changed."""
+        if self._depth:
+            yield
+            return
+        before = snapshot(self.data)
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self.data = before
+            raise
+        finally:
+            self._depth -= 1
+        if self.data == before:
+            return
+        self.history.record(before, action, key)
+        self._notify(DraftChange(action, task_id, old_id))
+
+    @property
+    def can_undo(self) -> bool:
+        return self.history.can_undo
+
+    @property
+    def can_redo(self) -> bool:
+        return self.history.can_redo
+
+    def undo(self) -> bool:
+        """Go back one step; False when there is none."""
+        step = self.history.undo(self.data)
+        if step is None:
+            return False
+        self.data = step.data
+        self._notify(DraftChange("undo"))
+        return True
+
+    def redo(self) -> bool:
+        """Re-apply the last step undone; False when there is none (a new edit clears them)."""
+        step = self.history.redo(self.data)
+        if step is None:
+            return False
+        self.data = step.data
+        self._notify(DraftChange("redo"))
+        return True
 
     # -- pipeline fields ---------------------------------------------------------------------------
     def get(self, name: str, default: Any = None) -> Any:
@@ -81,29 +167,43 @@ class PipelineDraft:
 
     def set(self, name: str, value: Any) -> None:
         """Set a pipeline field; ``None`` (or an empty list) removes it, leaving the default."""
-        if value is None or value == []:
-            self.data.pop(name, None)
-            if name == "schedule":
-                self.data["schedule"] = None  # explicit: no schedule
-        else:
-            self.data[name] = value
+        with self._edit("set", key=("set", name)):
+            if value is None or value == []:
+                self.data.pop(name, None)
+                if name == "schedule":
+                    self.data["schedule"] = None  # explicit: no schedule
+            else:
+                self.data[name] = value
 
     @property
     def params(self) -> dict[str, dict[str, Any]]:
-        return self.data.setdefault("params", {})
+        """The run parameters (read them; change them with the methods below)."""
+        return self.data.get("params") or {}
 
     def set_param(self, name: str, param: dict[str, Any]) -> None:
-        self.params[name] = {k: v for k, v in param.items() if v is not None}
+        with self._edit("set param", key=("param", name)):
+            params = self.data.setdefault("params", {})
+            params[name] = {k: v for k, v in param.items() if v is not None}
 
     def rename_param(self, old: str, new: str) -> None:
         """Rename a run parameter and every ``$param`` reference to it."""
         if old == new or old not in self.params:
             return
-        self.data["params"] = {(new if k == old else k): v for k, v in self.params.items()}
-        for task in self.tasks:
-            for _name, value in _named_values(task):
-                if isinstance(value, dict) and value.get("$param") == old:
-                    value["$param"] = new
+        if not new:
+            raise DraftError(None, f"params.{old}", "a run parameter needs a name.")
+        if new in self.params:
+            raise DraftError(
+                None,
+                f"params.{old}",
+                f"there is already a run parameter {new!r}.",
+                f"pick another name, e.g. {self.unique_param_name(new)!r}.",
+            )
+        with self._edit("rename param"):
+            self.data["params"] = {(new if k == old else k): v for k, v in self.params.items()}
+            for task in self.tasks:
+                for _name, value in _named_values(task):
+                    if isinstance(value, dict) and value.get("$param") == old:
+                        value["$param"] = new
 
     def unique_param_name(self, base: str) -> str:
         """``base``, or ``base_2``, ``base_3``... if a run parameter has that name."""
@@ -112,21 +212,25 @@ class PipelineDraft:
     def add_param(self, name: str, param: dict[str, Any]) -> str:
         """Add a run parameter under a name no other has (``name`` made unique); return it."""
         new = self.unique_param_name(name)
-        self.set_param(new, param)
+        with self._edit("add param"):
+            self.set_param(new, param)
         return new
 
     def promote_to_run_param(self, task_id: str, parameter: str, param: dict[str, Any]) -> str:
         """Make a notebook parameter of the task a typed run parameter: add ``param`` (named like
         the notebook's, made unique) and give the task's parameter its value; return its name."""
-        new = self.add_param(parameter, param)
-        settings = self.task(task_id).setdefault("settings", {})
-        settings.setdefault("parameters", {})[parameter] = {"$param": new}
+        task = self._task(task_id)
+        with self._edit("add param", task_id=task_id):
+            new = self.add_param(parameter, param)
+            settings = task.setdefault("settings", {})
+            settings.setdefault("parameters", {})[parameter] = {"$param": new}
         return new
 
     def remove_param(self, name: str) -> None:
-        self.params.pop(name, None)
-        if not self.params:
-            self.data.pop("params")
+        with self._edit("remove param"):
+            self.params.pop(name, None)
+            if not self.params:
+                self.data.pop("params", None)
 
     # -- tasks -------------------------------------------------------------------------------------
     @property
@@ -143,155 +247,207 @@ class PipelineDraft:
                 return task
         raise KeyError(task_id)
 
+    def _task(self, task_id: str) -> dict[str, Any]:
+        """The task, or a DraftError naming the id that is not there."""
+        try:
+            return self.task(task_id)
+        except KeyError:
+            raise DraftError(
+                task_id, "id", f"there is no task {task_id!r}.", "pick one of the draft's tasks."
+            ) from None
+
     def unique_id(self, base: str) -> str:
         """``base``, or ``base_2``, ``base_3``... if a task has that id."""
         return _unique(base, set(self.task_ids))
 
-    def add_task(self, kind: str, task_id: str | None = None) -> str:
-        """Append a task of ``kind`` with starting settings; returns its id."""
-        model = get_kind(kind).settings_model
-        new_id = self.unique_id(task_id or kind)
-        self.tasks.append({"id": new_id, "kind": kind, "settings": default_settings(model)})
+    def add_task(self, kind: str, task_id: str | None = None, **settings: Any) -> str:
+        """Append a task of ``kind`` with starting settings (``settings`` over the kind's
+        defaults); returns its id, ``task_id`` or the kind's name made unique."""
+        try:
+            model = get_kind(kind).settings_model
+        except KeyError as exc:
+            message = str(exc).strip("'\"")
+            raise DraftError(None, "kind", message, "pick a registered kind.") from None
+        base = task_id or kind
+        if not is_task_id(base):
+            raise DraftError(None, "id", f"{base!r} is not a valid task id.", TASK_ID_FIX)
+        new_id = self.unique_id(base)
+        with self._edit("add task", task_id=new_id):
+            values = {**default_settings(model), **settings}
+            self.tasks.append({"id": new_id, "kind": kind, "settings": values})
         return new_id
 
     def duplicate_task(self, task_id: str) -> str:
         """A copy of the task (same settings and upstream) right after it; returns the new id."""
-        original = self.task(task_id)
-        clone = copy.deepcopy(original)
+        original = self._task(task_id)
+        clone = snapshot(original)
         clone["id"] = self.unique_id(f"{task_id}_copy")
-        self.tasks.insert(self.tasks.index(original) + 1, clone)
+        with self._edit("duplicate task", task_id=clone["id"]):
+            self.tasks.insert(self.tasks.index(original) + 1, clone)
         return clone["id"]
 
     def remove_task(self, task_id: str) -> None:
-        """Remove the task and the links to it (references to its result stay, and are flagged)."""
-        self.data["tasks"] = [t for t in self.tasks if t.get("id") != task_id]
-        for task in self.tasks:
-            if task_id in task.get("upstream", []):
-                self.set_task(task_id=task["id"], name="upstream", value=_without(task, task_id))
+        """Remove the task, the links to it and its position (references to its result stay, and
+        are flagged)."""
+        self._task(task_id)
+        with self._edit("remove task", task_id=task_id):
+            self.data["tasks"] = [t for t in self.tasks if t.get("id") != task_id]
+            for task in self.tasks:
+                if task_id in task.get("upstream", []):
+                    self.set_task(task["id"], "upstream", _without(task, task_id))
+            self._forget_position(task_id)
 
     def rename_task(self, old: str, new: str) -> None:
-        """Change a task's id and every link and result reference to it."""
+        """Change a task's id and every link, result reference and position to it."""
         if old == new:
             return
-        self.task(old)["id"] = new
-        for task in self.tasks:
-            if old in task.get("upstream", []):
-                task["upstream"] = [new if up == old else up for up in task["upstream"]]
-            for _name, value in _named_values(task):
-                if isinstance(value, dict) and value.get("$result") == old:
-                    value["$result"] = new
+        task = self._task(old)
+        if not is_task_id(new):
+            raise DraftError(old, "id", f"{new!r} is not a valid task id.", TASK_ID_FIX)
+        if new in self.task_ids:
+            raise DraftError(
+                old,
+                "id",
+                f"there is already a task {new!r}.",
+                f"pick another id, e.g. {self.unique_id(new)!r}.",
+            )
+        with self._edit("rename task", task_id=new, old_id=old):
+            task["id"] = new
+            for other in self.tasks:
+                if old in other.get("upstream", []):
+                    other["upstream"] = [new if up == old else up for up in other["upstream"]]
+                for _name, value in _named_values(other):
+                    if isinstance(value, dict) and value.get("$result") == old:
+                        value["$result"] = new
+            positions = self._positions()
+            if old in positions:
+                self.data["layout"]["positions"] = {
+                    (new if k == old else k): v for k, v in positions.items()
+                }
 
     def move_task(self, task_id: str, offset: int) -> None:
+        """Move the task ``offset`` places in the task list (the order of the spec file)."""
         tasks = self.tasks
-        i = self.task_ids.index(task_id)
+        i = self.task_ids.index(self._task(task_id)["id"])
         j = min(max(i + offset, 0), len(tasks) - 1)
-        tasks.insert(j, tasks.pop(i))
+        with self._edit("move task", task_id=task_id):
+            tasks.insert(j, tasks.pop(i))
 
     def set_task(self, task_id: str, name: str, value: Any) -> None:
         """Set a task field (``upstream``, ``retries``, ``doc`` ...); None/empty removes it."""
-        task = self.task(task_id)
-        if value is None or value == [] or value == "":
-            task.pop(name, None)
-        else:
-            task[name] = value
+        task = self._task(task_id)
+        with self._edit("set task", key=("task", task_id, name), task_id=task_id):
+            if value is None or value == [] or value == "":
+                task.pop(name, None)
+            else:
+                task[name] = value
 
     def set_kind(self, task_id: str, kind: str) -> None:
         """Change the task's kind; its settings start over (they belong to the old kind)."""
-        task = self.task(task_id)
-        if task.get("kind") != kind:
+        task = self._task(task_id)
+        if task.get("kind") == kind:
+            return
+        model = get_kind(kind).settings_model
+        with self._edit("set kind", task_id=task_id):
             task["kind"] = kind
-            task["settings"] = default_settings(get_kind(kind).settings_model)
+            task["settings"] = default_settings(model)
 
     def set_setting(self, task_id: str, name: str, value: Any) -> None:
         """Set one settings field; None removes it (the kind's default applies)."""
-        settings = self.task(task_id).setdefault("settings", {})
-        if value is None:
-            settings.pop(name, None)
-        else:
-            settings[name] = value
+        task = self._task(task_id)
+        with self._edit("set setting", key=("setting", task_id, name), task_id=task_id):
+            settings = task.setdefault("settings", {})
+            if value is None:
+                settings.pop(name, None)
+            else:
+                settings[name] = value
+
+    def update_settings(self, task_id: str, **values: Any) -> None:
+        """Set several settings fields in one step (None removes one)."""
+        with self._edit("set setting", task_id=task_id):
+            for name, value in values.items():
+                self.set_setting(task_id, name, value)
 
     def set_fan_out_grid(self, task_id: str, grid: dict[str, list[Any]] | None) -> None:
         """Fan the task out over every combination of the grid's values (None: no fan-out)."""
         self.set_task(task_id, "fan_out", {"grid": grid} if grid else None)
 
+    # -- links -------------------------------------------------------------------------------------
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        """``(upstream, downstream)`` pairs in spec order."""
+        return [(up, str(task.get("id"))) for task in self.tasks for up in task.get("upstream", [])]
+
+    def add_link(self, upstream: str, downstream: str) -> None:
+        """``downstream`` runs after ``upstream``. Refused when it would make a cycle (the error
+        names it); a link already there is left alone."""
+        self._task(upstream)
+        task = self._task(downstream)
+        if upstream == downstream:
+            raise DraftError(
+                downstream, "upstream", f"a task cannot run after itself ({upstream!r}).",
+                "link two different tasks.",
+            )  # fmt: skip
+        if upstream in task.get("upstream", []):
+            return
+        graph = nx.DiGraph(self.links)
+        graph.add_nodes_from((upstream, downstream))
+        if nx.has_path(graph, downstream, upstream):
+            cycle = nx.shortest_path(graph, downstream, upstream)
+            raise DraftError(
+                downstream,
+                "upstream",
+                f"linking {upstream} → {downstream} would make a cycle: {format_cycle(cycle)}.",
+                f"remove a link of the cycle first, or link {downstream} → {upstream} instead.",
+            )
+        self.set_task(downstream, "upstream", [*task.get("upstream", []), upstream])
+
+    def remove_link(self, upstream: str, downstream: str) -> None:
+        """``downstream`` no longer waits for ``upstream`` (no link: nothing happens)."""
+        task = self._task(downstream)
+        if upstream in task.get("upstream", []):
+            self.set_task(downstream, "upstream", _without(task, upstream))
+
+    # -- canvas layout -----------------------------------------------------------------------------
+    def _positions(self) -> dict[str, dict[str, float]]:
+        return (self.data.get("layout") or {}).get("positions") or {}
+
+    @property
+    def positions(self) -> dict[str, tuple[float, float]]:
+        """Task positions placed by hand on the canvas, ``{task id: (x, y)}``."""
+        return {tid: (p["x"], p["y"]) for tid, p in self._positions().items()}
+
+    def set_position(self, task_id: str, x: float, y: float) -> None:
+        """Place the task's box at ``(x, y)`` (a drag is one step, however many moves it sends)."""
+        self._task(task_id)
+        if not all(isinstance(v, int | float) and math.isfinite(v) for v in (x, y)):
+            raise DraftError(
+                task_id, "layout", f"({x!r}, {y!r}) is not a position.", "give two numbers."
+            )
+        with self._edit("set position", key=("position", task_id), task_id=task_id):
+            layout = self.data.setdefault("layout", {})
+            layout.setdefault("positions", {})[task_id] = {"x": float(x), "y": float(y)}
+
+    def clear_positions(self) -> None:
+        """Forget every hand-placed position: the canvas lays the graph out by itself again."""
+        with self._edit("clear positions"):
+            self.data.pop("layout", None)
+
+    def _forget_position(self, task_id: str) -> None:
+        positions = self._positions()
+        if task_id in positions:
+            del positions[task_id]
+            if not positions:
+                self.data.pop("layout", None)
+
     # -- checking ----------------------------------------------------------------------------------
     def build(self, *, project_dir: Path, dags_dir: Path | None = None, full: bool = True) -> Build:
         """Parse and validate. ``full`` includes the checks that read files (notebooks, dags/)."""
-        try:
-            spec = spec_from_mapping(self.data)
-        except SpecError as exc:
-            lenient, dropped = self._lenient()
-            problems = list(exc.problems)
-            if lenient is not None:
-                known = {(p.task_id, p.field, p.message) for p in problems}
-                problems += [
-                    p
-                    for p in check_structure(lenient)
-                    if (p.task_id, p.field, p.message) not in known
-                    and not (p.task_id in dropped and p.field.startswith("settings"))
-                ]
-            problems = [p for p in problems if p.is_error] + [p for p in problems if not p.is_error]
-            return Build(None, problems, self.graph())
-        if full:
-            problems = validate(spec, project_dir=project_dir, dags_dir=dags_dir)
-        else:
-            problems = check_structure(spec)
-        return Build(spec, problems, self.graph())
-
-    def _lenient(self) -> tuple[PipelineSpec | None, set[str]]:
-        """The draft with broken parts replaced: bad pipeline fields dropped, tasks stubbed."""
-        data = copy.deepcopy(self.data)
-        stubbed: set[str] = set()
-        for _ in range(_MAX_LENIENT_ROUNDS):
-            try:
-                return PipelineSpec.model_validate(data), stubbed
-            except ValidationError as exc:
-                errors = exc.errors()
-            for err in errors:
-                loc = err["loc"]
-                if len(loc) >= 2 and loc[0] == "tasks" and isinstance(loc[1], int):
-                    task = data["tasks"][loc[1]]
-                    if not isinstance(task, dict):
-                        continue
-                    if len(loc) >= 3 and loc[2] == "id" or not isinstance(task.get("id"), str):
-                        task["id"] = f"tasks[{loc[1]}]"
-                    stubbed.add(task["id"])
-                    upstream = task.get("upstream")
-                    data["tasks"][loc[1]] = {
-                        "id": task["id"],
-                        "kind": _PLACEHOLDER_KIND,
-                        "settings": dict(_PLACEHOLDER_SETTINGS),
-                        "upstream": [u for u in upstream if isinstance(u, str)]
-                        if isinstance(upstream, list)
-                        else [],
-                    }
-                elif loc and loc[0] != "tasks":
-                    data.pop(str(loc[0]), None)
-                else:
-                    return None, stubbed
-        return None, stubbed
+        return check_draft(self.data, project_dir=project_dir, dags_dir=dags_dir, full=full)
 
     def graph(self) -> TaskGraph:
         """The preview graph straight from the draft: tasks in order, links to known tasks."""
-        ids = self.task_ids
-        known = set(ids)
-        nodes: list[Node] = []
-        seen: set[str] = set()
-        for task in self.tasks:
-            task_id = str(task.get("id", ""))
-            if task_id in seen:  # duplicated ids are an error shown elsewhere; draw once
-                continue
-            seen.add(task_id)
-            nodes.append(Node(task_id, str(task.get("kind", "?")), task.get("fan_out") is not None))
-        edges = [
-            (up, str(task.get("id")))
-            for task in self.tasks
-            for up in task.get("upstream", [])
-            if up in known and up != task.get("id")
-        ]
-        return TaskGraph(
-            str(self.data.get("dag_id", "")), tuple(nodes), tuple(dict.fromkeys(edges))
-        )
+        return draft_graph(self.data)
 
     def yaml(self) -> str:
         """The spec file text export would write (the draft as-is when it does not parse)."""
@@ -323,38 +479,3 @@ def _named_values(task: dict[str, Any]) -> Iterable[tuple[str, Any]]:
             yield from ((f"{name}.{k}", v) for k, v in value.items())
         else:
             yield name, value
-
-
-# -- problems next to their field ----------------------------------------------------------------
-
-Key = tuple[str | None, str]  # (task id or None for the pipeline, field path; "" = general area)
-
-
-def route_problems(problems: Iterable[Problem], keys: Iterable[Key]) -> dict[Key, list[Problem]]:
-    """Assign each problem to the most specific known field it concerns.
-
-    A problem about ``settings.parameters.epochs`` goes to that key if a widget shows it, else to
-    ``settings.parameters``, else to ``settings``, else to the task's (or pipeline's) general area
-    ``(task_id, "")``, which always exists.
-    """
-    known = set(keys)
-    routed: dict[Key, list[Problem]] = {}
-    for problem in problems:
-        parts = problem.field.split(".")
-        target: Key = (problem.task_id, "")
-        for n in range(len(parts), 0, -1):
-            candidate = (problem.task_id, ".".join(parts[:n]))
-            if candidate in known:
-                target = candidate
-                break
-        routed.setdefault(target, []).append(problem)
-    return routed
-
-
-def problem_text(problems: Iterable[Problem]) -> str:
-    """Short lines for a field's message area: ``✖ message Fix: ...``."""
-    lines = []
-    for p in problems:
-        mark = "✖" if p.is_error else "⚠"
-        lines.append(f"{mark} {p.message}" + (f" {p.fix}" if p.fix else ""))
-    return "\n".join(lines)
