@@ -291,3 +291,25 @@ def state_from_value(value: Any) -> ValueState:
     if isinstance(value, dict) and "$result" in value and set(value) <= {"$result", "key"}:
         return ValueState("result", result=str(value["$result"]), key=str(value.get("key") or ""))
     return ValueState("literal", text=format_literal(value))
+
+
+# -- fan-out grid, as typed into the task editor ---------------------------------------------
+
+
+def parse_fan_out(text: str) -> dict[str, list[Any]] | None:
+    """A fan-out grid typed one name per line, ``name: value1, value2`` (values read as
+    literals); None when empty. Raises ValueError with a message for the user."""
+    grid: dict[str, list[Any]] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        name, sep, values = line.partition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"write 'name: value1, value2', not {line.strip()!r}")
+        grid[name.strip()] = parse_list(values)
+    return grid or None
+
+
+def format_fan_out(grid: dict[str, list[Any]] | None) -> str:
+    """The text ``parse_fan_out`` reads back as ``grid``."""
+    return "\n".join(f"{name}: {format_list(values)}" for name, values in (grid or {}).items())

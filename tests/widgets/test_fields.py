@@ -13,8 +13,10 @@ from kit.widgets.fields import (
     ValueState,
     classify,
     default_settings,
+    format_fan_out,
     format_list,
     format_literal,
+    parse_fan_out,
     parse_list,
     parse_literal,
     parse_typed,
@@ -129,3 +131,31 @@ def test_value_states_round_trip_literals_and_references() -> None:
     assert state_from_value(ParamRef(param="n")) == ValueState("param", param="n")
     assert state_from_value(ResultRef(result="t")) == ValueState("result", result="t")
     assert value_from_state(ValueState("result", result="t", key="  ")) == {"$result": "t"}
+
+
+@pytest.mark.parametrize(
+    ("text", "grid"),
+    [
+        ("seed: 1, 2, 3", {"seed": [1, 2, 3]}),
+        ("lr: 0.1, 0.01\nmodel: tree, forest", {"lr": [0.1, 0.01], "model": ["tree", "forest"]}),
+        ('  \n name : a, "b" \n\n', {"name": ["a", "b"]}),
+        ("flag: true, false", {"flag": [True, False]}),
+        ("", None),
+        ("\n  \n", None),
+    ],
+)
+def test_fan_out_text_parses_to_a_grid_and_formats_back(text: str, grid) -> None:
+    assert parse_fan_out(text) == grid
+    assert parse_fan_out(format_fan_out(grid)) == grid
+
+
+@pytest.mark.parametrize("text", ["seed 1, 2", "seed: 1\nno colon here", ": 1, 2"])
+def test_fan_out_text_without_a_name_says_how_to_write_it(text: str) -> None:
+    with pytest.raises(ValueError, match="write 'name: value1, value2'"):
+        parse_fan_out(text)
+
+
+def test_fan_out_format_keeps_strings_that_look_like_numbers_quoted() -> None:
+    grid = {"version": ["1", "2"], "n": [1]}
+    assert format_fan_out(grid) == 'version: "1", "2"\nn: 1'
+    assert format_fan_out(None) == ""
