@@ -166,3 +166,47 @@ def test_written_files_are_never_writable_by_others_whatever_the_umask(project: 
         assert mode(forced.backup_path) == 0o600 and mode(forced.dag_path) == 0o600
     finally:
         os.umask(old)
+
+
+def plan_for(project: Path, spec):
+    from kit.codegen import plan_export
+
+    return plan_export(
+        spec,
+        dag_path=project / "dags" / f"{spec.dag_id}.py",
+        spec_path=project / "pipelines" / f"{spec.dag_id}.yaml",
+    )
+
+
+def test_the_plan_decides_what_may_be_overwritten_without_writing(project: Path) -> None:
+    fresh = plan_for(project, make_spec())
+    assert fresh.replaced == [] and fresh.refused == []
+    assert fresh.dag.old is None and fresh.dag.new == render(make_spec())
+    assert not (project / "dags").exists()  # planning writes nothing
+    export(make_spec(), project_dir=project)
+    assert plan_for(project, make_spec()).replaced == []  # same content: nothing to ask
+    changed = plan_for(project, make_spec(description="new"))
+    assert [t.path.name for t in changed.replaced] == ["demo.py", "demo.yaml"]
+    assert changed.refused == []  # the kit's own files: overwritten after one question
+    dag = project / "dags" / "demo.py"
+    dag.write_text(dag.read_text() + "# mine\n")
+    edited = plan_for(project, make_spec(description="new"))
+    assert [(t.path.name, t.refusal) for t in edited.refused] == [
+        ("demo.py", "it was edited by hand since it was generated (its hash does not match)")
+    ]
+    # export() follows the same plan: refused without force, as the designer's one question says.
+    with pytest.raises(ExportRefused, match="edited by hand"):
+        export(make_spec(description="new"), project_dir=project)
+
+
+def test_export_writes_the_schema_the_specs_modeline_points_at(project: Path) -> None:
+    from kit.spec.schema import MODELINE, SCHEMA_REF, schema_text
+
+    result = export(make_spec(dag_id="fresh"), project_dir=project)
+    text = result.spec_path.read_text()
+    assert text.splitlines()[0] == MODELINE
+    schema = result.spec_path.parent / SCHEMA_REF
+    assert schema.read_text() == schema_text()
+    schema.write_text("{}")  # stale: refreshed by the next export that writes a spec
+    export(make_spec(dag_id="fresh", description="x"), project_dir=project)
+    assert schema.read_text() == schema_text()
