@@ -59,7 +59,8 @@ class DraftError(ValueError):
 @dataclass(frozen=True)
 class DraftChange:
     """What observers hear after each edit, undo or redo: which edit, and the task it made or
-    concerns (the new id after ``add task``, ``duplicate task`` and ``rename task``)."""
+    concerns (the new id after ``add task``, ``duplicate task`` and ``rename task``; after an
+    undo or redo, the task the step concerned, under the id it has now)."""
 
     action: str
     task_id: str | None = None
@@ -132,7 +133,7 @@ class PipelineDraft:
             self._depth -= 1
         if self.data == before:
             return
-        self.history.record(before, action, key)
+        self.history.record(before, action, key, old_id or task_id, task_id)
         self._notify(DraftChange(action, task_id, old_id))
 
     @property
@@ -149,7 +150,7 @@ class PipelineDraft:
         if step is None:
             return False
         self.data = step.data
-        self._notify(DraftChange("undo"))
+        self._notify(DraftChange("undo", step.task_before))
         return True
 
     def redo(self) -> bool:
@@ -158,7 +159,7 @@ class PipelineDraft:
         if step is None:
             return False
         self.data = step.data
-        self._notify(DraftChange("redo"))
+        self._notify(DraftChange("redo", step.task_after))
         return True
 
     # -- pipeline fields ---------------------------------------------------------------------------

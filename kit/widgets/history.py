@@ -24,10 +24,13 @@ def snapshot(data: Any) -> Any:
 
 @dataclass(frozen=True)
 class Step:
-    """One undoable step: its label (``"rename task"``) and the data on the other side of it."""
+    """One undoable step: its label (``"rename task"``), the data on the other side of it, and
+    the task it concerns before and after (what a view selects once it is undone or redone)."""
 
     label: str
     data: Any
+    task_before: str | None = None
+    task_after: str | None = None
 
 
 class History:
@@ -55,13 +58,20 @@ class History:
     def redo_label(self) -> str | None:
         return self._redo[-1].label if self._redo else None
 
-    def record(self, before: Any, label: str, key: object = None) -> None:
+    def record(
+        self,
+        before: Any,
+        label: str,
+        key: object = None,
+        task_before: str | None = None,
+        task_after: str | None = None,
+    ) -> None:
         """An edit happened; ``before`` is the data it started from. A new edit ends the redo
         stack; an edit with the key of the previous one extends that step instead."""
         self._redo.clear()
         if key is not None and key == self._last_key and self._undo:
             return
-        self._undo.append(Step(label, before))
+        self._undo.append(Step(label, before, task_before, task_after))
         self._last_key = key
 
     def undo(self, current: Any) -> Step | None:
@@ -69,7 +79,7 @@ class History:
         if not self._undo:
             return None
         step = self._undo.pop()
-        self._redo.append(Step(step.label, current))
+        self._redo.append(Step(step.label, current, step.task_before, step.task_after))
         self._last_key = None
         return step
 
@@ -78,7 +88,7 @@ class History:
         if not self._redo:
             return None
         step = self._redo.pop()
-        self._undo.append(Step(step.label, current))
+        self._undo.append(Step(step.label, current, step.task_before, step.task_after))
         self._last_key = None
         return step
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -201,13 +202,17 @@ def test_export_writes_both_files_asks_before_overwriting_and_says_where(project
     d.export_button.click()
     d.confirm_yes.click()
     assert "summarize" in dag_path.read_text()
-    # A hand-edited DAG file: asked again, replaced only when confirmed, with a backup.
+    # A hand-edited DAG file: one question, saying so; replaced only when confirmed, with a backup.
     dag_path.write_text(dag_path.read_text() + "\n# my edit\n")
     d.description.value = "again"
     d.export_button.click()
-    d.confirm_yes.click()
     assert d.asking and "edited by hand" in d.confirm_text.value
+    assert "backup" in d.confirm_text.value
+    d.confirm_no.click()
+    assert "# my edit" in dag_path.read_text() and "Not exported" in d.status.value
+    d.export_button.click()
     d.confirm_yes.click()
+    assert not d.asking
     assert "# my edit" not in dag_path.read_text()
     assert "backup" in d.status.value
     assert list((project / "dags").glob("widget_demo.py.*.bak"))
@@ -527,3 +532,43 @@ def test_the_notebook_form_shows_types_and_help_and_makes_a_run_parameter(projec
     assert d.last_preview.build.ok, d.last_preview.build.errors
     d.form.params_box.children[1].children[0].children[2].click()  # layers: an array
     assert d.draft.params["layers"] == {"type": "array", "default": [8, 4]}
+
+
+def test_undo_and_redo_through_the_toolbar_bring_the_widgets_back(project: Path) -> None:
+    d = designer(project)
+    build_pipeline(d)
+    assert not d.undo_button.disabled and d.redo_button.disabled
+    before = copy.deepcopy(d.draft.data)
+    d.select("square")
+    d.task_inputs["id"].value = "squared"
+    assert d.draft.task("report")["upstream"] == ["squared"]
+    assert d.selected == "squared" and "rename task" in d.undo_button.tooltip
+    d.remove_button.click()
+    assert "squared" not in d.draft.task_ids
+    d.undo_button.click()  # the removed task comes back, with its links and settings
+    d.undo_button.click()  # and its old id
+    assert d.draft.data == before
+    assert [o[1] for o in d.task_list.options] == ["prepare", "square", "report"]
+    d.select("square")
+    assert d.task_inputs["upstream"]["prepare"].value is True
+    assert d.form.parameters["x"].param.value == "n"
+    assert not d.redo_button.disabled
+    d.redo_button.click()
+    assert "squared" in d.draft.task_ids and d.task_inputs["id"].value == "squared"
+    d.description.value = "a new edit"
+    assert d.redo_button.disabled  # a new edit ends the redo steps
+
+
+def test_a_refused_rename_and_a_refused_link_say_why_next_to_the_field(project: Path) -> None:
+    d = designer(project)
+    build_pipeline(d)
+    d.select("report")
+    d.task_inputs["id"].value = "prepare"
+    assert "already a task 'prepare'" in d.messages("report", "id")
+    assert "report" in d.draft.task_ids
+    d.select("prepare")
+    d.task_inputs["upstream"]["report"].value = True  # report -> prepare closes a cycle
+    assert "prepare → square → report → prepare" in d.messages("prepare", "upstream")
+    assert d.task_inputs["upstream"]["report"].value is False  # the box is unticked again
+    assert "upstream" not in d.draft.task("prepare")
+    assert d.build.ok

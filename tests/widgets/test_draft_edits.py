@@ -38,29 +38,91 @@ Edit = Callable[[PipelineDraft], object]
 EDITS: list[tuple[str, Edit, Callable[[PipelineDraft], bool]]] = [
     ("set", lambda d: d.set("description", "x"), lambda d: d.get("description") == "x"),
     ("unset", lambda d: d.set("dag_id", None), lambda d: "dag_id" not in d.data),
-    ("set_param", lambda d: d.set_param("n", {"type": "number"}), lambda d: "default" not in d.params["n"]),
+    (
+        "set_param",
+        lambda d: d.set_param("n", {"type": "number"}),
+        lambda d: "default" not in d.params["n"],
+    ),
     ("add_param", lambda d: d.add_param("n", {}), lambda d: "n_2" in d.params),
-    ("rename_param", lambda d: d.rename_param("n", "rows"), lambda d: d.task("c")["settings"]["kwargs"]["n"] == {"$param": "rows"}),
+    (
+        "rename_param",
+        lambda d: d.rename_param("n", "rows"),
+        lambda d: d.task("c")["settings"]["kwargs"]["n"] == {"$param": "rows"},
+    ),
     ("remove_param", lambda d: d.remove_param("n"), lambda d: "params" not in d.data),
-    ("promote", lambda d: d.promote_to_run_param("c", "kwargs", {"type": "object"}), lambda d: "kwargs" in d.params),
+    (
+        "promote",
+        lambda d: d.promote_to_run_param("c", "kwargs", {"type": "object"}),
+        lambda d: "kwargs" in d.params,
+    ),
     ("add_task", lambda d: d.add_task("notebook"), lambda d: d.task_ids[-1] == "notebook"),
-    ("add_task with settings", lambda d: d.add_task("bash", "z", command="ls"), lambda d: d.task("z")["settings"] == {"command": "ls"}),
-    ("duplicate_task", lambda d: d.duplicate_task("b"), lambda d: d.task_ids == ["a", "b", "b_copy", "c"]),
-    ("remove_task", lambda d: d.remove_task("a"), lambda d: d.task_ids == ["b", "c"] and "upstream" not in d.task("b") and "layout" not in d.data),
-    ("rename_task", lambda d: d.rename_task("a", "start"), lambda d: d.task("b")["upstream"] == ["start"] and "start" in d.positions),
-    ("rename_task result ref", lambda d: d.rename_task("b", "mid"), lambda d: d.task("c")["settings"]["kwargs"]["path"]["$result"] == "mid"),
+    (
+        "add_task with settings",
+        lambda d: d.add_task("bash", "z", command="ls"),
+        lambda d: d.task("z")["settings"] == {"command": "ls"},
+    ),
+    (
+        "duplicate_task",
+        lambda d: d.duplicate_task("b"),
+        lambda d: d.task_ids == ["a", "b", "b_copy", "c"],
+    ),
+    (
+        "remove_task",
+        lambda d: d.remove_task("a"),
+        lambda d: (
+            d.task_ids == ["b", "c"] and "upstream" not in d.task("b") and "layout" not in d.data
+        ),
+    ),
+    (
+        "rename_task",
+        lambda d: d.rename_task("a", "start"),
+        lambda d: d.task("b")["upstream"] == ["start"] and "start" in d.positions,
+    ),
+    (
+        "rename_task result ref",
+        lambda d: d.rename_task("b", "mid"),
+        lambda d: d.task("c")["settings"]["kwargs"]["path"]["$result"] == "mid",
+    ),
     ("move_task", lambda d: d.move_task("c", -2), lambda d: d.task_ids == ["c", "a", "b"]),
     ("set_task", lambda d: d.set_task("b", "retries", 3), lambda d: d.task("b")["retries"] == 3),
-    ("set_kind", lambda d: d.set_kind("a", "notebook"), lambda d: d.task("a")["settings"] == {"notebook": ""}),
-    ("set_setting", lambda d: d.set_setting("a", "command", "ls"), lambda d: d.task("a")["settings"]["command"] == "ls"),
-    ("unset_setting", lambda d: d.set_setting("a", "command", None), lambda d: d.task("a")["settings"] == {}),
-    ("update_settings", lambda d: d.update_settings("a", command="ls", env={"X": "1"}), lambda d: d.task("a")["settings"]["env"] == {"X": "1"}),
-    ("fan_out", lambda d: d.set_fan_out_grid("b", {"seed": [1, 2]}), lambda d: d.task("b")["fan_out"] == {"grid": {"seed": [1, 2]}}),
+    (
+        "set_kind",
+        lambda d: d.set_kind("a", "notebook"),
+        lambda d: d.task("a")["settings"] == {"notebook": ""},
+    ),
+    (
+        "set_setting",
+        lambda d: d.set_setting("a", "command", "ls"),
+        lambda d: d.task("a")["settings"]["command"] == "ls",
+    ),
+    (
+        "unset_setting",
+        lambda d: d.set_setting("a", "command", None),
+        lambda d: d.task("a")["settings"] == {},
+    ),
+    (
+        "update_settings",
+        lambda d: d.update_settings("a", command="ls", env={"X": "1"}),
+        lambda d: d.task("a")["settings"]["env"] == {"X": "1"},
+    ),
+    (
+        "fan_out",
+        lambda d: d.set_fan_out_grid("b", {"seed": [1, 2]}),
+        lambda d: d.task("b")["fan_out"] == {"grid": {"seed": [1, 2]}},
+    ),
     ("add_link", lambda d: d.add_link("a", "c"), lambda d: d.task("c")["upstream"] == ["b", "a"]),
     ("remove_link", lambda d: d.remove_link("a", "b"), lambda d: "upstream" not in d.task("b")),
-    ("set_position", lambda d: d.set_position("b", 1.5, -2), lambda d: d.positions["b"] == (1.5, -2.0)),
-    ("clear_positions", lambda d: d.clear_positions(), lambda d: d.positions == {} and "layout" not in d.data),
-]  # fmt: skip
+    (
+        "set_position",
+        lambda d: d.set_position("b", 1.5, -2),
+        lambda d: d.positions["b"] == (1.5, -2.0),
+    ),
+    (
+        "clear_positions",
+        lambda d: d.clear_positions(),
+        lambda d: d.positions == {} and "layout" not in d.data,
+    ),
+]
 
 
 @pytest.mark.parametrize(("name", "edit", "did"), EDITS, ids=[e[0] for e in EDITS])
@@ -137,8 +199,8 @@ def test_observers_hear_each_edit_with_the_task_it_made() -> None:
     assert [(c.action, c.task_id, c.old_id) for c in heard] == [
         ("add task", "bash", None),
         ("rename task", "later", "bash"),
-        ("undo", None, None),
-        ("redo", None, None),
+        ("undo", "bash", None),
+        ("redo", "later", None),
     ]
     stop()
     draft.remove_task("later")

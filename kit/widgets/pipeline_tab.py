@@ -1,0 +1,243 @@
+"""The designer's Pipeline tab: dag_id, description, the schedule builder with its next runs,
+start date, time zone, catch-up, retries, tags, the run controls, and the run parameters."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+
+from kit.widgets.fields import format_duration, parse_duration, parse_typed, parse_words
+from kit.widgets.params_panel import ParamsPanel
+from kit.widgets.schedule import (
+    MODES,
+    PRESETS,
+    WEEKDAYS,
+    ScheduleChoice,
+    choice_from_schedule,
+    describe,
+    format_runs,
+    next_runs,
+    schedule_from_choice,
+)
+from kit.widgets.ui import css, row
+
+if TYPE_CHECKING:
+    from kit.widgets.designer import Designer
+
+DURATION_HINT = "90 (seconds), 5m, 1h30m or PT5M"
+
+
+class PipelineTab:
+    """Shows the draft's pipeline fields and forwards each edit to the draft."""
+
+    def __init__(self, host: Designer) -> None:
+        self.host = host
+        message = host.message_label
+
+        self.dag_id = css(w.Text(continuous_update=True), "kit-dag-id")
+        self.description = css(w.Text(layout=w.Layout(width="500px")), "kit-description")
+        self.start_date = css(w.Text(placeholder="YYYY-MM-DD"), "kit-start-date")
+        self.timezone = css(w.Text(value="UTC"), "kit-timezone")
+        self.catchup = css(w.Checkbox(description="catch up missed runs"), "kit-catchup")
+        self.retries = css(w.BoundedIntText(min=0, max=100), "kit-retries")
+        self.tags = css(w.Text(placeholder="tag1, tag2"), "kit-tags")
+        # Run control: who owns it, how failures are retried and reported, how much runs at once.
+        self.owner = css(w.Text(placeholder="airflow"), "kit-owner")
+        self.retry_delay = css(w.Text(placeholder=f"5m; {DURATION_HINT}"), "kit-retry-delay")
+        self.execution_timeout = css(
+            w.Text(placeholder="none; per task try, e.g. 1h"), "kit-execution-timeout"
+        )
+        self.max_active_runs = css(
+            w.Text(placeholder="Airflow default (16)"), "kit-max-active-runs"
+        )
+        self.max_active_tasks = css(
+            w.Text(placeholder="Airflow default (16)"), "kit-max-active-tasks"
+        )
+        self.failure_email = css(
+            w.Text(placeholder="ops@example.org, ...", layout=w.Layout(width="420px")),
+            "kit-failure-email",
+        )
+        # Each is parsed on its own, so a half-typed value leaves the others applied.
+        self.pipeline_inputs: dict[str, tuple[w.Text, Callable[[str], Any]]] = {
+            "owner": (self.owner, str.strip),
+            "retry_delay": (self.retry_delay, parse_duration),
+            "execution_timeout": (self.execution_timeout, parse_duration),
+            "max_active_runs": (self.max_active_runs, lambda t: parse_typed(t, "integer")),
+            "max_active_tasks": (self.max_active_tasks, lambda t: parse_typed(t, "integer")),
+            "failure_email": (self.failure_email, parse_words),
+        }
+        for name, (box, parse) in self.pipeline_inputs.items():
+            box.observe(lambda c, n=name, f=parse: self._field(n, c["new"], f), "value")
+        self._build_schedule()
+        self.params = ParamsPanel(host)
+
+        for widget in (
+            self.dag_id,
+            self.description,
+            self.start_date,
+            self.timezone,
+            self.catchup,
+            self.retries,
+            self.tags,
+        ):
+            widget.observe(self._basics_changed, "value")
+
+        self.widget = w.VBox(
+            [
+                row("dag_id", self.dag_id, message(None, "dag_id")),
+                row("description", self.description, message(None, "description")),
+                row("schedule", self.sched_mode),
+                self.sched_parts,
+                self.sched_next,
+                message(None, "schedule"),
+                row("start date", self.start_date, message(None, "start_date")),
+                row("time zone", self.timezone, message(None, "timezone")),
+                row("", self.catchup, message(None, "catchup")),
+                row("retries", self.retries, message(None, "retries")),
+                row("tags", self.tags, message(None, "tags")),
+                w.HTML("<b>Runs and failures</b> (empty = default)"),
+                row("owner", self.owner, message(None, "owner")),
+                row("retry delay", self.retry_delay, message(None, "retry_delay")),
+                row("task timeout", self.execution_timeout, message(None, "execution_timeout")),
+                row("max active runs", self.max_active_runs, message(None, "max_active_runs")),
+                row("max active tasks", self.max_active_tasks, message(None, "max_active_tasks")),
+                row("e-mail on failure", self.failure_email, message(None, "failure_email")),
+                w.HTML("<b>Run parameters</b> (typed; set when a run is triggered)"),
+                self.params.widget,
+            ]
+        )
+
+    def _build_schedule(self) -> None:
+        self.sched_mode = css(
+            w.Dropdown(options=[(label, mode) for mode, label in MODES.items()]), "kit-sched-mode"
+        )
+        self.sched_minute = w.BoundedIntText(min=0, max=59, description="minute")
+        self.sched_hour = w.BoundedIntText(min=0, max=23, description="hour")
+        self.sched_weekday = w.Dropdown(
+            options=[(d, i) for i, d in enumerate(WEEKDAYS)], value=1, description="on"
+        )
+        self.sched_day = w.BoundedIntText(min=1, max=31, value=1, description="day")
+        self.sched_every = w.BoundedIntText(min=1, max=10000, value=15, description="every")
+        self.sched_preset = w.Dropdown(options=PRESETS, value="@daily", description="preset")
+        self.sched_cron = css(w.Text(placeholder="m h dom mon dow"), "kit-sched-cron")
+        self.sched_next = css(w.HTML(), "kit-next-runs")
+        self.sched_parts = w.HBox(
+            [
+                self.sched_every,
+                self.sched_minute,
+                self.sched_hour,
+                self.sched_weekday,
+                self.sched_day,
+                self.sched_preset,
+                self.sched_cron,
+            ]
+        )
+        for widget in (self.sched_every, self.sched_minute, self.sched_hour, self.sched_day):
+            widget.layout.width = "150px"
+        for widget in (self.sched_mode, *self.sched_parts.children):
+            widget.observe(self._schedule_changed, "value")
+
+    # -- showing the draft -------------------------------------------------------------------------
+    def show(self) -> None:
+        """Put the draft's pipeline fields into the widgets (the caller holds ``updating``)."""
+        d = self.host.draft
+        self.dag_id.value = str(d.get("dag_id", ""))
+        self.description.value = str(d.get("description") or "")
+        self.start_date.value = str(d.get("start_date") or "")
+        self.timezone.value = str(d.get("timezone") or "UTC")
+        self.catchup.value = bool(d.get("catchup", False))
+        self.retries.value = int(d.get("retries") or 0)
+        self.tags.value = ", ".join(d.get("tags") or [])
+        self.owner.value = str(d.get("owner") or "")
+        self.retry_delay.value = format_duration(d.get("retry_delay"))
+        self.execution_timeout.value = format_duration(d.get("execution_timeout"))
+        for name in ("max_active_runs", "max_active_tasks"):
+            value = d.get(name)
+            self.pipeline_inputs[name][0].value = "" if value is None else str(value)
+        self.failure_email.value = ", ".join(d.get("failure_email") or [])
+        choice = choice_from_schedule(d.get("schedule"))
+        self.sched_mode.value = choice.mode
+        self.sched_minute.value = choice.minute
+        self.sched_hour.value = choice.hour
+        self.sched_weekday.value = choice.weekday
+        self.sched_day.value = choice.day
+        self.sched_every.value = choice.every
+        if choice.preset in PRESETS:
+            self.sched_preset.value = choice.preset
+        self.sched_cron.value = choice.cron
+        self._show_schedule_parts()
+
+    def show_next_runs(self) -> None:
+        d = self.host.draft
+        runs = next_runs(d.get("schedule"), d.get("start_date"), d.get("timezone") or "UTC")
+        self.sched_next.value = (
+            f"<span style='color:#555'>{html.escape(describe(d.get('schedule')))}. "
+            f"{html.escape(format_runs(runs, d.get('schedule')))}</span>"
+        )
+
+    def _show_schedule_parts(self) -> None:
+        mode = self.sched_mode.value
+        visible = {
+            "every_minutes": {self.sched_every},
+            "hourly": {self.sched_minute},
+            "daily": {self.sched_hour, self.sched_minute},
+            "weekly": {self.sched_weekday, self.sched_hour, self.sched_minute},
+            "monthly": {self.sched_day, self.sched_hour, self.sched_minute},
+            "interval": {self.sched_every},
+            "preset": {self.sched_preset},
+            "cron": {self.sched_cron},
+        }.get(mode, set())
+        for part in self.sched_parts.children:
+            part.layout.display = None if part in visible else "none"
+        self.sched_every.description = "hours" if mode == "interval" else "minutes"
+
+    # -- edits, forwarded to the draft -------------------------------------------------------------
+    def _basics_changed(self, _change: Any) -> None:
+        if self.host.updating:
+            return
+        timezone = self.timezone.value.strip()
+        values = {
+            "dag_id": self.dag_id.value.strip(),
+            "description": self.description.value.strip() or None,
+            "start_date": self.start_date.value.strip() or None,
+            "timezone": None if timezone in ("", "UTC") else timezone,
+            "catchup": True if self.catchup.value else None,
+            "retries": self.retries.value or None,
+            "tags": parse_words(self.tags.value),
+        }
+        for name, value in values.items():
+            self.host.draft.set(name, value)
+
+    def _field(self, name: str, raw: str, parse: Callable[[str], Any]) -> None:
+        """One run-control field: parsed, or its message says what to type instead."""
+        if self.host.updating:
+            return
+        text = raw.strip()
+        try:
+            value = parse(text) if text else None
+        except ValueError as exc:
+            self.host.show_message(None, name, f"✖ {exc}")
+            return
+        self.host.draft.set(name, value)
+        self.host.show_problems()  # the parse message goes, even when the value did not change
+
+    def schedule_choice(self) -> ScheduleChoice:
+        return ScheduleChoice(
+            mode=self.sched_mode.value,
+            minute=self.sched_minute.value,
+            hour=self.sched_hour.value,
+            weekday=self.sched_weekday.value,
+            day=self.sched_day.value,
+            every=self.sched_every.value,
+            preset=self.sched_preset.value,
+            cron=self.sched_cron.value,
+        )
+
+    def _schedule_changed(self, _change: Any) -> None:
+        self._show_schedule_parts()
+        if self.host.updating:
+            return
+        self.host.draft.set("schedule", schedule_from_choice(self.schedule_choice()))
