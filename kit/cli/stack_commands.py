@@ -98,7 +98,10 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_down(args: argparse.Namespace) -> int:
     stack = _stack(args)
-    stack.down(timeout=args.timeout)
+    if args.timeout is None:
+        stack.down()  # each backend's own default
+    else:
+        stack.down(timeout=args.timeout)
     print(f"The {_name(stack)} is stopped.")
     return EXIT_OK
 
@@ -221,7 +224,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("down", help="stop every process of the stack; nothing is left running")
     _add_common(p)
     p.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds before SIGKILL (default 30)"
+        "--timeout",
+        type=float,
+        help="seconds each component has to stop before SIGKILL (default: 2 for the embedded "
+        "stack, where running tasks are interrupted and run again after `kit up`; 30 for "
+        "Compose)",
     )
     p.set_defaults(handler=cmd_down)
 

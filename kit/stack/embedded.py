@@ -43,6 +43,7 @@ from kit.stack.base import (
 )
 from kit.stack.config_check import config_problems
 from kit.stack.dead_scheduler import fail_dead_scheduler_jobs
+from kit.stack.forkserver import WarmParent, WarmParentError
 from kit.stack.parse_request import request_parse
 from kit.stack.ports import port_is_free
 from kit.stack.processes import (
@@ -82,6 +83,13 @@ API_SERVER_POOL = {
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "kernel-pool", "mlflow")
 # With the servers (and Celery's workers), what a DAG run needs: started first, on their own.
 AIRFLOW_CORE = ("api-server", "scheduler")
+# Seconds `down` gives a component between SIGTERM and SIGKILL. Idle, each stops in under 1 s;
+# the triggerer alone then often waits 10 s for its trigger runner (Airflow 3.3's escalation
+# delay), and triggers resume in the next triggerer anyway. Running tasks are interrupted and run
+# again after the next `up` (kit.stack.dead_scheduler); `kit down --timeout` gives them longer.
+STOP_SECONDS = 2.0
+# Forked from one warm parent that imported Airflow once (kit.stack.forkserver).
+FORKED = ("api-server", "scheduler", "dag-processor", "triggerer")
 # Servers the others need before they start: started (and healthy) first, stopped last.
 SERVICES = ("postgres", "redis")
 # The ports each component listens on (it cannot start when one is taken).
@@ -434,19 +442,39 @@ class EmbeddedStack:
         """Any component of any shape alive (pid files are per component name)."""
         return any(record.alive for record in self.pids.all())
 
-    def _start(self, names: list[str], airflow_env: dict[str, str], secrets: StackSecrets) -> None:
+    def _start(
+        self,
+        names: list[str],
+        airflow_env: dict[str, str],
+        secrets: StackSecrets,
+        warm_parent: WarmParent | None = None,
+    ) -> None:
+        """Start ``names``; Airflow's components forked from ``warm_parent`` when there is one."""
         for name in names:
             command, env = self._command_and_env(name, airflow_env, secrets)
             timeline.record(self.timeline_file, name, "started")
             named = {timeline.TIMELINE_ENV: str(self.timeline_file), timeline.COMPONENT_ENV: name}
-            start_process(
-                name,
-                command,
-                env={**env, **named},
-                log_file=self.log_path(name),  # type: ignore[arg-type]
-                cwd=self.settings.state_dir,
-                pid_files=self.pids,
-            )
+            where = {
+                "env": {**env, **named},
+                "log_file": self.log_path(name),
+                "cwd": self.settings.state_dir,
+                "pid_files": self.pids,
+            }
+            launcher = self._airflow_component()
+            if warm_parent is not None and command[: len(launcher)] == launcher:
+                try:
+                    warm_parent.start(name, command[len(launcher) :], command=command, **where)
+                    continue
+                except WarmParentError as exc:  # a warm start is only faster
+                    print(f"kit: {exc}; starting {name} on its own", file=sys.stderr)
+            start_process(name, command, **where)  # type: ignore[arg-type]
+
+    def _warm_parent(self, to_start: list[str], env: dict[str, str]) -> WarmParent | None:
+        """The warm parent, started now (its imports overlap the database's start) when Airflow
+        components are to start."""
+        if not any(name in FORKED for name in to_start):
+            return None
+        return WarmParent(env, self.settings.state_dir, self.settings.logs_dir / "forkserver.log")
 
     @property
     def timeline_file(self) -> Path:
@@ -495,28 +523,57 @@ class EmbeddedStack:
             # Written first: a failed start still leaves the shape for `kit logs` / `kit down`.
             self._write_state()
             self.timeline_file.unlink(missing_ok=True)
-            waiting = {"timeout": timeout, "progress": progress, "secrets": secrets}
-            # The database (and broker) first: Airflow's migration and start-up need them.
-            postgres = PostgresServer(self.settings, secrets)
-            if "postgres" in to_start and not postgres.initialized:
-                postgres.initialize(self.log_path("postgres"))  # type: ignore[arg-type]
-            self._start([n for n in to_start if n in SERVICES], env, secrets)
-            if services := [n for n in self.components() if n in SERVICES]:
-                self._wait_for(services, on_ready=on_ready, **waiting)
-            if self.settings.database == "postgres":
-                postgres.ensure_databases()
-            if "api-server" in to_start or "scheduler" in to_start:
-                self._migrate(env)
-            if scheduler_died:
-                # Its tasks are re-queued by the new scheduler at start, not after 120 s.
-                fail_dead_scheduler_jobs(self.settings, secrets)
-            first = self.first_stage()
-            self._start([n for n in to_start if n in first and n not in SERVICES], env, secrets)
-            self._wait_for(first, on_ready=on_ready, **waiting)
-            self._start([n for n in to_start if n not in first], env, secrets)
-            if wait == "all":
-                self._wait_for(self.components(), on_ready=on_ready, **waiting)
+            warm = self._warm_parent(to_start, env)
+            try:
+                self._start_in_stages(
+                    to_start, env, secrets, warm=warm, scheduler_died=scheduler_died,
+                    wait=wait, on_ready=on_ready, timeout=timeout, progress=progress,
+                )  # fmt: skip
+            finally:
+                if warm is not None:
+                    warm.close()
         return self.endpoints()
+
+    def _start_in_stages(
+        self,
+        to_start: list[str],
+        env: dict[str, str],
+        secrets: StackSecrets,
+        *,
+        warm: WarmParent | None,
+        scheduler_died: bool,
+        wait: Wait,
+        on_ready: ReadyCallback | None,
+        timeout: float,
+        progress: bool,
+    ) -> None:
+        """The servers, then the first stage (what a DAG run needs), then the rest."""
+        waiting = {
+            "timeout": timeout,
+            "progress": progress,
+            "secrets": secrets,
+            "on_ready": on_ready,
+        }
+        # The database (and broker) first: Airflow's migration and start-up need them.
+        postgres = PostgresServer(self.settings, secrets)
+        if "postgres" in to_start and not postgres.initialized:
+            postgres.initialize(self.log_path("postgres"))  # type: ignore[arg-type]
+        self._start([n for n in to_start if n in SERVICES], env, secrets)
+        if services := [n for n in self.components() if n in SERVICES]:
+            self._wait_for(services, **waiting)  # type: ignore[arg-type]
+        if self.settings.database == "postgres":
+            postgres.ensure_databases()
+        if "api-server" in to_start or "scheduler" in to_start:
+            self._migrate(env)
+        if scheduler_died:
+            # Its tasks are re-queued by the new scheduler at start, not after 120 s.
+            fail_dead_scheduler_jobs(self.settings, secrets)
+        first = self.first_stage()
+        self._start([n for n in to_start if n in first and n not in SERVICES], env, secrets, warm)
+        self._wait_for(first, **waiting)  # type: ignore[arg-type]
+        self._start([n for n in to_start if n not in first], env, secrets, warm)
+        if wait == "all":
+            self._wait_for(self.components(), **waiting)  # type: ignore[arg-type]
 
     def _probes(
         self, secrets: StackSecrets | None, *, bootstrap: bool = False
@@ -579,9 +636,10 @@ class EmbeddedStack:
         )
 
     # -- down ----------------------------------------------------------------------------------
-    def down(self, *, timeout: float = 30.0) -> None:
+    def down(self, *, timeout: float = STOP_SECONDS) -> None:
         """Airflow, workers and MLflow first (their connections close), then Redis, then
-        PostgreSQL with a fast shutdown; then a sweep for anything of the stack still running."""
+        PostgreSQL with a fast shutdown; then a sweep for anything of the stack still running.
+        A component still running ``timeout`` seconds after SIGTERM is killed (SIGKILL)."""
         with self._lock():
             records = self.pids.all()
             apps = [r for r in records if r.name not in SERVICES]

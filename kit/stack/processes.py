@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,18 +188,36 @@ def _started_after(proc: psutil.Process, leader: PidRecord) -> bool:
     return proc.info["create_time"] >= leader.create_time - 1.0
 
 
-# Seconds a component has to stop on the first SIGTERM before it gets a second one.
-SECOND_SIGNAL_AFTER = 2.0
-
-
 def _signal_group(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
 
 
-def _reap(procs: Iterable[psutil.Process], timeout: float) -> list[psutil.Process]:
-    _, alive = psutil.wait_procs(list(procs), timeout=timeout)
-    return alive
+def wait_gone(procs: Iterable[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait up to ``timeout`` seconds for ``procs`` to end; return those still running.
+
+    A zombie counts as ended: it holds no memory or port any more, only its exit status for a
+    parent to collect. (The orphans of a component, re-parented to PID 1, wait for it to do so;
+    on the CI's virtual machines that init collects them seconds later.)"""
+    pending = list(procs)
+    deadline = time.monotonic() + timeout
+    me = os.getpid()
+    while True:
+        for proc in pending:  # our own children: collected here, only those
+            with contextlib.suppress(ChildProcessError, psutil.Error):
+                if proc.ppid() == me:
+                    os.waitpid(proc.pid, os.WNOHANG)
+        pending = [p for p in pending if _running(p)]
+        if not pending or time.monotonic() >= deadline:
+            return pending
+        time.sleep(0.05)
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def stop_processes(
@@ -206,12 +225,11 @@ def stop_processes(
     *,
     marker: tuple[str, str] | None = None,
     timeout: float = 30.0,
-    grace: float = SECOND_SIGNAL_AFTER,
     say: Callable[[str], None] | None = None,
 ) -> list[int]:
-    """Stop the process groups of ``records`` (TERM; TERM again to the leaders still running after
-    ``grace`` seconds; KILL after ``timeout``) and every process still carrying ``marker``.
-    Returns the pids that had to be killed with SIGKILL; ``say`` is told which they were."""
+    """Stop the process groups of ``records`` (TERM, then KILL after ``timeout``) and every process
+    still carrying ``marker``. Returns the pids that had to be killed with SIGKILL; ``say`` is told
+    which they were."""
     live = [(r, p) for r in records if (p := r.process()) is not None]
     # Remember descendants now: once a parent dies its children are re-parented and hard to find.
     family: dict[int, psutil.Process] = {}
@@ -233,31 +251,20 @@ def stop_processes(
     for proc in family.values():  # members outside the groups (their own sessions)
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.send_signal(signal.SIGTERM)
-    survivors = _reap(family.values(), min(grace, timeout))
-    if survivors and timeout > grace:
-        # Airflow's components take a second signal as "exit now": the triggerer otherwise waits
-        # up to 10 s for its trigger runner (seen idle, with no trigger running).
-        for _, proc in live:
-            if proc in survivors:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    proc.send_signal(signal.SIGTERM)
-        survivors = _reap(survivors, timeout - grace)
+    survivors = wait_gone(family.values(), timeout)
 
     killed = []
     for proc in survivors:
         try:
             if say is not None:
-                say(
-                    f"kit: pid {proc.pid} ({' '.join(proc.cmdline())[:100]}) still ran "
-                    f"{timeout:.0f} s after SIGTERM: killed"
-                )
+                say(f"kit: {_describe(proc)} still ran {timeout:.0f} s after SIGTERM: killed")
             if _is_group_leader(proc):
                 _signal_group(proc.pid, signal.SIGKILL)
             proc.kill()
             killed.append(proc.pid)
         except psutil.NoSuchProcess:
             pass
-    _reap(survivors, 5.0)
+    wait_gone(survivors, 5.0)
     # Anything started meanwhile (a task process forked during shutdown): no mercy, no wait.
     late = session_members(records) + (processes_with_marker(*marker) if marker else [])
     if late:
@@ -267,7 +274,7 @@ def stop_processes(
                 killed.append(proc.pid)
             except psutil.NoSuchProcess:
                 pass
-        _reap(late, 5.0)
+        wait_gone(late, 5.0)
     return killed
 
 
@@ -278,8 +285,16 @@ def reap_orphans(record: PidRecord, timeout: float = 10.0) -> list[int]:
     for proc in orphans:
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
-    _reap(orphans, timeout)
+    wait_gone(orphans, timeout)
     return [p.pid for p in orphans]
+
+
+def _describe(proc: psutil.Process) -> str:
+    """``pid N (its command line)``, short."""
+    try:
+        return f"pid {proc.pid} ({' '.join(proc.cmdline())[:100]})"
+    except psutil.Error:
+        return f"pid {proc.pid}"
 
 
 def _is_group_leader(proc: psutil.Process) -> bool:

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from kit.stack.base import StackError
 from kit.stack.health import Probe, tail
-from kit.stack.processes import PidRecord, session_members
+from kit.stack.processes import PidRecord, session_members, wait_gone
 from kit.stack.secrets import StackSecrets, write_private
 from kit.stack.services.privileges import as_service_user, hand_over
 from kit.stack.settings import StackSettings
@@ -246,5 +246,4 @@ def stop_fast(record: PidRecord, timeout: float) -> bool:
         proc.send_signal(signal.SIGINT)
     except psutil.NoSuchProcess:
         return True
-    _, alive = psutil.wait_procs(members or [proc], timeout=timeout)
-    return not alive
+    return not wait_gone(members or [proc], timeout)
