@@ -153,7 +153,10 @@ def idle_memory(stack: EmbeddedStack, settle: float = 15.0) -> dict[str, float]:
     time.sleep(settle)
     mib = {}
     for record in stack.pids.all():
+        # Its session, and its children in sessions of their own (Jupyter kernels, PostgreSQL's).
         procs = {p.pid: p for p in session_members([record])}
+        if (leader := record.process()) is not None:
+            procs.update({p.pid: p for p in [leader, *leader.children(recursive=True)]})
         total = 0
         for proc in procs.values():
             with contextlib.suppress(psutil.Error):

@@ -20,32 +20,32 @@ import contextlib
 import fcntl
 import json
 import os
-import sqlite3
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from kit.stack import health, timeline
-from kit.stack.airflow_env import STACK_MARKER, airflow_environment, mlflow_environment, stack_id
+from kit.stack.airflow_env import STACK_MARKER, airflow_environment, stack_id
 from kit.stack.base import (
     WAITS,
     ComponentStatus,
     ConfigError,
     Endpoints,
-    PortBusyError,
     ReadyCallback,
     StackError,
     StackNotRunning,
     StackStatus,
     Wait,
 )
+from kit.stack.component_commands import LAUNCHER, command_and_env
+from kit.stack.component_probes import SERVICES, component_probes
 from kit.stack.config_check import config_problems
+from kit.stack.databases import migrate_once, refuse_to_orphan_sqlite_data
 from kit.stack.dead_scheduler import fail_dead_scheduler_jobs
 from kit.stack.forkserver import WarmParent, WarmParentError
 from kit.stack.parse_request import request_parse
-from kit.stack.ports import port_is_free
+from kit.stack.ports import check_ports
 from kit.stack.processes import (
     PidFiles,
     processes_with_marker,
@@ -56,29 +56,13 @@ from kit.stack.processes import (
 )
 from kit.stack.remote_services import missing_provider
 from kit.stack.secrets import StackSecrets, load_or_create, write_private
-from kit.stack.services import celery_workers
 from kit.stack.services.postgres import PostgresServer, stop_fast
-from kit.stack.services.redis import RedisServer
-from kit.stack.settings import LEGACY_SHAPE, PORT_SETTINGS, StackSettings
+from kit.stack.settings import LEGACY_SHAPE, StackSettings
 from kit.stack.state import StackState, read_state, state_file, write_state
 
 ADMIN_USER = "admin"
 # Held by `up` and `down` in the state folder (kit.stack.component restarts nothing meanwhile).
 LOCK_FILE = ".lock"
-# Components that exit when SQLite stays locked past its wait, and may wait longer for it
-# (kit.stack.sqlite_connect); not the api-server.
-PATIENT_ON_SQLITE = ("scheduler", "dag-processor", "triggerer")
-SQLITE_PATIENCE = {
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "kit.stack.sqlite_connect.PATIENT",
-}
-# The api-server's connection pool on PostgreSQL: as many connections as the worker threads that
-# run its synchronous endpoints (anyio's default 40), so a request never queues for a connection.
-# With Airflow's default 5 + 10 a starved api-server under the seed's load on a busy machine can
-# keep requests waiting past SQLAlchemy's 30 s pool timeout, which Airflow answers HTTP 500.
-API_SERVER_POOL = {
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": "10",
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW": "30",
-}
 # The components of the default shape, in start order.
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "kernel-pool", "mlflow")
 # With the servers (and Celery's workers), what a DAG run needs: started first, on their own.
@@ -90,25 +74,6 @@ AIRFLOW_CORE = ("api-server", "scheduler")
 STOP_SECONDS = 2.0
 # Forked from one warm parent that imported Airflow once (kit.stack.forkserver).
 FORKED = ("api-server", "scheduler", "dag-processor", "triggerer")
-# Servers the others need before they start: started (and healthy) first, stopped last.
-SERVICES = ("postgres", "redis")
-# The ports each component listens on (it cannot start when one is taken).
-COMPONENT_PORTS = {
-    "postgres": ("postgres_port",),
-    "redis": ("redis_port",),
-    "api-server": ("airflow_port",),
-    "scheduler": ("scheduler_health_port", "worker_log_port"),
-    "triggerer": ("trigger_log_port",),
-    "dag-processor": (),
-    "kernel-pool": (),
-    "mlflow": ("mlflow_port",),
-}
-
-
-def _venv_bin(name: str) -> str:
-    """A console script of the interpreter running the kit (the project's .venv)."""
-    candidate = Path(sys.executable).parent / name
-    return str(candidate) if candidate.exists() else name
 
 
 def _to_stderr(line: str) -> None:
@@ -208,71 +173,11 @@ class EmbeddedStack:
         return health.tail(path, lines) if path is not None and path.exists() else None
 
     # -- commands ------------------------------------------------------------------------------
-    def _mlflow_command(self) -> list[str]:
-        s = self.settings
-        command = [
-            _venv_bin("mlflow"),
-            "server",
-            "--host", s.host,
-            "--port", str(s.mlflow_port),
-            "--artifacts-destination", str(s.mlflow_dir / "artifacts"),
-            "--serve-artifacts",
-            "--workers", "1",
-        ]  # fmt: skip
-        if s.database == "sqlite":
-            # On PostgreSQL the URL holds a password: it goes in MLFLOW_BACKEND_STORE_URI instead.
-            command += ["--backend-store-uri", f"sqlite:///{s.mlflow_dir / 'mlflow.db'}"]
-        return command
-
-    def _airflow(self) -> list[str]:
-        """How to run ``airflow``: the console script of the kit's own environment."""
-        return [_venv_bin("airflow")]
-
-    def _airflow_component(self) -> list[str]:
-        """``airflow`` for a long-running component: started again if it crashes
-        (``kit.stack.component``, the native ``restart: always``)."""
-        return [sys.executable, "-m", "kit.stack.component"]
-
-    def _airflow_warm(self) -> list[str]:
-        """The same, for the components whose forks run tasks: with the notebook-task modules
-        imported first, so each task inherits them (``kit.stack.warm_start``)."""
-        return [*self._airflow_component(), "--warm"]
-
     def _command_and_env(
         self, name: str, airflow_env: dict[str, str], secrets: StackSecrets
     ) -> tuple[list[str], dict[str, str]]:
-        """What to run for a component, and in which environment."""
-        s = self.settings
-        marker = {STACK_MARKER: stack_id(s)}
-        if name == "postgres":
-            server = PostgresServer(s, secrets)
-            return server.command(), {**server.environment(), **marker}
-        if name == "redis":
-            redis = RedisServer(s, secrets)
-            return redis.command(), {**redis.environment(), **marker}
-        if name == "kernel-pool":
-            command = [
-                sys.executable, "-m", "kit.runtime.kernel_pool",
-                "--dir", str(s.kernels_dir),
-                "--size", str(s.kernel_pool_size),
-                "--cwd", str(s.project_dir),
-            ]  # fmt: skip
-            return command, airflow_env  # the environment a task's own kernel would inherit
-        if name == "mlflow":
-            return self._mlflow_command(), {**os.environ, **mlflow_environment(s, secrets)}
-        if name.startswith("celery-worker-"):
-            command = celery_workers.worker_command(
-                self._airflow_warm(), name, s.celery_concurrency
-            )
-            extra = celery_workers.worker_environment(name, s.celery_worker_log_port(name))
-            return command, {**airflow_env, **extra}
-        if s.database == "sqlite" and name in PATIENT_ON_SQLITE:
-            airflow_env = {**airflow_env, **SQLITE_PATIENCE}
-        if s.database == "postgres" and name == "api-server":
-            airflow_env = {**airflow_env, **API_SERVER_POOL}
-        if name == "scheduler" and s.executor == "local":
-            return [*self._airflow_warm(), name], airflow_env  # its LocalExecutor runs the tasks
-        return [*self._airflow_component(), name], airflow_env
+        """What to run for a component, and in which environment (kit.stack.component_commands)."""
+        return command_and_env(self.settings, name, airflow_env, secrets)
 
     def environment(self) -> dict[str, str]:
         """The full environment of the stack's Airflow processes (also used by `kit` helpers)."""
@@ -295,28 +200,11 @@ class EmbeddedStack:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _refuse_to_orphan_sqlite_data(self) -> None:
-        """A state folder whose runs live in SQLite is not silently started afresh on PostgreSQL:
-        its DAG runs and MLflow runs would vanish from view. The kit does not move them."""
-        s = self.settings
-        sqlite_files = [s.airflow_home / "airflow.db", s.mlflow_dir / "mlflow.db"]
-        if s.database != "postgres" or (s.postgres_dir / "data" / "PG_VERSION").exists():
-            return
-        if not any(f.exists() for f in sqlite_files):
-            return
-        raise StackError(
-            f"the state folder {s.state_dir} holds a stack made on SQLite (its DAG runs and MLflow "
-            "runs are in airflow/airflow.db and mlflow/mlflow.db), and PostgreSQL was asked for; "
-            "the kit does not move data between them. Keep that stack: `kit up --sqlite`. Or "
-            "start afresh on PostgreSQL and keep the old one aside: `kit down`, move "
-            f"{s.state_dir} to another name, then `kit up`."
-        )
-
     def _prepare(self) -> dict[str, str]:
         s = self.settings
         if not s.config_file.is_file():
             raise StackError(f"{s.config_file} is missing: the stack reads its settings from it.")
-        self._refuse_to_orphan_sqlite_data()
+        refuse_to_orphan_sqlite_data(s)
         for folder in (s.state_dir, s.airflow_home, s.logs_dir, s.run_dir, s.mlflow_dir):
             folder.mkdir(parents=True, exist_ok=True)
         os.chmod(s.state_dir, 0o700)
@@ -334,63 +222,6 @@ class EmbeddedStack:
         if not s.passwords_file.exists() or s.passwords_file.read_text().strip() != wanted:
             write_private(s.passwords_file, wanted + "\n")
         return env
-
-    def _migrate(self, env: dict[str, str]) -> None:
-        """Create or upgrade the metadata database, once per Airflow version."""
-        from importlib.metadata import version
-
-        s = self.settings
-        if s.database == "postgres":
-            # Kept beside the cluster's data: a new cluster (data folder removed) migrates again.
-            marker = s.postgres_dir / f".airflow-migrated-{version('apache-airflow')}"
-            database_exists = (s.postgres_dir / "data" / "PG_VERSION").exists()
-        else:
-            marker = s.airflow_home / f".migrated-{version('apache-airflow')}"
-            database_exists = (s.airflow_home / "airflow.db").exists()
-        if marker.exists() and database_exists:
-            return
-        self._migrate_now(env)
-        if s.database == "sqlite":
-            # WAL: readers (the api-server answering the UI and tasks) no longer wait behind a
-            # writer (scheduler, dag-processor); the setting stays with the database file.
-            with sqlite3.connect(s.airflow_home / "airflow.db") as db:
-                db.execute("PRAGMA journal_mode=WAL")
-        marker.touch()
-
-    def _migrate_now(self, env: dict[str, str]) -> None:
-        log = self.log_path("db-migrate")
-        assert log is not None
-        with open(log, "ab") as fh:
-            done = subprocess.run(
-                [*self._airflow(), "db", "migrate"],
-                env=env,
-                cwd=self.settings.state_dir,
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                timeout=600,
-            )
-        if done.returncode != 0:
-            raise StackError(
-                f"`airflow db migrate` failed (exit {done.returncode}).\n"
-                f"--- last lines of {log} ---\n{health.tail(log)}"
-            )
-
-    def _ports_of(self, component: str) -> list[tuple[int, str, str, str]]:
-        """(port, setting, environment variable, label) of each port ``component`` listens on."""
-        s = self.settings
-        if component.startswith("celery-worker-"):
-            env_var, _, label = PORT_SETTINGS["celery_log_port"]
-            return [(s.celery_worker_log_port(component), "celery_log_port", env_var, label)]
-        names = COMPONENT_PORTS[component]
-        if component == "scheduler" and s.executor == "celery":
-            names = ("scheduler_health_port",)  # no log server: Celery workers serve task logs
-        return [(getattr(s, n), n, PORT_SETTINGS[n][0], PORT_SETTINGS[n][2]) for n in names]
-
-    def _check_ports(self, components: list[str]) -> None:
-        for component in components:
-            for port, _, env_var, label in self._ports_of(component):
-                if not port_is_free(self.settings.host, port):
-                    raise PortBusyError(port, label, env_var)
 
     def _running(self) -> dict[str, bool]:
         return {
@@ -460,7 +291,7 @@ class EmbeddedStack:
                 "cwd": self.settings.state_dir,
                 "pid_files": self.pids,
             }
-            launcher = self._airflow_component()
+            launcher = LAUNCHER
             if warm_parent is not None and command[: len(launcher)] == launcher:
                 try:
                     warm_parent.start(name, command[len(launcher) :], command=command, **where)
@@ -519,7 +350,7 @@ class EmbeddedStack:
                         reap_orphans(record)
                         scheduler_died |= name == "scheduler"
                     self.pids.remove(name)
-                self._check_ports(to_start)
+                check_ports(self.settings, to_start)
             # Written first: a failed start still leaves the shape for `kit logs` / `kit down`.
             self._write_state()
             self.timeline_file.unlink(missing_ok=True)
@@ -564,7 +395,7 @@ class EmbeddedStack:
         if self.settings.database == "postgres":
             postgres.ensure_databases()
         if "api-server" in to_start or "scheduler" in to_start:
-            self._migrate(env)
+            migrate_once(self.settings, env, self.log_path("db-migrate"))  # type: ignore[arg-type]
         if scheduler_died:
             # Its tasks are re-queued by the new scheduler at start, not after 120 s.
             fail_dead_scheduler_jobs(self.settings, secrets)
@@ -578,30 +409,7 @@ class EmbeddedStack:
     def _probes(
         self, secrets: StackSecrets | None, *, bootstrap: bool = False
     ) -> dict[str, health.Probe]:
-        """A probe per component of this shape (plus the api-server's metadatabase check).
-
-        ``bootstrap``: PostgreSQL is asked as its superuser, since the ``airflow`` role may not
-        exist yet."""
-        s = self.settings
-        probes: dict[str, health.Probe] = {}
-        services: dict[str, health.Probe] = {}
-        workers: dict[str, health.Probe] = {}
-        if secrets is not None:
-            if s.database == "postgres":
-                user = "postgres" if bootstrap else "airflow"
-                services["postgres"] = PostgresServer(s, secrets).probe(user)
-            if s.executor == "celery":
-                redis = RedisServer(s, secrets)
-                services["redis"] = redis.probe()
-                workers = celery_workers.ping_probes(redis.url(), s.celery_worker_names())
-        for name in self.components():
-            if name in SERVICES or name.startswith("celery-worker-"):
-                # Without the secrets file nothing can log in to ask (a stack that is not there).
-                probes[name] = {**services, **workers}.get(name, lambda: "no secrets file")
-        probes.update(health.airflow_probes(s.airflow_url))
-        probes["mlflow"] = health.mlflow_probe(s.mlflow_url)
-        probes["kernel-pool"] = health.kernel_pool_probe(s.kernels_dir)
-        return probes
+        return component_probes(self.settings, self.components(), secrets, bootstrap=bootstrap)
 
     def _wait_for(
         self,

@@ -1,8 +1,12 @@
-"""Is a TCP port free to listen on?"""
+"""Is a TCP port free to listen on? Which ports does each native component need?"""
 
 from __future__ import annotations
 
 import socket
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kit.stack.settings import StackSettings
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -36,3 +40,39 @@ def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
         for sock in socks:
             sock.close()
     return ports
+
+
+# The ports each component of the native stack listens on (it cannot start when one is taken).
+COMPONENT_PORTS = {
+    "postgres": ("postgres_port",),
+    "redis": ("redis_port",),
+    "api-server": ("airflow_port",),
+    "scheduler": ("scheduler_health_port", "worker_log_port"),
+    "triggerer": ("trigger_log_port",),
+    "dag-processor": (),
+    "kernel-pool": (),
+    "mlflow": ("mlflow_port",),
+}
+
+
+def component_ports(s: StackSettings, component: str) -> list[tuple[int, str, str, str]]:
+    """(port, setting, environment variable, label) of each port ``component`` listens on."""
+    from kit.stack.settings import PORT_SETTINGS
+
+    if component.startswith("celery-worker-"):
+        env_var, _, label = PORT_SETTINGS["celery_log_port"]
+        return [(s.celery_worker_log_port(component), "celery_log_port", env_var, label)]
+    names = COMPONENT_PORTS[component]
+    if component == "scheduler" and s.executor == "celery":
+        names = ("scheduler_health_port",)  # no log server: Celery workers serve task logs
+    return [(getattr(s, n), n, PORT_SETTINGS[n][0], PORT_SETTINGS[n][2]) for n in names]
+
+
+def check_ports(s: StackSettings, components: list[str]) -> None:
+    """Raise PortBusyError (naming the setting that moves it) for the first port taken."""
+    from kit.stack.base import PortBusyError
+
+    for component in components:
+        for port, _, env_var, label in component_ports(s, component):
+            if not port_is_free(s.host, port):
+                raise PortBusyError(port, label, env_var)

@@ -18,6 +18,7 @@ PER_STACK = {
     ("api", "port"): "the port chosen for this stack",
     ("scheduler", "scheduler_health_check_server_port"): "the port chosen for this stack",
     ("core", "parallelism"): "only when asked for: fewer pre-forked workers (the tests)",
+    ("core", "executor"): "the LocalExecutor forking its workers on demand (same parallelism)",
 }
 
 
@@ -35,6 +36,8 @@ def test_overrides_touch_only_per_stack_settings(tmp_path: Path) -> None:
     cfg.read(REPO / "config" / "airflow.cfg")
     env = airflow_environment(_settings(tmp_path), StackSecrets.generate())
     assert "AIRFLOW__CORE__PARALLELISM" not in env  # the seed's 32 unless asked
+    assert cfg["core"]["executor"] == "LocalExecutor"
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "kit.stack.local_executor.OnDemandLocalExecutor"
     for name in env:
         if not name.startswith("AIRFLOW__"):
             continue
