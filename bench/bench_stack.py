@@ -257,7 +257,7 @@ def main() -> None:
         "Where the seconds of the existing-state `kit up` above went (seconds since it began; "
         "imports done: the component's launcher has imported Airflow, and for the scheduler the "
         "notebook-task modules; port open: seen by a poller every 50 ms):\n\n" + start_table,
-        "Idle memory of that stack, 15 s after `up` (every process of each component's session):"
+        "Idle memory of that stack, 15 s after `up` (each component's session and its children):"
         "\n\n" + "\n".join(mem),
         "New and edited DAG files (same stack):\n\n" + head + "\n" + "\n".join(vis),
     ])  # fmt: skip
