@@ -1,10 +1,11 @@
-"""The pipeline designer: DAG settings, tasks, links, live checks, graph and code preview,
-export, and deploy & run with a live run view.
+"""The pipeline designer: the pipeline canvas, DAG settings, task forms, live checks, graph and
+code preview, export, and deploy & run with a live run view.
 
 Thin: the draft (``kit.widgets.draft``) owns every edit and its undo history; one small view per
-tab or panel shows it and forwards edits to it (``pipeline_tab``, ``params_panel``,
-``tasks_tab``, ``code_tab``, ``run_tab``, ``toolbar``). The designer puts them together, redraws
-them when the draft announces a change, and checks the draft after each one.
+tab or panel shows it and forwards edits to it (``canvas_view``, ``pipeline_tab``,
+``params_panel``, ``tasks_tab``, ``code_tab``, ``run_tab``, ``toolbar``). The designer puts them
+together (the canvas as the main view, the tabs as its side panel), redraws them when the draft
+announces a change, and checks the draft after each one.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import ipywidgets as w
 from kit.spec.io import parse_yaml, spec_to_data
 from kit.spec.model import PipelineSpec
 from kit.spec.problems import Problem
+from kit.widgets.canvas_view import CanvasView
 from kit.widgets.code_tab import CodeTab
 from kit.widgets.draft import (
     Build,
@@ -52,6 +54,7 @@ _PARAMS = {"add param", "rename param", "remove param"}
 _RUN_PARAMS = _PARAMS | {"set param"}
 _EDITOR = _TASK_LIST | _PARAMS  # the form offers the tasks and run parameters to pick from
 _LAYOUT = {"set position", "clear positions"}
+_LINKS = {"set task", "add link", "remove link"}  # may tick or untick upstream boxes
 
 
 class Designer:
@@ -94,7 +97,7 @@ class Designer:
         self.monitor: Any = None
         self.updating = False  # the widgets are being filled from the draft: not user edits
         self._messages: dict[Key, w.HTML] = {}
-        self.selected: str | None = None
+        self._selected: str | None = None
         self.notebooks = project_notebooks(self.project_dir)
 
         # Click a task in the graph to edit it (where anywidget is installed).
@@ -107,8 +110,10 @@ class Designer:
         self.tasks = TasksTab(self)
         self.code = CodeTab(self)
         self.run = RunTab(self)
+        self.canvas_view = CanvasView(self)
         self.views = (
             self.bar,
+            self.canvas_view,
             self.pipeline,
             self.pipeline.params,
             self.tasks,
@@ -121,6 +126,28 @@ class Designer:
         for i, title in enumerate(("Pipeline", "Tasks", "Code", "Run")):
             self.tabs.set_title(i, title)
         self.tabs.observe(self._tab_changed, "selected_index")
+        # The canvas is what a person edits on; the tabs beside it are its side panel (the
+        # selected task's form, the pipeline's settings, code, run). They wrap under the canvas
+        # when the notebook is narrow.
+        main = css(
+            w.HBox(
+                [
+                    css(
+                        w.Box(
+                            [self.canvas_view.canvas],
+                            layout=w.Layout(flex="3 1 520px", min_width="0"),
+                        ),
+                        "kit-canvas-main",
+                    ),
+                    css(
+                        w.Box([self.tabs], layout=w.Layout(flex="2 1 420px", min_width="0")),
+                        "kit-side-panel",
+                    ),
+                ],
+                layout=w.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"),
+            ),
+            "kit-designer-main",
+        )
         self.widget = css(
             w.VBox(
                 [
@@ -128,10 +155,10 @@ class Designer:
                     self.bar.toolbar,
                     self.bar.confirm_box,
                     self.bar.status,
-                    self.tabs,
-                    w.HTML("<b>Graph</b> (updates on every change; invalid tasks in red)"),
-                    self.graph,
+                    main,
                     self.problems_box,
+                    w.HTML("<b>Graph picture</b> (as exported; invalid tasks in red)"),
+                    self.graph,
                 ]
             ),
             "kit-designer",
@@ -150,6 +177,18 @@ class Designer:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+    @property
+    def selected(self) -> str | None:
+        """The task being edited: its form is in the Tasks tab, its box outlined on the canvas."""
+        return self._selected
+
+    @selected.setter
+    def selected(self, task_id: str | None) -> None:
+        self._selected = task_id
+        view = self.__dict__.get("canvas_view")
+        if view is not None:
+            view.canvas.selected = task_id or ""
 
     @property
     def pipeline_tab(self) -> w.Widget:
@@ -197,6 +236,7 @@ class Designer:
         self._set_editable(False)
         svgs = [self.engine.draw(graph) for graph in graphs]
         self.graph.value = "".join(svg_html(svg) for svg in svgs) or svg_html("")
+        self.canvas_view.set_editable(False)
         self.code.show_file(path)
         self.problems_box.value = ""
         names = ", ".join(g.dag_id for g in graphs)
@@ -204,6 +244,7 @@ class Designer:
 
     def _set_editable(self, editable: bool) -> None:
         self.bar.set_editable(editable)
+        self.canvas_view.set_editable(editable)
         self.tasks.add_task_button.disabled = not editable
         self.pipeline.widget.layout.display = None if editable else "none"
         self.tasks.widget.layout.display = None if editable else "none"
@@ -242,6 +283,7 @@ class Designer:
         if made or (action == "rename task" and self.selected == change.old_id):
             self.selected = change.task_id
         if action in _LAYOUT:
+            self.canvas_view.show()
             if self.tabs.selected_index == 2:
                 self.code.refresh()
             return
@@ -253,7 +295,7 @@ class Designer:
             self.tasks.show_list()
         if action in _EDITOR:
             self.tasks.show_editor()
-        elif action == "set task" and change.task_id == self.selected:
+        elif action in _LINKS and change.task_id == self.selected:
             self.tasks.sync_upstream()
         self.changed()
 
@@ -315,10 +357,23 @@ class Designer:
         self.tasks.show_editor()
         self.show_problems()
 
-    def _graph_clicked(self, task_id: str) -> None:
-        if task_id and task_id != self.selected and task_id in self.draft.task_ids:
+    def open_task(self, task_id: str) -> None:
+        """Select a task and show its form in the side panel (a click on it, on the canvas)."""
+        if task_id not in self.draft.task_ids:
+            return
+        if task_id != self.selected:
             self.select(task_id)
-            self.tabs.selected_index = 1
+        self.tabs.selected_index = 1
+
+    def open_log(self, task_id: str) -> None:
+        """The task's log in the run being watched, if there is one."""
+        if self.monitor is not None:
+            self.monitor.pick(task_id)
+            self.tabs.selected_index = 3
+
+    def _graph_clicked(self, task_id: str) -> None:
+        if task_id and task_id != self.selected:
+            self.open_task(task_id)
 
     # -- checking and previews ---------------------------------------------------------------------
     def changed(self) -> Preview:
@@ -328,6 +383,7 @@ class Designer:
         preview = self.engine.preview(self.draft, on_layout=on_layout)
         self.last_preview = preview
         self.graph.value = svg_html(preview.svg)
+        self.canvas_view.show()
         self.show_problems()
         self.tasks.show_markers(preview.build.invalid_tasks())
         self.pipeline.show_next_runs()
@@ -347,6 +403,7 @@ class Designer:
             return
         self.last_preview = replace(preview, svg=svg, pending=False)
         self.graph.value = svg_html(svg)
+        self.canvas_view.show()
 
     @property
     def build(self) -> Build:

@@ -401,13 +401,16 @@ class PipelineDraft:
                 f"linking {upstream} → {downstream} would make a cycle: {format_cycle(cycle)}.",
                 f"remove a link of the cycle first, or link {downstream} → {upstream} instead.",
             )
-        self.set_task(downstream, "upstream", [*task.get("upstream", []), upstream])
+        # A step of its own (no key): links drawn one after another are undone one by one.
+        with self._edit("add link", task_id=downstream):
+            self.set_task(downstream, "upstream", [*task.get("upstream", []), upstream])
 
     def remove_link(self, upstream: str, downstream: str) -> None:
         """``downstream`` no longer waits for ``upstream`` (no link: nothing happens)."""
         task = self._task(downstream)
         if upstream in task.get("upstream", []):
-            self.set_task(downstream, "upstream", _without(task, upstream))
+            with self._edit("remove link", task_id=downstream):
+                self.set_task(downstream, "upstream", _without(task, upstream))
 
     # -- canvas layout -----------------------------------------------------------------------------
     def _positions(self) -> dict[str, dict[str, float]]:

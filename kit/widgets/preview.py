@@ -68,6 +68,19 @@ class PreviewEngine:
         self._shown = laid_out
         return laid_out
 
+    def current_layout(self, graph: TaskGraph, *, pending: bool = False) -> Layout:
+        """The layout the preview stands on, for other views of the same graph (the canvas):
+        the cached one, the provisional one while dot runs in the background (``pending``),
+        else dot's, now."""
+        found = self.cached(graph)
+        if found is not None:
+            return found
+        if pending and self._shown is not None:
+            guess = provisional_layout(self._shown, graph)
+            if guess is not None:
+                return guess
+        return self.layout(graph)
+
     def _store(self, graph: TaskGraph, laid_out: Layout) -> Layout:
         self.layout_runs += 1
         self._layouts[layout_key(graph)] = laid_out
