@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from kit.preview.graph import TaskGraph
 from kit.spec.problems import Problem
-from kit.widgets.canvas import CanvasTask, Intent, PipelineCanvas, canvas_graph, palette
+from kit.widgets.canvas import Intent, PipelineCanvas, canvas_graph_of, palette
 from kit.widgets.draft import DraftError, PipelineDraft
 from kit.widgets.ui import css
 
@@ -141,11 +141,8 @@ def draft_canvas_graph(
 ) -> dict[str, Any]:
     """What the canvas draws for a draft: its graph (``draft_graph``: drawable even while the
     draft does not parse), its hand-placed positions and its invalid tasks."""
-    tasks = [CanvasTask(node.id, node.kind, mapped=node.mapped) for node in graph.nodes]
     kwargs = {"layout_fn": layout_fn} if layout_fn is not None else {}
-    return canvas_graph(
-        tasks, graph.edges, positions=positions, problems=task_problems(problems), **kwargs
-    )
+    return canvas_graph_of(graph, positions=positions, problems=task_problems(problems), **kwargs)
 
 
 class CanvasView:

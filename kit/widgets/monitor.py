@@ -1,5 +1,6 @@
-"""The run view: a DAG run's graph coloured by task state, live, with a progress bar; pick a task
-to see its log, its output notebook and its MLflow run."""
+"""The run view: a DAG run's graph coloured by task state, live, on the pipeline canvas (run mode)
+with a progress bar; click a task (or pick it) to see its log, its output notebook and its MLflow
+run."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import ipywidgets as w
 from kit.preview.graph import TaskGraph
 from kit.runtime.paths import local_artifact_path
 from kit.widgets.background import poll_every, run_later
+from kit.widgets.canvas import Intent, PipelineCanvas, canvas_graph_of
 from kit.widgets.codeview import code_html
 from kit.widgets.graphview import clickable, graph_widget
 from kit.widgets.preview import PreviewEngine, svg_html
@@ -53,6 +55,7 @@ class RunMonitor:
         client: AirflowApi | None = None,
         state_dir: str | Path | None = None,
         graph: TaskGraph | None = None,
+        positions: dict[str, Any] | None = None,
         poll: float = 2.0,
         background: bool | None = None,
         mlflow_url: str | None = None,
@@ -64,6 +67,7 @@ class RunMonitor:
         self._client = client
         self._state_dir = state_dir
         self._graph = graph
+        self._positions = positions or {}  # where the designer's canvas had placed tasks
         self._mlflow_url = mlflow_url
         self._engine = PreviewEngine(Path.cwd())
         self.run: DagRun | None = None
@@ -74,7 +78,11 @@ class RunMonitor:
         self.state.add_class("kit-run-state")
         self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="tasks")
         self.progress.add_class("kit-run-progress")
-        # Click a task in the graph to pick it (where anywidget is installed; else the dropdown).
+        # The run on the pipeline canvas, read-only: a click on a task opens its log.
+        self.canvas = PipelineCanvas(mode="run", height="360px")
+        self.canvas.add_class("kit-run-canvas")
+        self.canvas.on_intent(self._canvas_intent)
+        # The Graphviz picture too: click a task to pick it (where anywidget is installed).
         self.graph_view = graph_widget()
         self.graph_view.add_class("kit-run-graph")
         if clickable(self.graph_view):
@@ -100,6 +108,7 @@ class RunMonitor:
             [
                 self.header,
                 w.HBox([self.state, self.progress]),
+                self.canvas,
                 self.graph_view,
                 self.legend,
                 w.HBox([self.task_pick, self.refresh_button]),
@@ -165,6 +174,9 @@ class RunMonitor:
         for node in graph.nodes:
             states.setdefault(node.id, "none")
         styles = {task_id: state_style(state) for task_id, state in states.items()}
+        self.canvas.graph = run_canvas_graph(
+            graph, states, positions=self._positions, layout_fn=self._engine.layout
+        )
         svg = self._engine.draw(graph)
         self.graph_view.value = svg_html(mark_svg(svg, styles) if svg else "")
         self.legend.value = legend_html(sorted(set(states.values())))
@@ -236,9 +248,15 @@ class RunMonitor:
         if label is not None:
             self.task_pick.value = label
 
+    def _canvas_intent(self, intent: Intent) -> None:
+        if intent.name == "open_log":
+            self.pick(intent.args["task"])
+
     def _task_picked(self, label: str) -> None:
-        if clickable(self.graph_view):  # the graph outlines the task picked in the dropdown
-            self.graph_view.selected = "" if label == NO_TASK else _parse_label(label)[0]
+        picked = "" if label == NO_TASK else _parse_label(label)[0]
+        self.canvas.selected = picked  # both pictures outline the task picked in the dropdown
+        if clickable(self.graph_view):
+            self.graph_view.selected = picked
         self.show_task(label)
 
     def show_task(self, label: str) -> None:
@@ -302,6 +320,20 @@ class RunMonitor:
         import os
 
         return os.environ.get("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+
+
+def run_canvas_graph(
+    graph: TaskGraph,
+    states: dict[str, str],
+    *,
+    positions: dict[str, Any] | None = None,
+    layout_fn: Any = None,
+) -> dict[str, Any]:
+    """The run's canvas: the DAG's tasks coloured by state (a task with no instance yet shows
+    "no status"), placed where the designer's canvas had them, if it did."""
+    kwargs = {"layout_fn": layout_fn} if layout_fn is not None else {}
+    everyone = {node.id: states.get(node.id, "none") for node in graph.nodes}
+    return canvas_graph_of(graph, positions=positions, states=everyone, **kwargs)
 
 
 def _parse_label(label: str) -> tuple[str, int]:

@@ -209,7 +209,12 @@ class Toolbar:
             self.deploy_button.disabled = False
             self.say(f"Triggered {dag_id!r}, run {run.run_id}. Watching it in the Run tab.", "ok")
             host.monitor = RunMonitor(
-                dag_id, run.run_id, client=host.client(), graph=graph, background=host.background
+                dag_id,
+                run.run_id,
+                client=host.client(),
+                graph=graph,
+                positions=dict(host.draft.positions),
+                background=host.background,
             )
             host.run.watch(host.monitor)
             host.tabs.selected_index = 3

@@ -182,9 +182,25 @@ def canvas_graph_from_spec(
     (``kit.preview.graph_from_spec``), positions from its optional ``layout`` section."""
     from kit.preview.graph import graph_from_spec
 
-    graph = graph_from_spec(spec)
     layout_section = getattr(spec, "layout", None)
-    positions = getattr(layout_section, "positions", None) or {}
+    return canvas_graph_of(
+        graph_from_spec(spec),
+        positions=getattr(layout_section, "positions", None) or {},
+        problems=problems,
+        states=states,
+        layout_fn=layout_fn,
+    )
+
+
+def canvas_graph_of(
+    graph: TaskGraph,
+    *,
+    positions: Mapping[str, Any] | None = None,
+    problems: Mapping[str, str | Sequence[str]] | None = None,
+    states: Mapping[str, str | None] | None = None,
+    layout_fn: Callable[[TaskGraph], Layout] = cached_layout,
+) -> dict[str, Any]:
+    """``canvas_graph`` of a preview ``TaskGraph`` (a draft's, or a DAG's as Airflow loaded it)."""
     tasks = [CanvasTask(node.id, node.kind, mapped=node.mapped) for node in graph.nodes]
     return canvas_graph(
         tasks,
