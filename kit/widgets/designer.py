@@ -133,14 +133,14 @@ class Designer:
             w.HBox(
                 [
                     css(
-                        w.Box(
+                        w.VBox(  # a column: the canvas takes its whole width
                             [self.canvas_view.canvas],
                             layout=w.Layout(flex="3 1 520px", min_width="0"),
                         ),
                         "kit-canvas-main",
                     ),
                     css(
-                        w.Box([self.tabs], layout=w.Layout(flex="2 1 420px", min_width="0")),
+                        w.VBox([self.tabs], layout=w.Layout(flex="2 1 420px", min_width="0")),
                         "kit-side-panel",
                     ),
                 ],
