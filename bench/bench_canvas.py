@@ -5,11 +5,12 @@ Two halves, measured separately since a kernel and a browser share the work:
 
 - Python: ``canvas_graph`` (the JSON the canvas draws) after a link edit (``dot`` lays the graph
   out again) and after any other edit (problems, states: the cached layout is reused);
-- the browser: ``canvas.js`` in Debian's headless chromium, on a page of its own with a stand-in
-  for the widget model (no JupyterLab, so no kernel round trip in the figure): the first draw,
-  an edit's redraw (positions move, a link and a mark appear: keyed by id, only changes are
-  touched) and a run-state update; ``script`` is what the canvas reports as ``last_redraw_ms``
-  (its DOM work plus the browser's style and layout), ``frame`` runs until the next painted frame.
+- the browser: the canvas's front end (``front_end()``, its JS parts joined) in Debian's
+  headless chromium, on a page of its own with a stand-in for the widget model (no JupyterLab,
+  so no kernel round trip in the figure): the first draw, an edit's redraw (positions move, a
+  link and a mark appear: keyed by id, only changes are touched) and a run-state update;
+  ``script`` is what the canvas reports as ``last_redraw_ms`` (its DOM work plus the browser's
+  style and layout), ``frame`` runs until the next painted frame.
 
 Run: .venv/bin/python bench/bench_canvas.py   (prints a table; BENCHMARKS.md is not touched)
 """
@@ -26,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kit.widgets.canvas import CanvasTask, canvas_graph  # noqa: E402
+from kit.widgets.canvas import CanvasTask, canvas_graph, front_end  # noqa: E402
 from kit.widgets.canvas import graph as canvas_module  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -120,7 +121,7 @@ def browser_side(page, n: int) -> dict[str, dict[str, float]]:
         links,
         states={t.id: ("success", "running", "queued")[i % 3] for i, t in enumerate(tasks)},
     )
-    esm = base64.b64encode((CANVAS / "canvas.js").read_bytes()).decode()
+    esm = base64.b64encode(front_end().encode()).decode()
     page.evaluate(
         "([esm, state]) => window.kitCanvas(esm, state)",
         [

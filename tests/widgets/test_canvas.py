@@ -18,6 +18,7 @@ from kit.preview.graph import Node, TaskGraph
 from kit.preview.layout import layout
 from kit.spec.io import spec_from_mapping
 from kit.widgets.canvas import (
+    FRONT_END_PARTS,
     INTENT_FIELDS,
     CanvasTask,
     Intent,
@@ -28,6 +29,7 @@ from kit.widgets.canvas import (
     palette,
     parse_intent,
 )
+from kit.widgets.canvas.widget import front_end as canvas_esm
 from kit.widgets.runview import INVALID_STYLE, STATE_STYLES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -358,10 +360,10 @@ def test_front_end_ships_as_package_data_and_needs_no_network() -> None:
     assert ".kit-canvas" in widget._css
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
     globs = pyproject["tool"]["setuptools"]["package-data"]["kit"]
-    for name in ("canvas.js", "canvas.css"):
+    for name in (*FRONT_END_PARTS, "canvas.css"):
         rel = f"widgets/canvas/{name}"
         assert any(fnmatch.fnmatch(rel, g) for g in globs), f"{rel} is not package data"
-    js = (CANVAS_DIR / "canvas.js").read_text()
+    js = canvas_esm()
     # No module imported, nothing fetched; the only URL is SVG's namespace name.
     pattern = (
         r"^\s*import\b|\bimport\(|\bfetch\(|XMLHttpRequest|https?://(?!www\.w3\.org/2000/svg\b)"
@@ -369,7 +371,18 @@ def test_front_end_ships_as_package_data_and_needs_no_network() -> None:
     assert not re.search(pattern, js, re.M)
 
 
+def test_the_front_end_is_one_module_of_small_parts() -> None:
+    parts = {name: (CANVAS_DIR / name).read_text() for name in FRONT_END_PARTS}
+    assert sorted(parts) == sorted(p.name for p in CANVAS_DIR.glob("*.js"))  # none left out
+    for name, text in parts.items():
+        assert len(text.splitlines()) <= 500, f"{name} has over 500 lines"
+        # Only the last part exports: the joined text is one module with one default export.
+        exports = text.count("export default")
+        assert exports == (1 if name == FRONT_END_PARTS[-1] else 0), name
+    assert PipelineCanvas()._esm == canvas_esm() == "\n".join(parts.values())
+
+
 def test_the_front_end_sends_every_intent_and_no_other() -> None:
-    js = (CANVAS_DIR / "canvas.js").read_text()
+    js = canvas_esm()
     sent = set(re.findall(r'intent: "(\w+)"', js)) | set(re.findall(r'taskIntent\("(\w+)"\)', js))
     assert sent == set(INTENT_FIELDS)

@@ -14,9 +14,10 @@ from kit.widgets.canvas.graph import (
     palette,
     parse_intent,
 )
-from kit.widgets.canvas.widget import PipelineCanvas
+from kit.widgets.canvas.widget import FRONT_END_PARTS, PipelineCanvas, front_end
 
 __all__ = [
+    "FRONT_END_PARTS",
     "INTENT_FIELDS",
     "CanvasTask",
     "Intent",
@@ -26,6 +27,7 @@ __all__ = [
     "canvas_graph_from_spec",
     "canvas_graph_of",
     "edge_id",
+    "front_end",
     "palette",
     "parse_intent",
 ]

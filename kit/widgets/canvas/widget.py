@@ -21,13 +21,30 @@ from kit.widgets.canvas.graph import MODES, Intent, IntentError, parse_intent
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
 
+# The front end, in parts of a readable size, joined in this order into one ES module: they
+# share top-level functions, and only the last one has the module's ``export default``.
+FRONT_END_PARTS = (
+    "canvas_base.js",  # constants, DOM helpers, the widget's elements and view state
+    "canvas_state.js",  # intents sent, selection, message banner, geometry, mode
+    "canvas_toolbar.js",  # the toolbar and its add-task menus
+    "canvas_draw.js",  # drawing nodes and links, keyed by id
+    "canvas_input.js",  # pointer gestures, wheel, rename, keys
+    "canvas_main.js",  # render(): the parts put together; export default
+)
+
+
+def front_end() -> str:
+    """The canvas's ES module: ``FRONT_END_PARTS`` joined (package data; no build step)."""
+    return "\n".join((HERE / name).read_text(encoding="utf-8") for name in FRONT_END_PARTS)
+
+
 IntentCallback = Callable[[Intent], Any]
 
 
 class PipelineCanvas(anywidget.AnyWidget):
     """The task graph to edit (``mode="edit"``) or to watch a run on (``mode="run"``)."""
 
-    _esm = HERE / "canvas.js"
+    _esm = front_end()
     _css = HERE / "canvas.css"
 
     graph = traitlets.Dict().tag(sync=True)  # canvas_graph(...)
