@@ -37,8 +37,13 @@ down: $(VENV)/.installed
 status: $(VENV)/.installed
 	$(KIT) status
 
+# JupyterLab's settings defaults come from config/jupyterlab/overrides.json (its app settings
+# folder, empty in the venv): no "Jupyter news?" question, no update check. It opens on the
+# designer notebook; the widget manager (jupyterlab_widgets) and anywidget come with the venv.
 lab: $(VENV)/.installed
-	KIT_STATE_DIR=$(CURDIR)/.kit $(VENV)/bin/jupyter lab --ip 127.0.0.1 --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks
+	KIT_STATE_DIR=$(CURDIR)/.kit $(VENV)/bin/jupyter lab --ip 127.0.0.1 --ServerApp.root_dir=$(CURDIR) \
+		--LabApp.app_settings_dir=$(CURDIR)/config/jupyterlab \
+		--LabApp.default_url=/lab/tree/notebooks/designer.ipynb
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check kit tests bench

@@ -162,6 +162,8 @@ def serve_lab(base: Path, project: Path, kit_env: dict[str, str], *, cwd: Path) 
         "--ServerApp.root_dir=/",
         "--LabApp.news_url=",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        # make lab's settings overrides: no "Jupyter news?" toast over the page.
+        f"--LabApp.app_settings_dir={REPO / 'config' / 'jupyterlab'}",
     ]
     if os.geteuid() == 0:  # containers and CI run as root; the server only listens on loopback
         command.append("--allow-root")
