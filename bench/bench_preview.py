@@ -8,7 +8,14 @@ and as in a kernel (a loop runs: the preview comes back drawn on the previous la
 layout follows from the background). Reference rows in the same run: dot alone, and the layout
 as read before (shlex), so that the machine's load affects both sides alike.
 
+A last table, printed only (not written to BENCHMARKS.md): "canvas edit → redraw" at 20 and 200
+tasks, the designer's own path for an edit made on its canvas (the intent handled, the draft
+edited, checked and previewed, the canvas's graph rebuilt) plus the canvas's redraw of that graph
+in headless chromium, measured as ``bench/bench_canvas.py`` does (its page and stand-in model;
+no kernel round trip).
+
 Run: .venv/bin/python bench/bench_preview.py   (figures also go to BENCHMARKS.md)
+     .venv/bin/python bench/bench_preview.py --canvas-only   (the canvas table alone)
 """
 
 from __future__ import annotations
@@ -27,14 +34,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bench_canvas import canvas_page, redraw, start_canvas  # noqa: E402
 from kit.preview.graph import TaskGraph  # noqa: E402
 from kit.preview.layout import dot_executable, dot_source, layout  # noqa: E402
+from kit.spec.io import spec_from_mapping  # noqa: E402
+from kit.widgets.designer import Designer  # noqa: E402
 from kit.widgets.draft import PipelineDraft  # noqa: E402
 from kit.widgets.preview import PreviewEngine  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 GOAL_MS = 300.0
 ROUNDS = 15
+CANVAS_SIZES = (20, 200)
 NOTES = """\
 Where a link edit's time went: `dot` itself lays out these 200 tasks in about 15 ms (`dot -v`);
 starting it costs as much again, and reading its output with `shlex` cost more than both (the
@@ -115,14 +126,87 @@ def shlex_layout(graph: TaskGraph) -> list[list[str]]:
     return [shlex.split(line) for line in done.stdout.splitlines()]
 
 
+def make_project(root: Path) -> Path:
+    """A project with the example notebook the pipelines' notebook tasks run, and dags/."""
+    (root / "notebooks" / "examples").mkdir(parents=True)
+    (root / "dags").mkdir()
+    shutil.copy(REPO / "notebooks" / "examples" / "square.ipynb", root / "notebooks" / "examples")
+    return root
+
+
+def canvas_edits(project: Path, n: int) -> dict[str, list[tuple[float, dict, dict]]]:
+    """Edits made on the designer's canvas, as its front end sends them: for each, the time
+    until the canvas's new graph is set (Python) and the graphs before and after."""
+    designer = Designer(project_dir=project, dags_dir=project / "dags", background=False)
+    designer.load(spec_from_mapping(pipeline(project, n).data))
+    canvas = designer.canvas
+    last = f"task_{n - 1:03d}"
+    linked = set(designer.draft.task(last).get("upstream", []))
+    # New links into the last task: a new graph each time, so dot runs each time.
+    sources = [f"task_{i:03d}" for i in range(n - 1) if f"task_{i:03d}" not in linked]
+    middle = designer.draft.task_ids[n // 2]
+    edits = {
+        "add a link (dot lays out again)": [
+            {"intent": "add_link", "source": source, "target": last} for source in sources[:ROUNDS]
+        ],
+        "move a task (no layout)": [
+            {"intent": "move", "task": middle, "x": 40.0 + 7 * i, "y": 60.0} for i in range(ROUNDS)
+        ],
+    }
+    found: dict[str, list[tuple[float, dict, dict]]] = {}
+    for name, intents in edits.items():
+        found[name] = []
+        for intent in intents:
+            before = canvas.graph
+            started = time.perf_counter()
+            assert canvas.handle_intent(intent) is not None
+            python_ms = (time.perf_counter() - started) * 1000
+            assert canvas.message == "", canvas.message
+            assert canvas.graph is not before, intent
+            found[name].append((python_ms, before, canvas.graph))
+    return found
+
+
+def canvas_table(project: Path) -> str:
+    """Canvas edit → redraw at each of CANVAS_SIZES: the designer's Python, then the browser."""
+    measured = {n: canvas_edits(project, n) for n in CANVAS_SIZES}
+    lines = [
+        "| canvas edit → redraw | tasks | Python (intent → graph set) | browser frame | total "
+        "| total < 300 ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    with canvas_page() as page:
+        for n, edits in measured.items():
+            start_canvas(page)
+            for name, rounds in edits.items():
+                python, frame = [], []
+                for python_ms, before, after in rounds:
+                    redraw(page, before)
+                    frame.append(redraw(page, after)["frame"])
+                    python.append(python_ms)
+                total = [a + b for a, b in zip(python, frame, strict=True)]
+                med = statistics.median(total)
+                lines.append(
+                    f"| {name} | {n} | {statistics.median(python):.1f} ms | "
+                    f"{statistics.median(frame):.1f} ms | {med:.1f} ms | "
+                    f"{'ok' if med < GOAL_MS else 'OVER'} |"
+                )
+    return (
+        "## Canvas edit → redraw (printed only)\n\n"
+        f"Medians of {ROUNDS} edits each; Python is the designer handling the canvas's intent "
+        "(draft edit, checks, preview, canvas graph), the browser frame is the canvas redrawing "
+        "the new graph until the next painted frame (bench/bench_canvas.py's measurement); the "
+        "kernel-to-browser message between them is not included.\n\n" + "\n".join(lines)
+    )
+
+
 def main() -> None:
+    if "--canvas-only" in sys.argv[1:]:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(canvas_table(make_project(Path(tmp))))
+        return
     with tempfile.TemporaryDirectory() as tmp:
-        project = Path(tmp)
-        (project / "notebooks" / "examples").mkdir(parents=True)
-        (project / "dags").mkdir()
-        shutil.copy(
-            REPO / "notebooks" / "examples" / "square.ipynb", project / "notebooks" / "examples"
-        )
+        project = make_project(Path(tmp))
         draft = pipeline(project)
         engine = PreviewEngine(project, project / "dags")
         first = engine.preview(draft)
@@ -188,6 +272,8 @@ def main() -> None:
     from bench._report import update_section
 
     update_section("preview", text)
+    with tempfile.TemporaryDirectory() as tmp:
+        print(canvas_table(make_project(Path(tmp))))
 
 
 if __name__ == "__main__":
