@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import keyword
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -137,7 +137,7 @@ def draft_canvas_graph(
     positions: Mapping[str, Any],
     problems: Iterable[Problem] = (),
     *,
-    layout_fn: Any = None,
+    layout_fn: Callable[[TaskGraph], Layout] | None = None,
 ) -> dict[str, Any]:
     """What the canvas draws for a draft: its graph (``draft_graph``: drawable even while the
     draft does not parse), its hand-placed positions and its invalid tasks."""

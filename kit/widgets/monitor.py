@@ -34,8 +34,11 @@ from kit.widgets.runview import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kit.client.models import DagRun
     from kit.client.protocol import AirflowApi
+    from kit.preview.layout import Layout
 
 NO_TASK = "(pick a task)"
 
@@ -327,7 +330,7 @@ def run_canvas_graph(
     states: dict[str, str],
     *,
     positions: dict[str, Any] | None = None,
-    layout_fn: Any = None,
+    layout_fn: Callable[[TaskGraph], Layout] | None = None,
 ) -> dict[str, Any]:
     """The run's canvas: the DAG's tasks coloured by state (a task with no instance yet shows
     "no status"), placed where the designer's canvas had them, if it did."""
