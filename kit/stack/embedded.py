@@ -72,7 +72,8 @@ AIRFLOW_CORE = ("api-server", "scheduler")
 # delay), and triggers resume in the next triggerer anyway. Running tasks are interrupted and run
 # again after the next `up` (kit.stack.dead_scheduler); `kit down --timeout` gives them longer.
 STOP_SECONDS = 2.0
-# Forked from one warm parent that imported Airflow once (kit.stack.forkserver).
+# Forked from one warm parent that imported Airflow once (kit.stack.forkserver), as is any
+# component whose command is kit.stack.component's (Celery's workers too).
 FORKED = ("api-server", "scheduler", "dag-processor", "triggerer")
 
 
@@ -291,10 +292,9 @@ class EmbeddedStack:
                 "cwd": self.settings.state_dir,
                 "pid_files": self.pids,
             }
-            launcher = LAUNCHER
-            if warm_parent is not None and command[: len(launcher)] == launcher:
+            if warm_parent is not None and command[: len(LAUNCHER)] == LAUNCHER:
                 try:
-                    warm_parent.start(name, command[len(launcher) :], command=command, **where)
+                    warm_parent.start(name, command[len(LAUNCHER) :], command=command, **where)
                     continue
                 except WarmParentError as exc:  # a warm start is only faster
                     print(f"kit: {exc}; starting {name} on its own", file=sys.stderr)
@@ -303,7 +303,7 @@ class EmbeddedStack:
     def _warm_parent(self, to_start: list[str], env: dict[str, str]) -> WarmParent | None:
         """The warm parent, started now (its imports overlap the database's start) when Airflow
         components are to start."""
-        if not any(name in FORKED for name in to_start):
+        if not any(name in FORKED or name.startswith("celery-worker-") for name in to_start):
             return None
         return WarmParent(env, self.settings.state_dir, self.settings.logs_dir / "forkserver.log")
 
