@@ -8,7 +8,7 @@ and as in a kernel (a loop runs: the preview comes back drawn on the previous la
 layout follows from the background). Reference rows in the same run: dot alone, and the layout
 as read before (shlex), so that the machine's load affects both sides alike.
 
-A last table, printed only (not written to BENCHMARKS.md): "canvas edit → redraw" at 20 and 200
+A last table: "canvas edit → redraw" at 20 and 200
 tasks, the designer's own path for an edit made on its canvas (the intent handled, the draft
 edited, checked and previewed, the canvas's graph rebuilt) plus the canvas's redraw of that graph
 in headless chromium, measured as ``bench/bench_canvas.py`` does (its page and stand-in model;
@@ -192,7 +192,7 @@ def canvas_table(project: Path) -> str:
                     f"{'ok' if med < GOAL_MS else 'OVER'} |"
                 )
     return (
-        "## Canvas edit → redraw (printed only)\n\n"
+        "### Canvas edit → redraw\n\n"
         f"Medians of {ROUNDS} edits each; Python is the designer handling the canvas's intent "
         "(draft edit, checks, preview, canvas graph), the browser frame is the canvas redrawing "
         "the new graph until the next painted frame (bench/bench_canvas.py's measurement); the "
@@ -262,18 +262,18 @@ def main() -> None:
             row("(reference: the same layout read with shlex, as before)", before),
         ]
     )
+    with tempfile.TemporaryDirectory() as tmp:
+        canvas = canvas_table(make_project(Path(tmp)))
     text = (
         "## Designer preview\n\n"
         "`.venv/bin/python bench/bench_preview.py` — validation (incl. notebook and dags/ checks) "
         f"+ layout + SVG with invalid-task marks, {ROUNDS} edits each, 2-core VM "
-        f"(1-min load average {load:.1f} during the run).\n\n{table}\n\n{NOTES}\n"
+        f"(1-min load average {load:.1f} during the run).\n\n{table}\n\n{NOTES}\n\n{canvas}\n"
     )
     print(text)
     from bench._report import update_section
 
     update_section("preview", text)
-    with tempfile.TemporaryDirectory() as tmp:
-        print(canvas_table(make_project(Path(tmp))))
 
 
 if __name__ == "__main__":
