@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Page, expect
 
 from kit.stack.ports import free_ports
 
@@ -209,3 +211,29 @@ def _stop_group(server: subprocess.Popen) -> None:
     # Kernels are in the same group; make sure none outlived the server.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(server.pid, signal.SIGKILL)
+
+
+def run_notebook_in_lab(page: Page, lab: Lab, notebook: Path, shown: str) -> None:
+    """Open ``notebook`` in JupyterLab, wait for its kernel (accepting the kernel dialog if
+    JupyterLab asks), run all cells, and wait until the element ``shown`` is visible."""
+    page.goto(lab.tree(notebook))
+    expect(page.locator(".jp-NotebookPanel")).to_be_visible(timeout=120_000)
+    idle = page.get_by_role("button", name=re.compile(r"Python 3.*\| Idle"))
+    deadline = time.monotonic() + 180
+    while True:
+        dialog = page.locator(".jp-Dialog button.jp-mod-accept")
+        if dialog.count() and dialog.first.is_visible():
+            dialog.first.click()
+        if idle.count():
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError("the kernel did not become idle within 180 s")
+        page.wait_for_timeout(500)
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
+    # The "Jupyter news?" toast would cover the lower right of the page (the lab's settings
+    # normally turn it off).
+    no_news = page.locator(".jp-Notification-Toast").get_by_role("button", name="No")
+    if no_news.count():
+        no_news.first.click()
+    expect(page.locator(shown)).to_be_visible(timeout=180_000)

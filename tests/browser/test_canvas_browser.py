@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from pathlib import Path
 
 import nbformat
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.browser.conftest import REPO, Lab, launch
+from tests.browser.conftest import REPO, Lab, launch, run_notebook_in_lab
 
 UI_TIMEOUT = 60_000  # ms, for the kernel to answer (a busy machine is slow to start one)
 expect.set_options(timeout=UI_TIMEOUT)
@@ -319,25 +318,7 @@ def test_canvas_sends_intents_and_shows_run_states(
 
 
 def open_and_run(page: Page, lab: Lab, notebook: Path) -> None:
-    page.goto(lab.tree(notebook))
-    expect(page.locator(".jp-NotebookPanel")).to_be_visible(timeout=120_000)
-    idle = page.get_by_role("button", name=re.compile(r"Python 3.*\| Idle"))
-    deadline = time.monotonic() + 180
-    while True:
-        dialog = page.locator(".jp-Dialog button.jp-mod-accept")
-        if dialog.count() and dialog.first.is_visible():
-            dialog.first.click()
-        if idle.count():
-            break
-        if time.monotonic() > deadline:
-            raise AssertionError("the kernel did not become idle within 180 s")
-        page.wait_for_timeout(500)
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
-    no_news = page.locator(".jp-Notification-Toast").get_by_role("button", name="No")
-    if no_news.count():
-        no_news.first.click()
-    expect(page.locator(".kit-canvas")).to_be_visible(timeout=180_000)
+    run_notebook_in_lab(page, lab, notebook, ".kit-canvas")
     page.locator(".kit-canvas").scroll_into_view_if_needed()
 
 

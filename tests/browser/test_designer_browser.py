@@ -7,14 +7,13 @@ waits for the run graph to show success; then checks the DAG file and the run th
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.browser.conftest import Lab, launch
+from tests.browser.conftest import Lab, launch, run_notebook_in_lab
 
 pytestmark = pytest.mark.stack
 
@@ -131,27 +130,7 @@ def test_build_export_and_run_a_pipeline_in_jupyterlab(
 
 
 def open_and_run(page: Page, lab: Lab) -> None:
-    page.goto(lab.tree(lab.project / "notebooks" / "designer.ipynb"))
-    expect(page.locator(".jp-NotebookPanel")).to_be_visible(timeout=120_000)
-    # Wait for the kernel (accepting the kernel dialog if JupyterLab asks) before running.
-    idle = page.get_by_role("button", name=re.compile(r"Python 3.*\| Idle"))
-    deadline = time.monotonic() + 180
-    while True:
-        dialog = page.locator(".jp-Dialog button.jp-mod-accept")
-        if dialog.count() and dialog.first.is_visible():
-            dialog.first.click()
-        if idle.count():
-            break
-        if time.monotonic() > deadline:
-            raise AssertionError("the kernel did not become idle within 180 s")
-        page.wait_for_timeout(500)
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
-    # The "Jupyter news?" toast would cover the lower right of the page.
-    no_news = page.locator(".jp-Notification-Toast").get_by_role("button", name="No")
-    if no_news.count():
-        no_news.first.click()
-    expect(page.locator(".kit-designer")).to_be_visible(timeout=180_000)
+    run_notebook_in_lab(page, lab, lab.project / "notebooks" / "designer.ipynb", ".kit-designer")
 
 
 def tab(page: Page, title: str) -> None:
