@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kit.local_http import http_get
 from kit.runtime import output_html
 from kit.runtime.paths import output_name
 
@@ -69,19 +70,6 @@ def mlflow_patience() -> float:
     return value
 
 
-def _health(uri: str, timeout: float) -> int:
-    """The HTTP status of the tracking server's /health; OSError when nothing answers."""
-    # urllib, not httpx: httpx builds a TLS context (~0.15 s) even for a plain-http URL.
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout) as resp:  # noqa: S310 - the stack's own URL
-            return resp.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
 def check_reachable(
     uri: str,
     timeout: float = 10.0,
@@ -99,7 +87,7 @@ def check_reachable(
     told = False
     while True:
         try:
-            status = _health(uri, timeout)
+            status, _ = http_get(f"{uri.rstrip('/')}/health", timeout)
         except (OSError, ValueError) as exc:  # refused, timed out, unresolvable
             if time.monotonic() + interval > deadline:
                 raise TrackingUnavailable(

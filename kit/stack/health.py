@@ -9,25 +9,11 @@ from pathlib import Path
 
 import psutil
 
+from kit.local_http import http_get
 from kit.stack.base import HealthTimeoutError, StackError
 
 # A probe returns None when healthy, else a short reason.
 Probe = Callable[[], "str | None"]
-
-
-def http_get(url: str, timeout: float = 3.0) -> tuple[int, bytes]:
-    """(status, body) of a GET on the stack's own plain-http URL; OSError when nothing answers.
-
-    urllib rather than httpx: importing httpx and building its TLS context took a fifth of
-    `kit status`, which asks two URLs."""
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - our own URL
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 def airflow_probes(airflow_url: str) -> dict[str, Probe]:
