@@ -89,7 +89,6 @@ class EmbeddedStack:
     def __init__(self, settings: StackSettings | None = None) -> None:
         self.settings = settings or StackSettings.from_env()
         self.pids = PidFiles(self.settings.run_dir)
-        self._up_started, self._reported = time.monotonic(), set[str]()
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -334,7 +333,7 @@ class EmbeddedStack:
         and leaves the rest starting (`kit status` shows them), ``"all"`` waits for everything."""
         if wait not in WAITS:
             raise ValueError(f"wait={wait!r}: expected one of {', '.join(WAITS)}")
-        self._up_started, self._reported = time.monotonic(), set[str]()
+        on_ready = self._reporter(on_ready)
         with self._lock():
             self._adopt_running_settings()
             self._refuse_other_remote_services()
@@ -431,17 +430,25 @@ class EmbeddedStack:
             running = self._running()
             return next((name for name in names if not running.get(name, True)), None)
 
+        return health.wait_healthy(
+            probes, timeout=timeout, logs=logs, died=died, progress=progress, on_ready=on_ready
+        )
+
+    def _reporter(self, on_ready: ReadyCallback | None) -> ReadyCallback:
+        """What `up` tells as each component becomes healthy: its timeline, and ``on_ready`` with
+        the seconds since `up` began, once per component (each stage asks again about the
+        earlier ones)."""
+        started, reported = time.monotonic(), set[str]()
+
         def ready(name: str, _seconds: float) -> None:
-            if name in self._reported:  # each stage asks again about the earlier ones
+            if name in reported:
                 return
-            self._reported.add(name)
+            reported.add(name)
             timeline.record(self.timeline_file, name, "healthy")
             if on_ready is not None:
-                on_ready(name, time.monotonic() - self._up_started)
+                on_ready(name, time.monotonic() - started)
 
-        return health.wait_healthy(
-            probes, timeout=timeout, logs=logs, died=died, progress=progress, on_ready=ready
-        )
+        return ready
 
     # -- down ----------------------------------------------------------------------------------
     def down(self, *, timeout: float = STOP_SECONDS) -> None:
