@@ -32,9 +32,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, NoReturn
 
-import psutil
-
-from kit.stack.processes import PidFiles, PidRecord, start_ticks
+from kit.stack.processes import PidFiles, PidRecord, record_pid
 
 # What every component imports: once here, shared by the forks.
 SHARED_MODULES = (
@@ -196,10 +194,7 @@ class WarmParent:
         except OSError as exc:
             raise WarmParentError(f"the warm parent is gone ({exc}); see {self.log_file}") from exc
         pid = int(self._reply(REPLY_SECONDS)["pid"])
-        record = PidRecord(name, pid, psutil.Process(pid).create_time(), list(command),
-                           start_ticks(pid))  # fmt: skip
-        pid_files.write(record)
-        return record
+        return record_pid(name, pid, command, pid_files)
 
     def close(self) -> None:
         """Let the parent exit (its forks live on)."""

@@ -120,12 +120,14 @@ def start_process(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stopped as a whole
         )
+    return record_pid(name, proc.pid, command, pid_files)
+
+
+def record_pid(name: str, pid: int, command: Sequence[str], pid_files: PidFiles) -> PidRecord:
+    """Write the pid file of the component ``name`` now running as ``pid`` (started by
+    ``command``), with the start time that tells it from a later process given the same pid."""
     record = PidRecord(
-        name,
-        proc.pid,
-        psutil.Process(proc.pid).create_time(),
-        list(command),
-        start_ticks(proc.pid),
+        name, pid, psutil.Process(pid).create_time(), list(command), start_ticks(pid)
     )
     pid_files.write(record)
     return record
