@@ -237,3 +237,16 @@ def run_notebook_in_lab(page: Page, lab: Lab, notebook: Path, shown: str) -> Non
     if no_news.count():
         no_news.first.click()
     expect(page.locator(shown)).to_be_visible(timeout=180_000)
+
+
+# ms: what a widget, or a kernel starting on a busy machine, may take to answer.
+UI_TIMEOUT = 60_000
+
+
+def new_page(browser, console: list[str]) -> Page:
+    """A page with the tests' patience (``UI_TIMEOUT``) whose console messages go to
+    ``console``, for the failure report."""
+    page = browser.new_page()
+    page.set_default_timeout(UI_TIMEOUT)
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    return page

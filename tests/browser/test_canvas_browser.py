@@ -14,9 +14,8 @@ from pathlib import Path
 import nbformat
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.browser.conftest import REPO, Lab, launch, run_notebook_in_lab
+from tests.browser.conftest import REPO, UI_TIMEOUT, Lab, launch, new_page, run_notebook_in_lab
 
-UI_TIMEOUT = 60_000  # ms, for the kernel to answer (a busy machine is slow to start one)
 expect.set_options(timeout=UI_TIMEOUT)
 REDRAW_GOAL_MS = 300.0
 
@@ -139,9 +138,7 @@ def test_canvas_sends_intents_and_shows_run_states(
     figures: dict[int, float] = {}
     with sync_playwright() as p:
         browser = launch(p, chromium, tmp_path / "chromium-profile", 1400, 1000)
-        page = browser.new_page()
-        page.set_default_timeout(UI_TIMEOUT)
-        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+        page = new_page(browser, console)
         intents = page.locator(".kit-test-intents")
         step = "open"
         try:

@@ -17,13 +17,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.browser.conftest import Lab, launch
+from tests.browser.conftest import UI_TIMEOUT, Lab, launch, new_page
 from tests.browser.test_canvas_browser import click_edge, drag_link
 from tests.browser.test_designer_browser import open_and_run, tab, type_into
 
 pytestmark = pytest.mark.stack
 
-UI_TIMEOUT = 60_000  # ms, for the kernel to answer on a busy machine
 expect.set_options(timeout=UI_TIMEOUT)
 RUN_TIMEOUT = 600_000  # ms, for the DAG run to finish
 EDIT = ".kit-designer-canvas"  # the designer's canvas (the run view has one of its own)
@@ -71,9 +70,7 @@ def test_a_pipeline_built_and_run_on_the_canvas(
 
     with sync_playwright() as p:
         browser = launch(p, chromium, tmp_path / "chromium-profile", 1600, 1100)
-        page = browser.new_page()
-        page.set_default_timeout(UI_TIMEOUT)
-        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+        page = new_page(browser, console)
         step = "open"
         try:
             step = "open the designer notebook: the canvas is its main view"

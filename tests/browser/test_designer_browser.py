@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.browser.conftest import Lab, launch, run_notebook_in_lab
+from tests.browser.conftest import UI_TIMEOUT, Lab, launch, new_page, run_notebook_in_lab
 
 pytestmark = pytest.mark.stack
 
-UI_TIMEOUT = 60_000  # ms, for a widget to react
 # Every assertion waits as long: on a busy 2-core machine the kernel's answer (reading a notebook's
 # parameters with papermill) took longer than Playwright's default 5 s.
 expect.set_options(timeout=UI_TIMEOUT)
@@ -31,9 +30,7 @@ def test_build_export_and_run_a_pipeline_in_jupyterlab(
     console: list[str] = []
     with sync_playwright() as p:
         browser = launch(p, chromium, tmp_path / "chromium-profile", 1400, 1000)
-        page = browser.new_page()
-        page.set_default_timeout(UI_TIMEOUT)
-        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+        page = new_page(browser, console)
         step = "open"
         try:
             step = "open the notebook and run it"
