@@ -42,6 +42,7 @@ from kit.stack.compose_env import (
     read_env_file,
 )
 from kit.stack.config_check import check_config_file
+from kit.stack.health import once_each
 from kit.stack.state import StackState, read_state, write_state
 
 COMPOSE_FILE = "docker-compose.airflow.yml"
@@ -510,18 +511,15 @@ class ComposeStack:
     ) -> None:
         """Poll Airflow's and MLflow's health endpoints; on timeout, raise with the logs."""
         airflow_url, mlflow_url = self._urls()
-        started = time.monotonic()
-        deadline = started + timeout
-        reported: set[str] = set()
+        deadline = time.monotonic() + timeout
+        ready = once_each(on_ready)
         while True:
             checks = {
                 AIRFLOW_SERVICE: airflow_health(airflow_url),
                 MLFLOW_SERVICE: mlflow_health(mlflow_url),
             }
-            for name, (ok, _) in checks.items():
-                if ok and name not in reported and on_ready is not None:
-                    on_ready(name, time.monotonic() - started)
-                reported |= {name} if ok else set()
+            for name in (n for n, (ok, _) in checks.items() if ok):
+                ready(name, 0.0)
             if wait == "airflow" and checks[AIRFLOW_SERVICE][0]:
                 return
             if all(ok for ok, _ in checks.values()):

@@ -21,7 +21,6 @@ import fcntl
 import json
 import os
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -333,7 +332,10 @@ class EmbeddedStack:
         and leaves the rest starting (`kit status` shows them), ``"all"`` waits for everything."""
         if wait not in WAITS:
             raise ValueError(f"wait={wait!r}: expected one of {', '.join(WAITS)}")
-        on_ready = self._reporter(on_ready)
+        # Each stage asks again about the earlier ones: told once each, with the time since now.
+        on_ready = health.once_each(
+            on_ready, also=lambda name: timeline.record(self.timeline_file, name, "healthy")
+        )
         with self._lock():
             self._adopt_running_settings()
             self._refuse_other_remote_services()
@@ -433,22 +435,6 @@ class EmbeddedStack:
         return health.wait_healthy(
             probes, timeout=timeout, logs=logs, died=died, progress=progress, on_ready=on_ready
         )
-
-    def _reporter(self, on_ready: ReadyCallback | None) -> ReadyCallback:
-        """What `up` tells as each component becomes healthy: its timeline, and ``on_ready`` with
-        the seconds since `up` began, once per component (each stage asks again about the
-        earlier ones)."""
-        started, reported = time.monotonic(), set[str]()
-
-        def ready(name: str, _seconds: float) -> None:
-            if name in reported:
-                return
-            reported.add(name)
-            timeline.record(self.timeline_file, name, "healthy")
-            if on_ready is not None:
-                on_ready(name, time.monotonic() - started)
-
-        return ready
 
     # -- down ----------------------------------------------------------------------------------
     def down(self, *, timeout: float = STOP_SECONDS) -> None:

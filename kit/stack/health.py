@@ -10,10 +10,29 @@ from pathlib import Path
 import psutil
 
 from kit.local_http import http_get
-from kit.stack.base import HealthTimeoutError, StackError
+from kit.stack.base import HealthTimeoutError, ReadyCallback, StackError
 
 # A probe returns None when healthy, else a short reason.
 Probe = Callable[[], "str | None"]
+
+
+def once_each(
+    on_ready: ReadyCallback | None, *, also: Callable[[str], None] | None = None
+) -> ReadyCallback:
+    """A callback that tells ``on_ready`` (and ``also``) once per component, with the seconds
+    since it was made: later waits that ask again about a healthy component say nothing new."""
+    started, told = time.monotonic(), set[str]()
+
+    def ready(name: str, _seconds: float) -> None:
+        if name in told:
+            return
+        told.add(name)
+        if also is not None:
+            also(name)
+        if on_ready is not None:
+            on_ready(name, time.monotonic() - started)
+
+    return ready
 
 
 def airflow_probes(airflow_url: str) -> dict[str, Probe]:

@@ -43,3 +43,16 @@ def test_a_real_closed_port_is_reported_as_not_answering() -> None:
 
 def test_tail_of_a_missing_log(tmp_path) -> None:
     assert tail(tmp_path / "nope.log") == "(no log file)"
+
+
+def test_once_each_tells_each_component_once_with_its_time() -> None:
+    from kit.stack.health import once_each
+
+    told: list[tuple[str, float]] = []
+    also: list[str] = []
+    ready = once_each(lambda name, seconds: told.append((name, seconds)), also=also.append)
+    for name in ("postgres", "api-server", "postgres", "api-server", "mlflow"):
+        ready(name, 99.0)  # the waiter's own seconds are not what is told
+    assert [name for name, _ in told] == ["postgres", "api-server", "mlflow"] == also
+    assert all(0 <= seconds < 5 for _, seconds in told)
+    once_each(None)("postgres", 0.0)  # nothing to tell: nothing happens
