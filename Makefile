@@ -14,7 +14,7 @@ help:
 	@echo "make lab    - JupyterLab on notebooks/ with the stack's settings"
 	@echo "make bench  - benchmarks; figures go to BENCHMARKS.md"
 
-$(VENV)/.installed: requirements.lock pyproject.toml scripts/bootstrap.sh
+$(VENV)/.installed: requirements.lock pyproject.toml scripts/bootstrap.sh scripts/fetch_uv.py
 	scripts/bootstrap.sh
 
 demo: $(VENV)/.installed
