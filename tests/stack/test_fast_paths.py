@@ -213,3 +213,20 @@ def test_when_jupyter_client_changed_no_pooled_kernel_is_claimed(
         warm_kernel.usable.cache_clear()
     assert (ready / "k1.json").exists()  # the idle kernel stays in the pool
     one_line_about("pooled-kernels", capsys.readouterr().err)
+
+
+# -- kit status --verbose --------------------------------------------------------------------------
+def test_status_verbose_lists_every_fast_path_and_none_for_compose(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from kit.cli import main
+    from kit.cli.stack_commands import NOT_APPLICABLE, _print_fast_paths
+
+    state = tmp_path / "state"
+    code = main(["status", "--verbose", "--stack", "embedded", "--state-dir", str(state)])
+    out = capsys.readouterr().out
+    assert code == 3  # nothing runs
+    for path in fast_paths.FALLBACKS:
+        assert f"    {path} " in out and "not decided" in out
+    _print_fast_paths(None)  # the Compose stack has no fast-path records
+    assert capsys.readouterr().out.strip() == f"fast paths: {NOT_APPLICABLE}"
