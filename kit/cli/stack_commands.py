@@ -111,7 +111,7 @@ NOT_APPLICABLE = "not applicable (the Compose stack's containers run Airflow's o
 
 def _fast_paths(stack) -> list | None:
     """The stack's fast paths (kit.stack.fast_paths), None where it has none (Compose)."""
-    read = getattr(stack, "fast_paths", None)
+    read = getattr(stack, "fast_path_report", None)
     return read() if read is not None else None
 
 

@@ -297,10 +297,10 @@ class EmbeddedStack:
                 "cwd": self.settings.state_dir,
                 "pid_files": self.pids,
             }
-            forkable = warm_parent is not None and warm_parent.failed is None
-            if forkable and command[: len(LAUNCHER)] == LAUNCHER:
+            forkable = command[: len(LAUNCHER)] == LAUNCHER
+            if warm_parent is not None and warm_parent.failed is None and forkable:
                 try:
-                    warm_parent.start(name, command[len(LAUNCHER) :], command=command, **where)  # type: ignore[union-attr]
+                    warm_parent.start(name, command[len(LAUNCHER) :], command=command, **where)
                     continue
                 except WarmParentError as exc:  # a warm start is only faster: told once
                     self._decisions.append(fast_paths.decide(WARM_PARENT, str(exc)))
@@ -481,7 +481,7 @@ class EmbeddedStack:
         return sorted({p.pid for p in [*marked, *session_members(self.pids.all())]})
 
     # -- status --------------------------------------------------------------------------------
-    def fast_paths(self) -> list[fast_paths.FastPathStatus]:
+    def fast_path_report(self) -> list[fast_paths.FastPathStatus]:
         """Which fast paths the running components (and the last `up`) took, from their records
         (kit.stack.fast_paths); a record of an earlier process with the same name is left out."""
         records: dict[str, dict | None] = {}
