@@ -106,17 +106,40 @@ def cmd_down(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+NOT_APPLICABLE = "not applicable (the Compose stack's containers run Airflow's own commands)"
+
+
+def _fast_paths(stack) -> list | None:
+    """The stack's fast paths (kit.stack.fast_paths), None where it has none (Compose)."""
+    read = getattr(stack, "fast_path_report", None)
+    return read() if read is not None else None
+
+
+def _print_fast_paths(paths: list | None) -> None:
+    if paths is None:
+        print(f"  fast paths: {NOT_APPLICABLE}")
+        return
+    print("  fast paths (docs/stacks.md):")
+    width = max(len(p.path) for p in paths) + 1
+    for path in paths:
+        print(f"    {path.line(width)}")
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     stack = _stack(args)
     status = stack.status()
+    paths = _fast_paths(stack) if args.verbose else None
     if args.json:
-        print(json.dumps({
+        report = {
             "kind": status.kind,
             "shape": getattr(getattr(stack, "settings", None), "shape", None),
             "running": status.running,
             "healthy": status.healthy,
             "components": [c.__dict__ for c in status.components],
-        }, indent=2, default=str))  # fmt: skip
+        }
+        if args.verbose:
+            report["fast_paths"] = NOT_APPLICABLE if paths is None else [p.__dict__ for p in paths]
+        print(json.dumps(report, indent=2, default=str))
     else:
         print(f"{_name(stack)}: {'running' if status.running else 'stopped'}")
         width = max((len(c.name) for c in status.components), default=0) + 1
@@ -127,6 +150,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(
                 f"  Airflow {status.endpoints.airflow_url} · MLflow {status.endpoints.mlflow_url}"
             )
+        if args.verbose:
+            _print_fast_paths(paths)
     return EXIT_OK if status.healthy else EXIT_STACK
 
 
@@ -235,6 +260,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="each component: running, healthy; exit 3 unless all healthy")
     _add_common(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "-v", "--verbose", action="store_true",
+        help="also which fast paths the running components took, and why one is off",
+    )  # fmt: skip
     p.set_defaults(handler=cmd_status)
 
     p = sub.add_parser("credentials", help="how to log in to Airflow and MLflow")

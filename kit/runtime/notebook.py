@@ -144,7 +144,9 @@ def _pooled_kernel(kernel_name: str, cwd: Path) -> warm_kernel.PooledKernel | No
         log.warning("kernel pool not usable (%s); starting a kernel", exc)
         return None
     if pooled is None:
-        if os.environ.get(warm_kernel.POOL_DIR_ENV):
+        if os.environ.get(warm_kernel.POOL_DIR_ENV) and not warm_kernel.usable():
+            log.info("pooled kernels are off (the scheduler's log says why); starting a kernel")
+        elif os.environ.get(warm_kernel.POOL_DIR_ENV):
             log.info("no idle %s kernel in the pool; starting one", kernel_name)
         return None
     try:

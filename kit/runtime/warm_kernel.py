@@ -8,11 +8,18 @@ task shuts the kernel down: one kernel, one run.
 
 No pool (``KIT_KERNEL_POOL_DIR`` unset), no idle kernel of the notebook's kernel spec, or a kernel
 that does not answer: ``claim`` returns None and the task starts its own kernel, as papermill does.
+
+``PooledKernelManager`` overrides private parts of jupyter_client: the kernel client asks its
+manager's ``_async_is_alive``, and the manager's ``owns_kernel``/``has_kernel`` decide what it
+may do to the kernel. ``usable`` checks them once per process (the scheduler checks at start, its
+task forks inherit the answer); when they do not hold, no pooled kernel is claimed (one log line).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import json
 import os
 import queue
@@ -24,12 +31,38 @@ from pathlib import Path
 
 import psutil
 from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.client import KernelClient
 from jupyter_client.manager import AsyncKernelManager
 
+from kit.stack import fast_paths
 from kit.stack.processes import start_ticks
 
 POOL_DIR_ENV = "KIT_KERNEL_POOL_DIR"
 PREPARE_TIMEOUT = 30.0
+PATH = "pooled-kernels"
+
+
+def overrides_problem(
+    manager: type = AsyncKernelManager, client: type = KernelClient
+) -> str | None:
+    """What does not hold of the jupyter_client parts PooledKernelManager overrides (None: all)."""
+    alive = getattr(manager, "_async_is_alive", None)
+    if not inspect.iscoroutinefunction(alive):
+        return "jupyter_client's AsyncKernelManager has no coroutine _async_is_alive"
+    for name in ("owns_kernel", "has_kernel"):
+        if not isinstance(inspect.getattr_static(manager, name, None), property):
+            return f"jupyter_client's AsyncKernelManager.{name} is no longer a property"
+    asks = getattr(getattr(client, "_async_is_alive", None), "__code__", None)
+    if asks is None or "_async_is_alive" not in asks.co_names:
+        return "jupyter_client's kernel client no longer asks its manager's _async_is_alive"
+    return None
+
+
+@functools.cache
+def usable() -> bool:
+    """Whether pooled kernels can be used in this process: checked once, recorded."""
+    on = "a notebook task runs on a kernel started before it"
+    return fast_paths.check(PATH, overrides_problem(), on=on)
 
 
 class PooledKernelManager(AsyncKernelManager):
@@ -125,7 +158,7 @@ class PooledKernel:
 def claim(kernel_name: str, folder: str | os.PathLike[str] | None = None) -> PooledKernel | None:
     """Take an idle pooled kernel of ``kernel_name``, or None when there is none."""
     folder = folder or os.environ.get(POOL_DIR_ENV)
-    if not folder:
+    if not folder or not usable():
         return None
     ready = Path(folder) / "ready" / kernel_name
     claimed = Path(folder) / "claimed"

@@ -39,10 +39,30 @@ def restart_delay(crashes: int) -> float:
 
 def _import_airflow() -> None:
     """Airflow's own imports, without what it does not need at start (kit.stack.lean_imports)."""
-    from kit.stack.lean_imports import import_jsonschema_without_iri_grammar
+    from kit.stack.lean_imports import import_jsonschema_lean
 
-    import_jsonschema_without_iri_grammar()
+    import_jsonschema_lean()
     import airflow.__main__  # noqa: F401
+
+
+def _record_fast_paths(args: list[str], forked_from: int | None) -> None:
+    """Start this component's record of its fast paths and check those that are its own (cheap:
+    Airflow's modules are imported by now, or are about to be by the command itself)."""
+    from kit.stack import fast_paths, timeline
+
+    name = os.environ.get(timeline.COMPONENT_ENV) or " ".join(args[:1]) or "airflow"
+    if forked_from is None:
+        why = "started on its own (kit up says why, or restarted after a crash)"
+        fast_paths.note(fast_paths.Decision("warm-parent", False, why))
+    fast_paths.begin(name, os.environ.get("KIT_STATE_DIR"), forked_from)
+    if args[:1] == ["scheduler"]:
+        from kit.stack import dead_scheduler
+
+        dead_scheduler.check_at_start()
+    elif args[:1] == ["dag-processor"]:
+        from kit.stack import parse_request
+
+        parse_request.check_at_start()
 
 
 def _run_airflow(args: list[str]) -> int:
@@ -115,8 +135,9 @@ def _stack_is_changing() -> bool:
     return False
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run ``airflow <argv>`` (after ``--warm``: preloaded); start it again if it crashes."""
+def main(argv: list[str] | None = None, forked_from: int | None = None) -> None:
+    """Run ``airflow <argv>`` (after ``--warm``: preloaded); start it again if it crashes.
+    ``forked_from``: the warm parent's pid, when forked from it (kit.stack.forkserver)."""
     original = list(sys.argv[1:] if argv is None else argv)
     args = list(original)
     warm = bool(args) and args[0] == "--warm"
@@ -126,6 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         from kit.stack.warm_start import preload
 
         preload()
+    _record_fast_paths(args, forked_from)
     from kit.stack import timeline
 
     timeline.mark("imports done")

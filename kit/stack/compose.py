@@ -452,10 +452,7 @@ class ComposeStack:
             "exec", "-T", DAG_PROCESSOR_SERVICE, *parse_request.command(relative_fileloc, bundle),
             timeout=120,
         )  # fmt: skip
-        if done.returncode != 0:
-            raise StackError(
-                f"could not ask Airflow to parse {relative_fileloc}:\n{done.stderr[-2000:]}"
-            )
+        parse_request.outcome(done.returncode, done.stdout, done.stderr, relative_fileloc)
 
     # ------------------------------------------------------------------ Stack protocol
     def _require_engine(self) -> None:

@@ -8,6 +8,11 @@ its providers declare, and names the line or variable at fault with a suggestion
 
 The declarations are read from the installed packages' files (``config_templates/config.yml`` and
 each provider's ``get_provider_info``), without importing Airflow, which takes seconds.
+
+Those files are Airflow's own description of its options, not an interface it promises. Before the
+check, ``description_problem`` makes sure they read as expected (a few options every Airflow 3
+declares, with their types); when they do not, the check is skipped with one log line and Airflow
+reads the configuration as it always does.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import configparser
 import difflib
 import importlib.util
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
@@ -34,6 +39,14 @@ FREE_FORM_SECTIONS = frozenset(
         "kubernetes_secrets",
     }
 )
+PATH = "config-check"
+# Options every Airflow 3 declares, with their types: a description read as expected has them.
+LANDMARKS = {
+    ("core", "parallelism"): "integer",
+    ("core", "dags_folder"): "string",
+    ("database", "sql_alchemy_conn"): "string",
+    ("scheduler", "scheduler_health_check_threshold"): "integer",
+}
 # AIRFLOW__SECTION__KEY_CMD / _SECRET: the value comes from a command or a secrets backend.
 _ENV = re.compile(r"^AIRFLOW__(?P<section>[A-Z0-9_]+?)__(?P<key>[A-Z0-9_]+)$")
 _BOOLEANS = {"true", "false", "t", "f", "1", "0"}
@@ -87,6 +100,25 @@ def declared_options() -> dict[str, dict[str, str]]:
             for key, option in ((body or {}).get("options") or {}).items():
                 options[key] = _kind(option or {})
     return sections
+
+
+def description_problem(
+    read: Callable[[], dict[str, dict[str, str]]] = declared_options,
+) -> str | None:
+    """What does not hold of Airflow's config description as ``read`` gives it (None: it reads
+    as expected)."""
+    try:
+        known = read()
+    except (OSError, RuntimeError, ValueError, TypeError, AttributeError, yaml.YAMLError) as exc:
+        return f"Airflow's description of its options is not readable as expected ({exc})"
+    for (section, key), kind in LANDMARKS.items():
+        found = known.get(section, {}).get(key)
+        if found != kind:
+            return (
+                f"Airflow's description of its options gives [{section}] {key} as "
+                f"{found or 'undeclared'}, not {kind}"
+            )
+    return None
 
 
 def _kind(option: dict) -> str:

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from kit.stack import health, timeline
+from kit.stack import fast_paths, health, timeline
 from kit.stack.airflow_env import STACK_MARKER, airflow_environment, stack_id
 from kit.stack.base import (
     WAITS,
@@ -39,9 +39,11 @@ from kit.stack.base import (
 )
 from kit.stack.component_commands import LAUNCHER, command_and_env
 from kit.stack.component_probes import SERVICES, component_probes
-from kit.stack.config_check import config_problems
+from kit.stack.config_check import PATH as CONFIG_CHECK
+from kit.stack.config_check import config_problems, description_problem
 from kit.stack.databases import migrate_once, refuse_to_orphan_sqlite_data
 from kit.stack.dead_scheduler import fail_dead_scheduler_jobs
+from kit.stack.forkserver import PATH as WARM_PARENT
 from kit.stack.forkserver import WarmParent, WarmParentError
 from kit.stack.parse_request import request_parse
 from kit.stack.ports import check_ports
@@ -88,6 +90,7 @@ class EmbeddedStack:
     def __init__(self, settings: StackSettings | None = None) -> None:
         self.settings = settings or StackSettings.from_env()
         self.pids = PidFiles(self.settings.run_dir)
+        self._decisions: list[fast_paths.Decision] = []  # what this `up` decided
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -214,7 +217,11 @@ class EmbeddedStack:
         secrets = load_or_create(s.secrets_file)
         env = {**os.environ, **airflow_environment(s, secrets)}
         label = os.path.relpath(s.config_file, Path.cwd())
-        if problems := config_problems(s.config_file, env, label=label):
+        checked = fast_paths.decide(
+            CONFIG_CHECK, description_problem(), on="options checked before anything starts"
+        )
+        self._decisions.append(checked)
+        if checked.on and (problems := config_problems(s.config_file, env, label=label)):
             raise ConfigError(problems)
         # SimpleAuthManager reads the admin password from here; we write it so it is never printed.
         wanted = json.dumps({ADMIN_USER: secrets.admin_password})
@@ -290,12 +297,13 @@ class EmbeddedStack:
                 "cwd": self.settings.state_dir,
                 "pid_files": self.pids,
             }
-            if warm_parent is not None and command[: len(LAUNCHER)] == LAUNCHER:
+            forkable = command[: len(LAUNCHER)] == LAUNCHER
+            if warm_parent is not None and warm_parent.failed is None and forkable:
                 try:
                     warm_parent.start(name, command[len(LAUNCHER) :], command=command, **where)
                     continue
-                except WarmParentError as exc:  # a warm start is only faster
-                    print(f"kit: {exc}; starting {name} on its own", file=sys.stderr)
+                except WarmParentError as exc:  # a warm start is only faster: told once
+                    self._decisions.append(fast_paths.decide(WARM_PARENT, str(exc)))
             start_process(name, command, **where)  # type: ignore[arg-type]
 
     def _warm_parent(self, to_start: list[str], env: dict[str, str]) -> WarmParent | None:
@@ -336,6 +344,7 @@ class EmbeddedStack:
         on_ready = health.once_each(
             on_ready, also=lambda name: timeline.record(self.timeline_file, name, "healthy")
         )
+        self._decisions = []
         with self._lock():
             self._adopt_running_settings()
             self._refuse_other_remote_services()
@@ -364,6 +373,11 @@ class EmbeddedStack:
             finally:
                 if warm is not None:
                     warm.close()
+                # The warm parent's pid and start: its forks' records name it (forked_from).
+                parent = {"pid": warm.pid, "start_ticks": warm.start_ticks} if warm else None
+                fast_paths.save(
+                    self.settings.run_dir, fast_paths.KIT_UP, self._decisions, warm_parent=parent
+                )
         return self.endpoints()
 
     def _start_in_stages(
@@ -467,6 +481,19 @@ class EmbeddedStack:
         return sorted({p.pid for p in [*marked, *session_members(self.pids.all())]})
 
     # -- status --------------------------------------------------------------------------------
+    def fast_path_report(self) -> list[fast_paths.FastPathStatus]:
+        """Which fast paths the running components (and the last `up`) took, from their records
+        (kit.stack.fast_paths); a record of an earlier process with the same name is left out."""
+        records: dict[str, dict | None] = {}
+        for record in self.pids.all():
+            data = fast_paths.read_record(self.settings.run_dir, record.name)
+            same = data is not None and data.get("pid") == record.pid
+            if same and data.get("start_ticks") in (None, record.start_ticks) and record.alive:
+                records[record.name] = data
+        if records:
+            records["kit up"] = fast_paths.read_record(self.settings.run_dir, fast_paths.KIT_UP)
+        return fast_paths.summarize(records)
+
     def endpoints(self) -> Endpoints:
         if not any(self._running().values()):
             raise StackNotRunning(

@@ -16,6 +16,11 @@ input and output, one JSON object per line:
 Each fork becomes what ``python -m kit.stack.component <argv>`` would be: its own session, its
 output appended to its log, its own environment. The parent exits when its input closes; the
 components live on (their sessions, pid files and stop are the same as for a started process).
+
+A fork resets the database engine the parent configured with its own environment
+(``airflow.settings.dispose_orm`` / ``configure_orm``, internal to Airflow). The parent checks
+they are there before it imports the rest (``orm_reset_problem``); if not, it answers
+``{"ready": false, "why": ...}`` and exits, and `kit up` starts every component on its own.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, NoReturn
 
-from kit.stack.processes import PidFiles, PidRecord, record_pid
+from kit.stack.processes import PidFiles, PidRecord, record_pid, start_ticks
 
 # What every component imports: once here, shared by the forks.
 SHARED_MODULES = (
@@ -49,6 +54,7 @@ SHARED_MODULES = (
 )
 READY_SECONDS = 120.0  # how long `kit up` waits for the imports (a busy machine)
 REPLY_SECONDS = 30.0
+PATH = "warm-parent"
 
 
 class WarmParentError(RuntimeError):
@@ -65,6 +71,24 @@ def _set_environment(wanted: Mapping[str, str]) -> None:
     for key, value in wanted.items():
         if os.environ.get(key) != value:
             os.environ[key] = value
+
+
+def orm_reset_problem(settings: object) -> str | None:
+    """What does not hold of the ORM reset a fork needs, in ``airflow.settings`` (None: holds)."""
+    import inspect
+
+    for name in ("dispose_orm", "configure_orm"):
+        function = getattr(settings, name, None)
+        if not callable(function):
+            return f"airflow.settings has no {name}()"
+        required = [
+            p.name
+            for p in inspect.signature(function).parameters.values()
+            if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+        if required:
+            return f"airflow.settings.{name} now needs ({', '.join(required)})"
+    return None
 
 
 def _become_component(request: Mapping[str, object], in_session: int) -> NoReturn:
@@ -97,7 +121,7 @@ def _become_component(request: Mapping[str, object], in_session: int) -> NoRetur
         from kit.stack import component
 
         sys.argv = [component.__file__, *argv]
-        component.main(argv)  # exits by itself
+        component.main(argv, forked_from=os.getppid())  # exits by itself
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
@@ -110,11 +134,21 @@ def _become_component(request: Mapping[str, object], in_session: int) -> NoRetur
 
 
 def serve(requests: IO[str], replies: IO[str]) -> None:
-    """Import Airflow, say ready, then fork one component per request until input ends."""
-    from kit.stack.lean_imports import import_jsonschema_without_iri_grammar
+    """Import Airflow, say ready, then fork one component per request until input ends. When
+    the ORM reset a fork needs is not there, say so instead (`kit up` starts them on their own)."""
+    from kit.stack import fast_paths
+    from kit.stack.lean_imports import import_jsonschema_lean
 
-    import_jsonschema_without_iri_grammar()
+    import_jsonschema_lean()
     import importlib
+
+    from airflow import settings
+
+    problem = orm_reset_problem(settings)
+    if not fast_paths.check(PATH, problem, on=f"forked from the warm parent {os.getpid()}"):
+        replies.write(json.dumps({"ready": False, "why": problem}) + "\n")
+        replies.flush()
+        return
 
     for name in SHARED_MODULES:
         importlib.import_module(name)
@@ -143,11 +177,17 @@ def serve(requests: IO[str], replies: IO[str]) -> None:
 class WarmParent:
     """The running warm parent: ``start`` forks a component from it and records its pid."""
 
-    def __init__(self, env: Mapping[str, str], cwd: Path, log_file: Path) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        cwd: Path,
+        log_file: Path,
+        command: Sequence[str] = (sys.executable, "-m", "kit.stack.forkserver"),
+    ) -> None:
         self.log_file = log_file
         with open(log_file, "ab") as log:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "kit.stack.forkserver"],
+                list(command),
                 env=dict(env),
                 cwd=cwd,
                 stdin=subprocess.PIPE,
@@ -156,18 +196,30 @@ class WarmParent:
                 text=True,
                 start_new_session=True,
             )
+        self.start_ticks = start_ticks(self._proc.pid)  # its forks outlive it: recorded now
         self._ready = False
+        self.failed: str | None = None  # why it cannot fork, once known: asked no more
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
 
     def _reply(self, seconds: float) -> dict:
+        if self.failed is not None:
+            raise WarmParentError(self.failed)
         assert self._proc.stdout is not None
         ready, _, _ = select.select([self._proc.stdout], [], [], seconds)
         line = self._proc.stdout.readline() if ready else ""
-        if not line:
-            self.close()
-            raise WarmParentError(
-                f"the warm parent did not answer in {seconds:.0f} s; see {self.log_file}"
+        reply = json.loads(line) if line else {}
+        if not line or reply.get("ready") is False:
+            self.failed = (
+                f"the warm parent cannot fork: {reply.get('why')}"
+                if line
+                else f"the warm parent did not answer in {seconds:.0f} s; see {self.log_file}"
             )
-        return json.loads(line)
+            self.close()
+            raise WarmParentError(self.failed)
+        return reply
 
     def start(
         self,
@@ -182,6 +234,8 @@ class WarmParent:
     ) -> PidRecord:
         """Fork ``name`` (``kit.stack.component <argv>``) and write its pid file; ``command`` is
         what would start it cold (kept in the pid file)."""
+        if self.failed is not None:
+            raise WarmParentError(self.failed)
         if not self._ready:
             self._reply(READY_SECONDS)
             self._ready = True
@@ -192,7 +246,8 @@ class WarmParent:
             self._proc.stdin.write(json.dumps(request) + "\n")
             self._proc.stdin.flush()
         except OSError as exc:
-            raise WarmParentError(f"the warm parent is gone ({exc}); see {self.log_file}") from exc
+            self.failed = f"the warm parent is gone ({exc}); see {self.log_file}"
+            raise WarmParentError(self.failed) from exc
         pid = int(self._reply(REPLY_SECONDS)["pid"])
         return record_pid(name, pid, command, pid_files)
 

@@ -44,6 +44,12 @@ def preload(modules: tuple[str, ...] = WARM_MODULES) -> None:
             importlib.import_module(name)
         except ImportError as exc:
             print(f"kit warm start: {name} not preloaded ({exc})", file=sys.stderr, flush=True)
+    try:  # the pooled kernels' check of jupyter_client, once here for every task forked later
+        from kit.runtime import warm_kernel
+
+        warm_kernel.usable()
+    except ImportError:
+        pass
     try:  # nbconvert's templates, loaded on first render: 0.4 s of every try otherwise
         from kit.runtime import output_html
 
@@ -55,9 +61,9 @@ def preload(modules: tuple[str, ...] = WARM_MODULES) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Preload, then hand over to Airflow's own command line with ``argv``."""
     args = sys.argv[1:] if argv is None else argv
-    from kit.stack.lean_imports import import_jsonschema_without_iri_grammar
+    from kit.stack.lean_imports import import_jsonschema_lean
 
-    import_jsonschema_without_iri_grammar()
+    import_jsonschema_lean()
     preload()
     from airflow.__main__ import main as airflow_main
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from kit.stack.dead_scheduler import fail_dead_scheduler_jobs
+from kit.stack import fast_paths
+from kit.stack.dead_scheduler import PATH, fail_dead_scheduler_jobs
 from kit.stack.secrets import StackSecrets
 from tests.conftest import stack_settings
 
@@ -26,6 +27,9 @@ def test_running_scheduler_jobs_are_failed_and_nothing_else_changes(tmp_path: Pa
                 ("DagProcessorJob", "running"),
             ],
         )
+    # What the scheduler recorded at start: its check of Airflow's job table held.
+    decision = fast_paths.Decision(PATH, True)
+    fast_paths.save(settings.run_dir, "scheduler", [decision])
     assert fail_dead_scheduler_jobs(settings, StackSecrets.generate()) == 1
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT job_type, state FROM job ORDER BY id").fetchall()
