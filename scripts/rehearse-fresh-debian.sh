@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Rehearse the README's promise on a fresh Debian: `make demo` reaches a champion (a) as a normal
+# user with Debian's python3 and no uv, (b) as root with the project in /root (a 0700 folder).
+#
+#   sudo scripts/rehearse-fresh-debian.sh            # both scenarios; prints PASS/FAIL and times
+#   sudo scripts/rehearse-fresh-debian.sh user       # only (a);  `root` for only (b)
+#   sudo scripts/rehearse-fresh-debian.sh image      # only build the image
+#
+# Each scenario runs in its own new container made from a Debian bookworm root filesystem built here
+# with mmdebstrap (minbase + python3, git, make, curl, ca-certificates: no python3-venv, no pip, no
+# uv), and clones the project's committed HEAD from a git bundle. The container has its own network
+# namespace (slirp4netns: outgoing traffic, and no clash with ports in use on this machine) and
+# podman's default capabilities, as `docker run`/`podman run` give a root user. The host's CA bundle
+# is mounted in: where outgoing HTTPS is inspected by a proxy with its own CA, nothing else works.
+# Needs root and the container engine (scripts/container-engine.sh install). Logs go to $WORK.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=${KIT_REHEARSAL_DIR:-/var/tmp/kit-rehearsal}
+IMAGE=localhost/kit-fresh-debian:bookworm
+SCENARIOS=("$@")
+[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(user root)
+CA=/etc/ssl/certs/ca-certificates.crt
+
+[ "$(id -u)" = 0 ] || { echo "rehearse: run as root (it builds a root filesystem and runs podman)" >&2; exit 2; }
+scripts/container-engine.sh install
+mkdir -p "$WORK"
+
+# -- the image: built once per day (the Debian archive moves on) ----------------------------------
+tar="$WORK/rootfs-$(date +%Y%m%d).tar"
+if ! podman image exists "$IMAGE" || [ ! -f "$tar" ]; then
+  start=$(date +%s)
+  echo "rehearse: building a fresh Debian bookworm root filesystem (mmdebstrap)"
+  mmdebstrap --quiet --variant=minbase --include=ca-certificates,python3,git,make,curl bookworm "$tar" \
+    "deb http://deb.debian.org/debian bookworm main" \
+    "deb http://deb.debian.org/debian bookworm-updates main" \
+    "deb http://deb.debian.org/debian-security bookworm-security main"
+  podman rmi -f "$IMAGE" >/dev/null 2>&1 || true
+  podman import --quiet --change 'CMD ["/bin/bash"]' "$tar" "$IMAGE" >/dev/null
+  echo "rehearse: image $IMAGE built in $(($(date +%s) - start)) s"
+fi
+
+[ "${SCENARIOS[*]}" = image ] && exit 0
+
+# -- the project, as committed -------------------------------------------------------------------
+git bundle create "$WORK/project.bundle" HEAD >/dev/null 2>&1
+echo "rehearse: project at $(git rev-parse --short HEAD) ($(git log -1 --format=%s | cut -c1-70))"
+
+run_in_fresh_container() {  # NAME SCRIPT: run SCRIPT (bash) as root in a new container
+  podman run --rm --name "kit-rehearsal-$1" --network=slirp4netns \
+    -v "$WORK/project.bundle:/src/project.bundle:ro" -v "$CA:$CA:ro" \
+    -e SSL_CERT_FILE="$CA" -e PYTHONDONTWRITEBYTECODE=1 \
+    "$IMAGE" bash -euo pipefail -c "$2"
+}
+
+# (a) a normal user, Debian's python3, no uv on the PATH, the project in the user's home.
+USER_SCRIPT='
+useradd --create-home --shell /bin/bash dev
+su dev -c "set -e; command -v uv && exit 3; cd ~ && git clone -q /src/project.bundle project \
+  && cd project && make demo"'
+# (b) root, the project in /root (mode 0700).
+ROOT_SCRIPT='
+test "$(stat -c %a /root)" = 700
+cd /root && git clone -q /src/project.bundle project && cd project && make demo'
+
+status=0
+for scenario in "${SCENARIOS[@]}"; do
+  case "$scenario" in
+    user) script=$USER_SCRIPT ;;
+    root) script=$ROOT_SCRIPT ;;
+    *) echo "rehearse: unknown scenario '$scenario' (user or root)" >&2; exit 2 ;;
+  esac
+  log="$WORK/$scenario.log"
+  start=$(date +%s)
+  if run_in_fresh_container "$scenario" "$script" >"$log" 2>&1 && grep -q "Champion:" "$log"; then
+    result=PASS
+  else
+    result=FAIL
+    status=1
+  fi
+  echo "rehearse: $scenario: $result in $(($(date +%s) - start)) s (log: $log)"
+  grep -E "^(Champion|Smoke test):" "$log" | sed 's/^/    /' || tail -n 15 "$log" | sed 's/^/    /'
+done
+exit $status
