@@ -52,18 +52,26 @@ run_in_fresh_container() {  # NAME SCRIPT [podman options]: run SCRIPT (bash) as
     "$IMAGE" bash -euo pipefail -c "$2"
 }
 
+# Set-up (scripts/bootstrap.sh, through make) and the demo, each timed.
+TIMED_DEMO='cat >/usr/local/bin/timed-demo <<"EOS"
+#!/bin/bash
+set -euo pipefail
+s=$(date +%s); make .venv/.installed; echo "TIME set-up $(($(date +%s) - s)) s"
+s=$(date +%s); make demo; echo "TIME demo $(($(date +%s) - s)) s"
+EOS
+chmod 755 /usr/local/bin/timed-demo'
 # (a) a normal user, Debian's python3, no uv on the PATH, the project in the user's home.
-USER_SCRIPT='
+USER_SCRIPT=$TIMED_DEMO'
 useradd --create-home --shell /bin/bash dev
-su dev -c "set -e; command -v uv && exit 3; cd ~ && git clone -q /src/project.bundle project \
-  && cd project && make demo"'
+su dev -c "set -e; command -v uv && exit 3; cd ~ && git -c advice.detachedHead=false clone -q /src/project.bundle project \
+  && cd project && /usr/local/bin/timed-demo"'
 # (b) root, the project in /root (mode 0700). PostgreSQL runs as a system user the kit makes, who
 # reaches its data in /root/project/.kit with CAP_DAC_READ_SEARCH: the container gets it
 # (--cap-add), as docs/stacks.md tells. Then, with that capability dropped from the bounding set (a
 # container's default set), `kit up` must stop before starting anything, naming the folder and the fix.
-ROOT_SCRIPT='
+ROOT_SCRIPT=$TIMED_DEMO'
 test "$(stat -c %a /root)" = 700
-cd /root && git clone -q /src/project.bundle project && cd project && make demo
+cd /root && git -c advice.detachedHead=false clone -q /src/project.bundle project && cd project && /usr/local/bin/timed-demo
 .venv/bin/kit down
 if setpriv --bounding-set=-dac_read_search --inh-caps=-dac_read_search -- .venv/bin/kit up \
     >/tmp/no-cap.log 2>&1; then echo "NO-CAP: kit up started without the capability"; exit 4; fi
@@ -79,6 +87,7 @@ for scenario in "${SCENARIOS[@]}"; do
     *) echo "rehearse: unknown scenario '$scenario' (user or root)" >&2; exit 2 ;;
   esac
   log="$WORK/$scenario.log"
+  echo "rehearse: $scenario: started (load: $(cut -d' ' -f1-3 /proc/loadavg))"
   start=$(date +%s)
   if run_in_fresh_container "$scenario" "$script" "${options[@]}" >"$log" 2>&1 \
     && grep -q "Champion:" "$log"; then
@@ -87,7 +96,7 @@ for scenario in "${SCENARIOS[@]}"; do
     result=FAIL
     status=1
   fi
-  echo "rehearse: $scenario: $result in $(($(date +%s) - start)) s (log: $log)"
-  grep -E "^(Champion|Smoke test|NO-CAP):" "$log" | sed 's/^/    /' || tail -n 15 "$log" | sed 's/^/    /'
+  echo "rehearse: $scenario: $result in $(($(date +%s) - start)) s (log: $log; load: $(cut -d' ' -f1-3 /proc/loadavg))"
+  grep -E "^(TIME|embedded stack healthy|Run state|Champion|Smoke test|NO-CAP)" "$log" | sed 's/^/    /' || tail -n 15 "$log" | sed 's/^/    /'
 done
 exit $status
