@@ -14,6 +14,9 @@
 # is mounted in: where outgoing HTTPS is inspected by a proxy with its own CA, nothing else works.
 # Needs root and the container engine (scripts/container-engine.sh install). Logs go to $WORK.
 set -euo pipefail
+# All in one function: bash has read it whole before it runs, so editing this file during a
+# rehearsal (20-40 min) does not change the one under way.
+main() {
 cd "$(dirname "$0")/.."
 WORK=${KIT_REHEARSAL_DIR:-/var/tmp/kit-rehearsal}
 IMAGE=localhost/kit-fresh-debian:bookworm
@@ -100,3 +103,5 @@ for scenario in "${SCENARIOS[@]}"; do
   grep -E "^(TIME|embedded stack healthy|Run state|Champion|Smoke test|NO-CAP)" "$log" | sed 's/^/    /' || tail -n 15 "$log" | sed 's/^/    /'
 done
 exit $status
+}
+main "$@"
