@@ -35,7 +35,8 @@ INDEX = os.environ.get("KIT_UV_INDEX", "https://pypi.org/simple/uv/")
 
 
 def _wheel_url(filename: str) -> str:
-    request = urllib.request.Request(INDEX, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    accept = {"Accept": "application/vnd.pypi.simple.v1+json"}  # PEP 691: the index as JSON
+    request = urllib.request.Request(INDEX, headers=accept)
     with urllib.request.urlopen(request, timeout=60) as response:
         files = json.load(response)["files"]
     for entry in files:
