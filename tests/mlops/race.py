@@ -99,3 +99,20 @@ def race(
         champion = int(client.get_model_version_by_alias(model, "champion").version)
         played.append(RaceRound(versions, best_version, champion, results, seconds))
     return played
+
+
+def check(rounds: list[RaceRound]) -> None:
+    """The exact best version is champion after every round, and every promotion ended on it."""
+    for n, played in enumerate(rounds, start=1):
+        assert played.champion == played.expected, (n, played.versions, played.results)
+        assert played.results[played.expected]["promoted"], played.results[played.expected]
+        for version, result in played.results.items():
+            assert result["champion_version"] == played.expected, result
+            assert result["promoted"] == (version == played.expected), result
+    worst = min(rounds[0].versions, key=rounds[0].versions.__getitem__)
+    assert "does not beat champion version" in rounds[0].results[worst]["reason"]
+    print(
+        f"{len(rounds)} rounds x {len(rounds[0].versions)} promotions: "
+        f"{', '.join(f'{r.seconds:.1f}' for r in rounds)} s; most rounds of one promotion "
+        f"{max(res['rounds'] for r in rounds for res in r.results.values())}"
+    )

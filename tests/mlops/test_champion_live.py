@@ -16,7 +16,7 @@ import pytest
 from kit.stack.component_commands import venv_bin
 from kit.stack.embedded import EmbeddedStack
 from kit.stack.ports import free_ports
-from tests.mlops.race import RaceRound, race
+from tests.mlops.race import check, race
 
 ROUNDS, PROMOTIONS = 4, 10
 
@@ -56,23 +56,6 @@ def sqlite_mlflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:  # uvicorn's graceful stop can lag on a loaded machine
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(30)
-
-
-def check(rounds: list[RaceRound]) -> None:
-    """The exact best version is champion after every round, and every promotion ended on it."""
-    for n, played in enumerate(rounds, start=1):
-        assert played.champion == played.expected, (n, played.versions, played.results)
-        assert played.results[played.expected]["promoted"], played.results[played.expected]
-        for version, result in played.results.items():
-            assert result["champion_version"] == played.expected, result
-            assert result["promoted"] == (version == played.expected), result
-    worst = min(rounds[0].versions, key=rounds[0].versions.__getitem__)
-    assert "does not beat champion version" in rounds[0].results[worst]["reason"]
-    print(
-        f"{len(rounds)} rounds x {len(rounds[0].versions)} promotions: "
-        f"{', '.join(f'{r.seconds:.1f}' for r in rounds)} s; most rounds of one promotion "
-        f"{max(res['rounds'] for r in rounds for res in r.results.values())}"
-    )
 
 
 def test_concurrent_promotions_on_sqlite_end_on_the_best(
