@@ -4,10 +4,19 @@ only when it beats the current holder, and smoke-test what the alias serves."""
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from kit.mlops.champion import (
+    Entry,
+    MarkCandidate,
+    Promoter,
+    ReadCandidates,
+    ReadHolder,
+    Rule,
+    candidate_tag,
+    reason,
+)
 
 
 def register_model(
@@ -38,48 +47,77 @@ def _metric(client, run_id: str, metric: str) -> float:
     return float(value)
 
 
-ALIAS_ATTEMPTS = 5
-# How the tracking server's database reports a second insert of the same alias.
+# How the tracking server's database reports a second insert of the same key: two promotions
+# setting a new alias (or tagging one version) at the same moment (seen with 8 lifecycles at once).
 KEY_CONFLICT = ("already exists", "UNIQUE constraint failed", "UniqueViolation")
 
 
-@dataclass(frozen=True)
-class _Decision:
-    promote: bool
-    reason: str
-    previous: int | None
-    previous_metric: float | None
+def _conflict(exc: Exception) -> bool:
+    return any(m in str(exc) for m in KEY_CONFLICT)
 
 
-def _decide(
-    client: Any,
-    name: str,
-    alias: str,
-    version: int,
-    new_value: float,
-    metric: str,
-    greater_is_better: bool,
-) -> _Decision:
-    """Whether ``version`` should take ``alias`` from the version it names now, and why."""
+def _name_filter(name: str) -> str:
+    quote = "'" if "'" not in name else '"'
+    if quote in name:
+        raise ValueError(f"model name {name!r}: use a name without both kinds of quotes")
+    return f"name = {quote}{name}{quote}"
+
+
+def _holder(client: Any, name: str, alias: str, rule: Rule) -> Entry | None:
+    """The version ``alias`` names and its value: from its candidate tag, or, for a holder set
+    before candidates were tagged (or under another rule), from its run's metric."""
+    version = client.get_registered_model(name).aliases.get(alias)
+    if version is None:
+        return None
+    held = client.get_model_version(name, str(version))
+    value = rule.read_tag(held.tags.get(candidate_tag(alias), ""))
+    if value is None:
+        value = _metric(client, held.run_id, rule.metric)
+    return Entry(int(version), value)
+
+
+def _candidates(client: Any, name: str, alias: str, rule: Rule) -> tuple[Entry, ...]:
+    """Every version of ``name`` tagged as a candidate for ``alias`` under ``rule``."""
+    key, found, token = candidate_tag(alias), [], None
+    while True:
+        page = client.search_model_versions(_name_filter(name), page_token=token)
+        for version in page:
+            value = rule.read_tag(version.tags.get(key, ""))
+            if value is not None:
+                found.append(Entry(int(version.version), value))
+        token = page.token
+        if not token:
+            return tuple(found)
+
+
+def _run(client: Any, name: str, alias: str, promoter: Promoter) -> Promoter:
+    """Carry ``promoter``'s reads and writes out against the registry until it is done."""
     from mlflow.exceptions import MlflowException
 
-    try:
-        current = client.get_model_version_by_alias(name, alias)
-    except MlflowException:
-        current = None
-    if current is None:
-        return _Decision(True, f"no {alias} yet: version {version} becomes {alias}", None, None)
-    previous = int(current.version)
-    if previous == version:
-        return _Decision(False, f"version {version} is already {alias}", previous, new_value)
-    current_value = _metric(client, current.run_id, metric)
-    better = new_value > current_value if greater_is_better else new_value < current_value
-    verdict = "beats" if better else "does not beat"
-    reason = (
-        f"version {version} {metric}={new_value:.4f} {verdict} {alias} version "
-        f"{previous} {metric}={current_value:.4f}"
-    )
-    return _Decision(better, reason, previous, current_value)
+    rule = promoter.rule
+    while not promoter.done:
+        op = promoter.op()
+        if isinstance(op, ReadHolder):
+            promoter = promoter.after(_holder(client, name, alias, rule))
+        elif isinstance(op, ReadCandidates):
+            promoter = promoter.after(_candidates(client, name, alias, rule))
+        elif isinstance(op, MarkCandidate):
+            try:
+                client.set_model_version_tag(name, str(op.version), candidate_tag(alias), op.text)
+            except MlflowException as exc:
+                if not _conflict(exc):  # else the same tag, written at the same moment: again
+                    raise
+                continue
+            promoter = promoter.after()
+        else:
+            try:
+                client.set_registered_model_alias(name, alias, str(op.version))
+            except MlflowException as exc:
+                # Another promotion's insert of the alias won; the next read shows it.
+                if not _conflict(exc):
+                    raise
+            promoter = promoter.after()
+    return promoter
 
 
 def promote_if_better(
@@ -92,39 +130,32 @@ def promote_if_better(
     smoke_data: str | None = None,
 ) -> dict[str, Any]:
     """Point ``alias`` at ``version`` only if it beats the version the alias names now on
-    ``metric`` (strictly); then smoke-test ``models:/<name>@<alias>``. Says what happened, why."""
+    ``metric`` (strictly); then smoke-test ``models:/<name>@<alias>``. Says what happened, why.
+
+    Safe to run at the same moment as other promotions of the same model (several lifecycle
+    runs, notebooks): the alias ends on the best of them (kit.mlops.champion, docs/registry.md)."""
     from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
 
     client = MlflowClient()
     new = client.get_model_version(name, str(version))
-    new_value = _metric(client, new.run_id, metric)
-    for attempt in range(1, ALIAS_ATTEMPTS + 1):
-        decision = _decide(client, name, alias, int(version), new_value, metric, greater_is_better)
-        if not decision.promote:
-            break
-        try:
-            client.set_registered_model_alias(name, alias, str(version))
-            break
-        except MlflowException as exc:
-            # Two runs' deploys setting a new alias at the same moment: one insert wins, the
-            # other fails on the alias's key (seen with 8 lifecycles at once). Decide again
-            # against the version that won.
-            if not any(m in str(exc) for m in KEY_CONFLICT) or attempt == ALIAS_ATTEMPTS:
-                raise
-            time.sleep(0.2 * attempt)
-    champion = int(client.get_model_version_by_alias(name, alias).version)
+    rule = Rule(metric, greater_is_better)
+    me = Entry(int(version), _metric(client, new.run_id, metric))
+    done = _run(client, name, alias, Promoter(me, rule))
+    assert done.champion is not None
+    before = done.before
     result: dict[str, Any] = {
         "name": name,
         "alias": alias,
-        "candidate_version": int(version),
-        "candidate_metric": new_value,
-        "previous_version": decision.previous,
-        "previous_metric": decision.previous_metric,
-        "champion_version": champion,
-        "promoted": decision.promote,
-        "reason": decision.reason,
+        "candidate_version": me.version,
+        "candidate_metric": me.value,
+        "previous_version": before.version if before else None,
+        "previous_metric": before.value if before else None,
+        "champion_version": done.champion.version,
+        "promoted": done.champion.version == me.version
+        and (before is None or before.version != me.version),
+        "reason": reason(done, alias),
         "metric": metric,
+        "rounds": done.rounds,
     }
     if smoke_data:
         result["smoke_test"] = smoke_test(name, alias, smoke_data)

@@ -23,6 +23,7 @@ from kit.client import connect
 from kit.stack.compose import ComposeStack
 from kit.widgets import Designer, StackPanel
 from tests.compose.live import compose_project, containers, running_compose_stack
+from tests.mlops.race import check, race
 from tests.widgets.test_designer import build_pipeline
 
 pytestmark = pytest.mark.compose
@@ -95,6 +96,16 @@ def test_the_lifecycle_reaches_a_champion_in_the_containers(
         "breast_cancer_classifier", "champion"
     )
     assert champion.status == "READY"
+
+
+def test_concurrent_promotions_end_on_the_best_in_the_containers(
+    compose_stack: ComposeStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten promotions at once, three rounds, against the containers' MLflow (on PostgreSQL) over
+    REST, as notebooks make them: the exact best version is champion after each round."""
+    uri = compose_stack.endpoints().mlflow_url
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    check(race(uri, "race_compose", rounds=3, promotions=10, seed=3))
 
 
 def test_runs_and_the_registry_survive_down_and_up(compose_stack: ComposeStack) -> None:
