@@ -38,6 +38,7 @@ from bench._report import update_section  # noqa: E402
 from bench.bench_stack import Standalone  # noqa: E402
 from kit.client import connect  # noqa: E402
 from kit.client.airflow import AirflowClient  # noqa: E402
+from kit.client.errors import ServerDown  # noqa: E402
 from kit.codegen import export  # noqa: E402
 from kit.stack import EmbeddedStack  # noqa: E402
 from kit.stack.airflow_env import STACK_MARKER, stack_id  # noqa: E402
@@ -127,6 +128,16 @@ def cell_seconds(notebooks: list[Path]) -> float:
     return total
 
 
+def finished(client: AirflowClient, dag_id: str, run_id: str) -> bool:
+    """Whether the run has ended; an api-server too busy to answer (the run goes on without
+    us: its wall time is read from its own end date) is asked again."""
+    try:
+        return client.get_run(dag_id, run_id, with_tasks=False).finished
+    except ServerDown as exc:
+        print(f"{dag_id}: {exc}; asking again", flush=True)
+        return False
+
+
 def run_once(
     client: AirflowClient,
     dag_id: str,
@@ -141,9 +152,9 @@ def run_once(
         triggered = datetime.now(UTC)
         run_id = client.trigger(dag_id).run_id
         deadline = time.monotonic() + 120 + 20 * n
-        while not (run := client.get_run(dag_id, run_id, with_tasks=False)).finished:
+        while not finished(client, dag_id, run_id):
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{dag_id} {run_id} not done in time ({run.state})")
+                raise RuntimeError(f"{dag_id} {run_id} not done in time")
             time.sleep(1.0)
     run = client.get_run(dag_id, run_id)
     done = [t for t in run.tasks if t.state == "success"]
@@ -189,7 +200,7 @@ def on_the_kit(root: Path, notebook: Path, sizes: list[int], parallelism: int) -
     results = []
     try:
         stack.up(timeout=600, progress=False, wait="all")
-        client = connect(stack.settings.state_dir)
+        client = connect(stack.settings.state_dir, timeout=120)  # as standalone's below
         for n in sizes:
             spec = root / f"scale_kit_{n}.yaml"
             spec.write_text(yaml.safe_dump(kit_spec(n, notebook)))
@@ -225,7 +236,8 @@ def on_standalone(root: Path, notebook: Path, sizes: list[int], parallelism: int
     try:
         alone.start()
         passwords = root / "standalone" / "home" / "simple_auth_manager_passwords.json.generated"
-        client = AirflowClient(alone.url, "admin", json.loads(passwords.read_text())["admin"])
+        password = json.loads(passwords.read_text())["admin"]
+        client = AirflowClient(alone.url, "admin", password, timeout=120)
         for n in sizes:
             dag_id = f"scale_papermill_{n}"
             deadline = time.monotonic() + 300
