@@ -20,9 +20,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml scripts/bootstrap.sh script
 demo: $(VENV)/.installed
 	$(KIT) demo
 
+# pytest's own report of the run (test-output/junit.xml): scripts/testing_report.py writes
+# docs/testing.md's figures of the last full run from it.
 test: $(VENV)/.installed
 	scripts/install-system-deps.sh
-	$(PY) -m pytest
+	$(PY) -m pytest --junitxml=test-output/junit.xml
 
 test-reliability: $(VENV)/.installed
 	scripts/install-system-deps.sh
@@ -58,6 +60,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench_layout.py
 	$(PY) bench/bench_stack.py
 	$(PY) bench/bench_notebook.py
+	$(PY) bench/bench_notebook_scale.py
 	$(PY) bench/bench_preview.py
 	$(PY) bench/bench_load.py
 

@@ -1,6 +1,6 @@
 """Benchmark of the preview layout: 200 tasks (goal: under 0.5 s), against 20 tasks in the same run.
 
-Run: .venv/bin/python bench/bench_layout.py
+Run: .venv/bin/python bench/bench_layout.py   (prints the table, updates BENCHMARKS.md)
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._report import update_section  # noqa: E402
 from kit.preview import Node, TaskGraph, layout, render_svg  # noqa: E402
 
 
@@ -43,13 +44,22 @@ def main() -> None:
     t_small = median_time(lambda: layout(small))
     t_large = median_time(lambda: layout(large))
     t_svg = median_time(lambda: render_svg(large))
-    print("layout (graphviz dot), median of 5")
-    print(f"   20 tasks: {t_small * 1000:7.1f} ms")
-    print(
-        f"  200 tasks: {t_large * 1000:7.1f} ms"
-        f"   ({t_large / t_small:.1f}x the 20-task time; goal < 500 ms)"
-    )
-    print(f"  200 tasks, layout + SVG: {t_svg * 1000:7.1f} ms")
+    met = "met" if t_large < 0.5 else "**missed**"
+    text = "\n".join([
+        "## Preview layout",
+        "",
+        "`bench/bench_layout.py`: `kit.preview.layout` (Graphviz `dot`, layered left to right, "
+        "median of 5) of a random 200-task DAG against a 20-task one, same run.",
+        "",
+        "| layout | time | vs 20 tasks |",
+        "|---|---:|---:|",
+        f"| 20 tasks (baseline) | {t_small * 1000:.1f} ms | 1.0x |",
+        f"| 200 tasks | **{t_large * 1000:.1f} ms** (goal < 500 ms: {met}) | "
+        f"{t_large / t_small:.1f}x |",
+        f"| 200 tasks, layout + SVG | {t_svg * 1000:.1f} ms | {t_svg / t_small:.1f}x |",
+    ])  # fmt: skip
+    print(text)
+    update_section("layout", text)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ def main() -> None:
         seen = most_at_once(result.runs)
         assert all(seen[name] <= limit for name, limit in LIMITS.items()), seen
         results[shape], seen_by_shape[shape] = result, seen
-    table = _table(results, seen_by_shape, failed, args)
+    table = _table(results, seen_by_shape, failed, args) + _server_errors(results)
     print(table)
     if args.no_report:
         return
@@ -70,6 +70,21 @@ def main() -> None:
         "5xx: answers counted by the client / lines in the api-server's access log. Baseline "
         "of the ratios: SQLite, measured in the same run.\n\n" + table,
     )
+
+
+def _server_errors(results: dict) -> str:
+    """What the api-server logged for its 5xx answers, per shape (a few distinct lines)."""
+    notes = []
+    for shape, result in results.items():
+        if not result.logged_5xx:
+            continue
+        distinct = list(dict.fromkeys(line[:240] for line in result.logged_5xx))
+        quoted = "\n".join(f"    {line}" for line in distinct[:3])
+        notes.append(
+            f"{SHAPES[shape]}: {len(result.logged_5xx)} 5xx in the api-server's log "
+            f"({len(distinct)} distinct lines; the first {min(3, len(distinct))}):\n\n{quoted}"
+        )
+    return "".join(f"\n\n{note}" for note in notes)
 
 
 def _table(results: dict, seen_by_shape: dict, failed: dict, args: argparse.Namespace) -> str:
