@@ -66,7 +66,7 @@ def test_implements_the_stack_protocol(tmp_path: Path) -> None:
 def test_engine_is_asked_for_real(no_engine: str) -> None:
     assert docker_engine_available(timeout=10) is False
     problem = docker_engine_problem(timeout=10)
-    assert problem and "no-engine.sock" in problem  # the docker client's own words
+    assert problem and "no-engine.sock" in problem  # where it asked (the Engine API, no client)
 
 
 def test_compose_program_prefers_v2_and_falls_back_to_v1() -> None:
