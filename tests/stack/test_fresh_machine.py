@@ -202,7 +202,7 @@ def test_each_listed_program_comes_from_a_package_the_scripts_install(
             continue  # a prerequisite the README names (git: the project is a clone)
         elif owner not in installed_by_scripts and not on_every_debian(owner):
             problems.append(f"{program.name}: its package {owner} is installed by no script")
-    assert problems == []
+    assert problems == [], "\n".join(problems)
 
 
 def test_every_program_the_code_runs_is_listed_or_on_every_debian(
