@@ -5,17 +5,19 @@
 #
 #   scripts/container-engine.sh install   # as root: podman, runc, docker-compose, mmdebstrap + config
 #   scripts/container-engine.sh start DIR # podman's API socket at DIR/podman.sock; prints DOCKER_HOST
-#   scripts/container-engine.sh stop DIR
+#   scripts/container-engine.sh stop DIR  # (both need the venv: scripts/bootstrap.sh)
 #
 # Two limits of hosts like CI's (checked with podman 4.3): crun cannot set the default rlimits and
 # does not support hybrid cgroups, so containers get lower default ulimits and run with runc and
 # cgroupfs. Without systemd, podman runs no health checks by itself: `start` also runs a loop that
-# asks for them every 2 s (what systemd's timers do elsewhere).
+# asks for them every 2 s (what systemd's timers do elsewhere; kit/stack/podman.py).
 set -euo pipefail
 
 CONF=/etc/containers/containers.conf
 # netavark + aardvark-dns: containers find each other by service name (only recommended by podman).
-PACKAGES=(podman runc netavark aardvark-dns docker-compose mmdebstrap uidmap slirp4netns fuse-overlayfs)
+# iptables: Debian's netavark 1.4 runs `iptables`/`ip6tables` to set up every bridge network; podman
+# only suggests it, so --no-install-recommends left it out and `compose up` failed on fresh machines.
+PACKAGES=(podman runc conmon netavark aardvark-dns iptables docker-compose mmdebstrap uidmap slirp4netns fuse-overlayfs)
 
 install_engine() {
   missing=()
@@ -52,47 +54,15 @@ EOF
   fi
 }
 
-start_service() {
-  dir=${1:?usage: $0 start DIR}
-  mkdir -p "$dir"
-  sock="$dir/podman.sock"
-  if [ -S "$sock" ] && curl -fsS --unix-socket "$sock" http://d/_ping >/dev/null 2>&1; then
-    echo "DOCKER_HOST=unix://$sock"
-    return
-  fi
-  rm -f "$sock"
-  setsid podman system service --time=0 "unix://$sock" >"$dir/podman-service.log" 2>&1 &
-  echo $! >"$dir/podman-service.pid"
-  for _ in $(seq 100); do
-    curl -fsS --unix-socket "$sock" http://d/_ping >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  curl -fsS --unix-socket "$sock" http://d/_ping >/dev/null
-  # Health checks, as systemd would schedule them.
-  setsid bash -c 'while true; do
-      for c in $(podman ps -q --filter health=starting --filter health=healthy --filter health=unhealthy 2>/dev/null); do
-        podman healthcheck run "$c" >/dev/null 2>&1 || true
-      done
-      sleep 2
-    done' >/dev/null 2>&1 &
-  echo $! >"$dir/podman-healthchecks.pid"
-  echo "DOCKER_HOST=unix://$sock"
-}
-
-stop_service() {
-  dir=${1:?usage: $0 stop DIR}
-  for name in podman-healthchecks podman-service; do
-    if [ -f "$dir/$name.pid" ]; then
-      kill -- "-$(cat "$dir/$name.pid")" 2>/dev/null || kill "$(cat "$dir/$name.pid")" 2>/dev/null || true
-      rm -f "$dir/$name.pid"
-    fi
-  done
-  rm -f "$dir/podman.sock"
+# start/stop: kit.stack.podman owns the socket (the kit starts it itself for `kit up --stack compose`);
+# it checks that every program the engine runs is there first, naming the package of each missing one.
+podman_service() {
+  root=$(cd "$(dirname "$0")/.." && pwd)
+  "${PYTHON:-$root/.venv/bin/python}" -m kit.stack.podman "$1" "${2:?usage: $0 $1 DIR}"
 }
 
 case "${1:-}" in
   install) install_engine ;;
-  start) start_service "${2:-}" ;;
-  stop) stop_service "${2:-}" ;;
+  start | stop) podman_service "$1" "${2:-}" ;;
   *) echo "usage: $0 install | start DIR | stop DIR" >&2; exit 2 ;;
 esac

@@ -6,9 +6,14 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_STACK
+
+if TYPE_CHECKING:  # kit.stack is imported only by the commands that need it (start-up time)
+    from kit.stack.base import ComponentStatus
 
 
 def _shape(args: argparse.Namespace) -> dict[str, object]:
@@ -57,13 +62,22 @@ def _name(stack) -> str:
     return f"{stack.kind} stack ({shape})" if shape else f"{stack.kind} stack"
 
 
+def still_starting(components: Iterable[ComponentStatus], seen_healthy: set[str]) -> list[str]:
+    """The components not yet healthy after `up`: those its own wait did not see healthy and a
+    later look does not either. A probe that answers slowly once (a busy, uncompiled machine)
+    must not turn a component `up` reported healthy back into "still starting"."""
+    return [c.name for c in components if not c.healthy and c.name not in seen_healthy]
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from kit.stack import StackError
     from kit.summary import print_endpoints
 
     started = time.monotonic()
+    seen_healthy: set[str] = set()
 
     def ready(component: str, seconds: float) -> None:
+        seen_healthy.add(component)
         if not args.quiet:
             print(f"  {component} healthy ({seconds:.1f} s)", flush=True)
 
@@ -76,9 +90,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"kit up: {exc}", file=sys.stderr)
         return EXIT_STACK
     took = time.monotonic() - started
-    starting = (
-        [] if args.wait == "all" else [c.name for c in stack.status().components if not c.healthy]
-    )
+    starting = [] if args.wait == "all" else still_starting(stack.status().components, seen_healthy)
     if not starting:
         print(f"The {_name(stack)} is healthy ({took:.1f} s).")
     else:

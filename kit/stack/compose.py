@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from kit.stack import parse_request
+from kit.stack import engine_api, parse_request, podman, standin_images
 from kit.stack.base import (
     ComponentStatus,
     ConfigError,
@@ -93,21 +93,19 @@ def _run(
         raise StackError(f"`{' '.join(cmd)}` did not finish within {timeout:.0f} s") from exc
 
 
-def docker_engine_problem(timeout: float = ENGINE_TIMEOUT) -> str | None:
-    """Why no Docker engine answers (the client's own words), or None when one does."""
-    if shutil.which("docker") is None:
-        return "the `docker` client is not installed"
-    try:
-        done = _run(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=timeout)
-    except StackError as exc:
-        return str(exc)
-    if done.returncode == 0 and done.stdout.strip():
-        return None
-    return (done.stderr or done.stdout).strip() or f"`docker info` exited with {done.returncode}"
+def environment_docker_host() -> str:
+    """The engine the environment names (DOCKER_HOST), else Docker's usual socket."""
+    return os.environ.get("DOCKER_HOST") or engine_api.DEFAULT_HOST
+
+
+def docker_engine_problem(timeout: float = ENGINE_TIMEOUT, host: str | None = None) -> str | None:
+    """Why no Docker engine answers at ``host`` (default: DOCKER_HOST), or None when one does.
+    Asked through the Engine API itself: no `docker` program is needed (podman has none)."""
+    return engine_api.problem(host or environment_docker_host(), timeout=timeout)
 
 
 def docker_engine_available(timeout: float = ENGINE_TIMEOUT) -> bool:
-    """True when a Docker engine answers `docker info` within ``timeout`` seconds."""
+    """True when a Docker engine answers within ``timeout`` seconds."""
     return docker_engine_problem(timeout) is None
 
 
@@ -264,6 +262,8 @@ class ComposeStack:
         self.profiles = tuple(dict.fromkeys(profiles))
         self.build = build  # rebuild the image on `up` (cached layers make it quick)
         self._cli = list(cli) if cli else None
+        # podman's API socket, when the kit starts one (no DOCKER_HOST and no Docker answering).
+        self.podman_dir = self.state_dir / "podman"
 
     # ------------------------------------------------------------------ commands
     @property
@@ -313,10 +313,24 @@ class ComposeStack:
         """`compose down` with every profile, so services a profile started stop too."""
         return self.command(*self.down_args(timeout), profiles=self.all_profiles())
 
+    def docker_host(self) -> str:
+        """The engine this stack uses: DOCKER_HOST when set, else the podman socket the kit
+        started in the state folder when it answers, else Docker's usual socket."""
+        if os.environ.get("DOCKER_HOST"):
+            return os.environ["DOCKER_HOST"]
+        if podman.answers(self.podman_dir):
+            return podman.docker_host(self.podman_dir)
+        return engine_api.DEFAULT_HOST
+
     def environment(self) -> dict[str, str]:
-        """The environment Compose runs in: ours, minus secrets (so .env decides), plus switches."""
+        """The environment Compose runs in: ours, minus secrets (so .env decides), plus switches,
+        the engine and the stand-in images the kit built (unless set in the environment or .env)."""
         env = {k: v for k, v in os.environ.items() if k not in SECRET_KEYS}
         env.update(self._ports)
+        env["DOCKER_HOST"] = self.docker_host()
+        for name, image in standin_images.recorded(self.state_dir).items():
+            if not self.setting(name, ""):
+                env[name] = image
         # Links Airflow writes (failure e-mails) point where people open it, unless set already
         # (in the environment or .env).
         env["KIT_AIRFLOW_URL"] = self.setting("KIT_AIRFLOW_URL", self._urls()[0])
@@ -455,14 +469,36 @@ class ComposeStack:
         parse_request.outcome(done.returncode, done.stdout, done.stderr, relative_fileloc)
 
     # ------------------------------------------------------------------ Stack protocol
-    def _require_engine(self) -> None:
-        problem = docker_engine_problem()
-        if problem:
-            raise StackError(
-                f"no Docker engine answers: {problem}\n"
-                "Start Docker (or point DOCKER_HOST at a running engine), "
-                "or run the embedded stack: `kit up --stack embedded`."
-            )
+    def _require_engine(self, progress: bool = False) -> None:
+        """An engine that answers: DOCKER_HOST's or Docker's; else, where podman is installed,
+        podman's API started by the kit in the state folder (``kit down`` stops it)."""
+        problem = docker_engine_problem(host=self.docker_host())
+        if problem is None:
+            return
+        if not os.environ.get("DOCKER_HOST") and podman.installed():
+            if progress:
+                print(f"starting podman's API at {self.podman_dir}", file=sys.stderr)
+            podman.start(self.podman_dir)
+            return
+        raise StackError(
+            f"no Docker engine answers: {problem}\n"
+            "Start Docker (or point DOCKER_HOST at a running engine), install podman "
+            "(`sudo scripts/container-engine.sh install`: the kit then starts it), "
+            "or run the embedded stack: `kit up --stack embedded`."
+        )
+
+    def _require_images(self, progress: bool = False) -> None:
+        """Where the engine is podman, no image is named by the user and no image registry
+        answers: build the stand-in images (scripts/build-images.sh) and record them."""
+        if self.setting("KIT_AIRFLOW_BASE_IMAGE", ""):
+            return  # the user (or an earlier build, through .env) chose the images
+        if not engine_api.is_podman(self.docker_host(), timeout=ENGINE_TIMEOUT):
+            return
+        if standin_images.registry_answers():
+            return
+        if progress:
+            print("no image registry answers: building the stand-in images", file=sys.stderr)
+        standin_images.build(self.state_dir, progress=progress)
 
     def up(
         self,
@@ -485,7 +521,8 @@ class ComposeStack:
         ensure_env(self.project_dir, self.state_dir)
         ensure_password_file(self.project_dir, self.state_dir)
         ensure_host_dirs(self.project_dir)
-        self._require_engine()
+        self._require_engine(progress)
+        self._require_images(progress)
         if not self.status().running:
             self.check_ports()
         if progress:
@@ -560,14 +597,16 @@ class ComposeStack:
         return tails
 
     def down(self, *, timeout: float = 30.0) -> None:
-        """Stop and remove the containers of every profile; volumes (data) are kept."""
-        if docker_engine_problem() is not None:
-            return  # no engine: no container of ours can be running
-        done = self._compose(
-            *self.down_args(timeout), timeout=timeout + 60, profiles=self.all_profiles()
-        )
-        if done.returncode != 0:
-            raise StackError(f"`docker compose down` failed:\n{done.stderr.strip()[-4000:]}")
+        """Stop and remove the containers of every profile; volumes (data) are kept. Then the
+        podman API the kit started for this stack, if it did."""
+        if docker_engine_problem(host=self.docker_host()) is None:
+            done = self._compose(
+                *self.down_args(timeout), timeout=timeout + 60, profiles=self.all_profiles()
+            )
+            if done.returncode != 0:
+                raise StackError(f"`docker compose down` failed:\n{done.stderr.strip()[-4000:]}")
+        # (No engine: no container of ours can be running.)
+        podman.stop(self.podman_dir)
 
     def _ps_rows(self) -> list[dict[str, Any]]:
         if self.cli[0] == "docker-compose":
@@ -575,8 +614,13 @@ class ComposeStack:
             container_ids = ids.stdout.split()
             if ids.returncode != 0 or not container_ids:
                 return []
-            inspected = _run(["docker", "inspect", *container_ids], timeout=30)
-            return rows_from_inspect(json.loads(inspected.stdout or "[]"))
+            try:
+                inspected = engine_api.inspect_containers(
+                    self.docker_host(), container_ids, timeout=30
+                )
+            except engine_api.EngineError as exc:
+                raise StackError(str(exc)) from exc
+            return rows_from_inspect(inspected)
         done = self._compose(
             "ps", "--all", "--format", "json", timeout=30, profiles=self.all_profiles()
         )
@@ -585,7 +629,7 @@ class ComposeStack:
     def status(self) -> StackStatus:
         """Each long-running service's state; never raises because the stack or engine is down."""
         services = self.long_running_services()
-        problem = docker_engine_problem()
+        problem = docker_engine_problem(host=self.docker_host())
         if problem is not None:
             detail = f"no Docker engine answers: {problem}"
             components = [ComponentStatus(n, running=False, detail=detail) for n in services]

@@ -186,3 +186,12 @@ def running_compose_stack(project: Path) -> Iterator[ComposeStack]:
             cwd=project, env=stack.environment(), capture_output=True, check=True,
         )  # fmt: skip
         assert volumes(project) == []
+
+
+def engine_installed() -> None:
+    """Wait until podman and the rest are installed: by the background job when the run started
+    one (two apt-gets at once are refused by dpkg's lock), else here."""
+    if _building is not None:
+        _engine_installed.wait()
+    else:
+        install_engine()

@@ -20,6 +20,7 @@ import pytest
 
 from kit.cli import main
 from kit.client import connect
+from kit.stack import podman, standin_images
 from kit.stack.compose import ComposeStack
 from kit.widgets import Designer, StackPanel
 from tests.compose.live import compose_project, containers, running_compose_stack
@@ -108,11 +109,29 @@ def test_concurrent_promotions_end_on_the_best_in_the_containers(
     check(race(uri, "race_compose", rounds=3, promotions=10, seed=3))
 
 
-def test_runs_and_the_registry_survive_down_and_up(compose_stack: ComposeStack) -> None:
+def test_runs_and_the_registry_survive_down_and_up_with_podman_started_by_the_kit(
+    compose_stack: ComposeStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """`kit up` again as a user with only podman installed would: no DOCKER_HOST, no socket
+    running, no image variables. The kit starts podman's API in its state folder and, no registry
+    answering, builds the stand-in images (cached by content here: seconds) and uses them."""
     before = connect().latest_run("ml_lifecycle")
     assert main(["down"]) == 0
     assert containers(compose_stack.project_dir) == []
-    assert main(["up", "--wait", "all", "--quiet"]) == 0  # the saved state: the Compose stack
+    for name in ("DOCKER_HOST", *standin_images.IMAGE_VARIABLES):
+        monkeypatch.delenv(name, raising=False)
+    kit_socket = compose_stack.podman_dir / "podman.sock"
+    assert not kit_socket.exists()
+    capsys.readouterr()
+    started = time.monotonic()
+    assert main(["up", "--stack", "compose", "--wait", "all"]) == 0
+    print(f"kit up with the kit's own podman socket: {time.monotonic() - started:.1f} s")
+    said = capsys.readouterr()
+    assert "starting podman's API" in said.err and "images ready" in said.err, said.err
+    assert podman.answers(compose_stack.podman_dir)
+    assert standin_images.recorded(compose_stack.state_dir)["AIRFLOW_IMAGE_NAME"].startswith(
+        "localhost/airflow-notebook-kit:"
+    )
     after = connect().latest_run("ml_lifecycle")
     assert after is not None and (after.run_id, after.state) == (before.run_id, "success")
     mlflow.set_tracking_uri(compose_stack.endpoints().mlflow_url)
@@ -146,3 +165,16 @@ def test_a_crashed_scheduler_is_restarted_by_its_restart_policy(
         time.sleep(3)
     run = connect().run("example_pipeline", timeout=600, progress=False)
     assert run.state == "success"
+
+
+def test_kit_down_stops_the_podman_socket_the_kit_started(
+    compose_stack: ComposeStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The socket `kit up` started (test above) goes with `kit down`, and nothing of the stack
+    stays. (Last in the module: the fixture's own `down` then finds nothing to stop.)"""
+    assert podman.answers(compose_stack.podman_dir)
+    monkeypatch.delenv("DOCKER_HOST")
+    assert main(["down"]) == 0
+    assert containers(compose_stack.project_dir) == []
+    assert not (compose_stack.podman_dir / "podman.sock").exists()
+    assert not podman.answers(compose_stack.podman_dir)

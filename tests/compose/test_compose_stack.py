@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from kit.stack import engine_api, podman, standin_images
 from kit.stack.base import HealthTimeoutError, PortBusyError, Stack, StackError, StackNotRunning
 from kit.stack.compose import (
     COMPOSE_FILE,
@@ -30,6 +31,7 @@ from kit.stack.compose import (
 )
 from kit.stack.compose_env import ensure_env
 
+from . import live
 from .conftest import REPO
 
 
@@ -66,13 +68,16 @@ def test_implements_the_stack_protocol(tmp_path: Path) -> None:
 def test_engine_is_asked_for_real(no_engine: str) -> None:
     assert docker_engine_available(timeout=10) is False
     problem = docker_engine_problem(timeout=10)
-    assert problem and "no-engine.sock" in problem  # the docker client's own words
+    assert problem and "no-engine.sock" in problem  # where it asked (the Engine API, no client)
 
 
 def test_compose_program_prefers_v2_and_falls_back_to_v1() -> None:
-    # Asked for real; on this machine the docker client has no v2 plugin, so v1 is picked.
-    plugin = subprocess.run(["docker", "compose", "version"], capture_output=True)
-    expected = ["docker", "compose"] if plugin.returncode == 0 else ["docker-compose"]
+    # Asked for real: Docker's client with its v2 plugin where there is one; on a fresh machine
+    # (no `docker` program: podman needs none) or a client without the plugin, v1.
+    has_plugin = shutil.which("docker") is not None and (
+        subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
+    )
+    expected = ["docker", "compose"] if has_plugin else ["docker-compose"]
     assert compose_cli() == expected
 
 
@@ -324,3 +329,33 @@ def test_explicit_ports_win(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert stack.environment()["KIT_MLFLOW_PORT"] == "15000"
     assert stack._endpoints().airflow_url == "http://127.0.0.1:18080"
     assert stack._endpoints().mlflow_url == "http://127.0.0.1:15000"
+
+
+def test_the_podman_socket_path_is_absolute_whatever_the_folder_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`scripts/container-engine.sh start .kit/podman` once handed podman `unix://.kit/...`,
+    which it read as host `.kit`: the socket is now always given by its absolute path."""
+    monkeypatch.chdir(tmp_path)
+    assert podman.docker_host(Path(".kit/podman")) == f"unix://{tmp_path}/.kit/podman/podman.sock"
+    live.engine_installed()
+    script = REPO / "scripts" / "container-engine.sh"
+    started = subprocess.run(
+        [str(script), "start", ".kit/podman"], capture_output=True, text=True, check=True
+    )
+    try:
+        assert started.stdout.strip() == f"DOCKER_HOST=unix://{tmp_path}/.kit/podman/podman.sock"
+        assert podman.answers(tmp_path / ".kit" / "podman")
+    finally:
+        subprocess.run([str(script), "stop", ".kit/podman"], check=True)
+    assert not (tmp_path / ".kit" / "podman" / "podman.sock").exists()
+
+
+def test_the_engine_address_and_the_built_images_are_read_strictly() -> None:
+    with pytest.raises(engine_api.EngineError, match="DOCKER_HOST='ssh://me@host'.*unix://"):
+        engine_api.get("ssh://me@host", "/_ping", timeout=1)
+    printed = "build-images: localhost/kit-redis:7-abc\nKIT_REDIS_IMAGE=localhost/kit-redis:7-abc\n"
+    printed += "OTHER=x\nAIRFLOW_IMAGE_NAME=\n"
+    assert standin_images.parse_variables(printed) == {
+        "KIT_REDIS_IMAGE": "localhost/kit-redis:7-abc"
+    }

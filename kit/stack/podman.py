@@ -1,0 +1,131 @@
+"""podman's Docker-compatible API socket, started and stopped in a folder: the one owner of it, for
+`kit up --stack compose` (in the state folder) and for scripts/container-engine.sh start|stop.
+
+Without systemd, podman runs no health checks by itself, so ``condition: service_healthy`` would
+wait forever: ``start`` also runs a loop that asks podman for them every 2 s (what systemd's timers
+do elsewhere). Both processes are recorded in the folder so that ``stop`` ends exactly them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from kit.stack import engine_api
+from kit.stack.base import StackError
+from kit.stack.programs import missing_engine_programs
+
+SOCKET = "podman.sock"
+SERVICE_PID, LOOP_PID = "podman-service.pid", "podman-healthchecks.pid"
+SERVICE_LOG = "podman-service.log"
+HEALTHCHECK_LOOP = """while true; do
+  for c in $(podman ps -q --filter health=starting --filter health=healthy \\
+               --filter health=unhealthy 2>/dev/null); do
+    podman healthcheck run "$c" >/dev/null 2>&1 || true
+  done
+  sleep 2
+done"""
+
+
+def installed() -> bool:
+    return shutil.which("podman") is not None
+
+
+def docker_host(folder: Path) -> str:
+    """The DOCKER_HOST of the socket in ``folder``: always an absolute path (podman reads
+    ``unix://.kit/podman.sock`` as host ``.kit``)."""
+    return f"unix://{Path(folder).resolve() / SOCKET}"
+
+
+def answers(folder: Path, timeout: float = 2.0) -> bool:
+    sock = Path(folder).resolve() / SOCKET
+    return sock.is_socket() and engine_api.problem(docker_host(folder), timeout=timeout) is None
+
+
+def start(folder: Path, *, timeout: float = 30.0) -> str:
+    """Start podman's API on ``folder``/podman.sock (unless it answers already): its DOCKER_HOST.
+    StackError naming the missing packages when the engine lacks a program it runs."""
+    folder = Path(folder).resolve()
+    host = docker_host(folder)
+    if answers(folder):
+        return host
+    if missing := missing_engine_programs():
+        raise StackError("the container engine is incomplete:\n  " + "\n  ".join(missing))
+    folder.mkdir(parents=True, exist_ok=True)
+    stop(folder)  # a dead service's leftovers (pid files, the socket file)
+    with open(folder / SERVICE_LOG, "ab") as log:
+        service = subprocess.Popen(
+            ["podman", "system", "service", "--time=0", host],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+        )  # fmt: skip
+    (folder / SERVICE_PID).write_text(str(service.pid))
+    deadline = time.monotonic() + timeout
+    while (why := engine_api.problem(host, timeout=2.0)) is not None:
+        if service.poll() is not None or time.monotonic() > deadline:
+            stop(folder)
+            tail = (folder / SERVICE_LOG).read_text(errors="replace")[-2000:]
+            raise StackError(f"podman's API did not start on {host}: {why}\n{tail}")
+        time.sleep(0.1)
+    loop = subprocess.Popen(
+        ["bash", "-c", HEALTHCHECK_LOOP, "kit-podman-healthchecks"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    (folder / LOOP_PID).write_text(str(loop.pid))
+    return host
+
+
+def _ours(pid: int, marker: str) -> bool:
+    """Whether ``pid`` still runs what we started (its command line holds ``marker``): a recycled
+    pid is left alone."""
+    with contextlib.suppress(psutil.Error):
+        return marker in " ".join(psutil.Process(pid).cmdline())
+    return False
+
+
+def stop(folder: Path) -> bool:
+    """End the service and the health-check loop started in ``folder`` (their process groups) and
+    remove the socket. True when something of ours was running."""
+    folder = Path(folder).resolve()
+    markers = {SERVICE_PID: docker_host(folder), LOOP_PID: "kit-podman-healthchecks"}
+    stopped = False
+    for name, marker in markers.items():
+        pid_file = folder / name
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(pid_file.read_text())
+            if _ours(pid, marker):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGTERM)
+                    stopped = True
+                with contextlib.suppress(psutil.Error):
+                    psutil.Process(pid).wait(10)
+        pid_file.unlink(missing_ok=True)
+    (folder / SOCKET).unlink(missing_ok=True)
+    return stopped
+
+
+def main(argv: list[str]) -> int:
+    """``python -m kit.stack.podman start|stop DIR`` (scripts/container-engine.sh)."""
+    if len(argv) != 2 or argv[0] not in ("start", "stop"):
+        print("usage: python -m kit.stack.podman start|stop DIR", file=sys.stderr)
+        return 2
+    if argv[0] == "stop":
+        stop(Path(argv[1]))
+        return 0
+    try:
+        print(f"DOCKER_HOST={start(Path(argv[1]))}")
+    except StackError as exc:
+        print(f"container engine: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
