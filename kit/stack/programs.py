@@ -78,6 +78,8 @@ OTHERS = (
     Program("chromium", "chromium", SYSTEM_DEPS_SCRIPT, "the designer's browser test"),
     # A prerequisite, not installed by a script: the project is a git clone (README).
     Program("git", "git", None, "the suite (tests/security: `git ls-files`)"),
+    # A prerequisite too: the README's two commands are make targets.
+    Program("make", "make", None, "the README's commands (`make demo`, `make test`)"),
     # Docker's own client, where Docker is the engine: the kit then prefers its Compose plugin.
     # The kit speaks to the engine itself (kit.stack.engine_api), so podman needs no `docker`.
     Program("docker", "docker-ce-cli", None, "the Compose v2 plugin (optional)", optional=True),

@@ -135,6 +135,9 @@ def python_commands(path: Path) -> set[str]:
 SHELL_PREFIXES = {"if", "then", "else", "elif", "do", "while", "until", "!", "exec", "time", "{"}
 
 
+SUBSTITUTION = r"\$\(([^()]*)\)"  # $(...) without another one inside
+
+
 def shell_commands(path: Path) -> set[str]:
     """Words in command position in a bash script (heredocs, comments and plain strings left out;
     the script's own functions and bash's builtins too)."""
@@ -147,12 +150,16 @@ def shell_commands(path: Path) -> set[str]:
         ).stdout.split()
     )
     found = set()
-    for line in text.splitlines():
-        line = re.sub(r"(^|\s)#.*", "", line)
-        line = re.sub(r"^\s*[\w*| -]+\)\s", "", line)  # a case arm's pattern
-        for _ in range(3):  # strings without a command substitution inside
-            line = re.sub(r"'[^']*'|\"(?:[^\"$]|\$(?!\())*\"", "''", line)
-        for segment in re.split(r"\|\||&&|[|;`]|\$\(|^\s*\(|\s\(", line):
+    lines = [re.sub(r"(^|\s)#.*", "", line) for line in text.splitlines()]
+    while lines:
+        line = re.sub(r"^\s*[\w*| -]+\)\s", "", lines.pop())  # a case arm's pattern
+        # A command substitution is scanned as a line of its own (innermost first), so that the
+        # quotes around it cannot pair with the quotes of the next string.
+        for _ in range(3):
+            lines.extend(re.findall(SUBSTITUTION, line))
+            line = re.sub(SUBSTITUTION, "_", line)
+        line = re.sub(r"'[^']*'|\"[^\"]*\"", "''", line)
+        for segment in re.split(r"\|\||&&|[|;`]|^\s*\(|\s\(", line):
             words = segment.split()
             while words and (words[0] in SHELL_PREFIXES or re.match(r"^\w+=", words[0])):
                 words.pop(0)
