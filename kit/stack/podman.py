@@ -25,11 +25,19 @@ from kit.stack.programs import missing_engine_programs
 SOCKET = "podman.sock"
 SERVICE_PID, LOOP_PID = "podman-service.pid", "podman-healthchecks.pid"
 SERVICE_LOG = "podman-service.log"
-HEALTHCHECK_LOOP = """while true; do
-  for c in $(podman ps -q --filter health=starting --filter health=healthy \\
-               --filter health=unhealthy 2>/dev/null); do
-    podman healthcheck run "$c" >/dev/null 2>&1 || true
-  done
+# One loop runs the checks of every container on the machine (podman ps reads the storage, not a
+# socket): where two engines' loops are up (the kit's beside another stack's or a test's), both
+# running the same slow check at once (`airflow jobs check`, seconds of CPU) made them fail and
+# marked healthy containers unhealthy. The first loop holds the lock (flock, util-linux: on every
+# Debian) for as long as it lives; another takes over when it stops.
+HEALTHCHECK_LOOP = """exec 9>"/tmp/kit-podman-healthchecks-$(id -u).lock"
+while true; do
+  if flock -n 9; then
+    for c in $(podman ps -q --filter health=starting --filter health=healthy \\
+                 --filter health=unhealthy 2>/dev/null); do
+      podman healthcheck run "$c" >/dev/null 2>&1 || true
+    done
+  fi
   sleep 2
 done"""
 
