@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from kit.mlops.batch import score_new_data
 from kit.mlops.registry import promote_if_better, register_model
 from kit.mlops.selection import pick_best
+from tests.mlops.race import at_once
 
 
 def test_pick_best_by_metric_either_direction() -> None:
@@ -89,29 +90,13 @@ def test_deploys_of_concurrent_runs_all_finish_with_one_champion(tracking: Path)
     """Eight lifecycles at once (the seed's load) meet in the registry: two deploys may set a new
     alias at the same moment (one insert then fails on the alias's key), and a slower, worse one
     must not overwrite a better one. The alias ends on the best, in any order."""
-    import threading
-
     versions = [
         register_model(_logged_model(tracking, c, score), "race")["version"]
         for c, score in ((1.0, 0.91), (2.0, 0.93), (3.0, 0.92), (4.0, 0.94))
     ]
-    barrier = threading.Barrier(len(versions))
-    results: dict[int, dict] = {}
-    errors: list[BaseException] = []
-
-    def deploy(version: int) -> None:
-        barrier.wait()
-        try:
-            results[version] = promote_if_better("race", version)
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=deploy, args=(v,)) for v in versions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert errors == [] and sorted(results) == versions
+    # Each in its own thread, released together (an error in any is raised here).
+    results = at_once(versions, "race", lambda model, version, _: promote_if_better(model, version))
+    assert sorted(results) == versions
     # The exact champion: the best of the four (0.94), whatever order the deploys ran in.
     best = versions[3]
     champion = int(mlflow.MlflowClient().get_model_version_by_alias("race", "champion").version)
