@@ -1,10 +1,20 @@
-"""The pipeline model: a DAG's settings, its run parameters and its tasks (pydantic v2)."""
+"""The pipeline model: a DAG's settings, its run parameters and its tasks (pydantic v2).
+
+A task's ``settings`` are typed by its ``kind``: the base of every kind's settings
+(``KindSettings``) and the registry of kinds live here, beside ``TaskSpec``, because a task holds
+settings and a kind's ``check`` looks at the task: one module, so neither imports the other. The
+built-in kinds are in ``kit.spec.kinds``.
+"""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from importlib import import_module
+from pathlib import Path
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -19,7 +29,95 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from kit.spec.kinds import KindSettings, get_kind
+from kit.spec.problems import Problem
+from kit.spec.values import ParamRef, ResultRef, iter_refs
+
+# "package.module:function" - it is written into an import statement, so it must be exactly this.
+CALLABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
+
+
+# Task kinds: what every kind's settings model is, and the registry kinds plug into.
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a kind's checks may look at: the whole spec and the project folder."""
+
+    spec: PipelineSpec
+    project_dir: Path
+
+
+class KindSettings(BaseModel):
+    """Base of every kind's settings. Subclasses add fields and may override the hooks."""
+
+    model_config = ConfigDict(extra="forbid")
+    # The field holding the named values (literals or references) passed to the task's code.
+    values_field: ClassVar[str | None] = None
+
+    def values(self) -> dict[str, Any]:
+        """The named values (literals or references) this task passes to its code."""
+        return dict(getattr(self, self.values_field)) if self.values_field else {}
+
+    def references(self) -> list[tuple[str, ParamRef | ResultRef]]:
+        """``(field path, reference)`` pairs, checked by the core validator."""
+        return [(f"{self.values_field}.{name}", ref) for name, ref in iter_refs(self.values())]
+
+    def check(self, task: TaskSpec, ctx: CheckContext) -> list[Problem]:
+        """Kind-specific problems (files, types); the core checks ids, graph and references."""
+        return []
+
+
+Renderer = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    settings_model: type[KindSettings]
+    renderer: Renderer | str
+
+    def resolve_renderer(self) -> Renderer:
+        if callable(self.renderer):
+            return self.renderer
+        module, _, attr = self.renderer.partition(":")
+        return getattr(import_module(module), attr)
+
+
+_KINDS: dict[str, Kind] = {}
+
+
+def register_kind(
+    name: str,
+    settings_model: type[KindSettings],
+    renderer: Renderer | str,
+    *,
+    replace: bool = False,
+) -> None:
+    """Make a task kind known to the spec model, the validator and the code generator."""
+    if not issubclass(settings_model, KindSettings):
+        raise TypeError("a kind's settings model must subclass KindSettings")
+    if name in _KINDS and not replace:
+        raise ValueError(f"task kind {name!r} is already registered")
+    _KINDS[name] = Kind(name, settings_model, renderer)
+
+
+def unregister_kind(name: str) -> None:
+    """Forget a kind (tests, plugins being reloaded)."""
+    _KINDS.pop(name, None)
+
+
+def get_kind(name: str) -> Kind:
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown task kind {name!r}; known kinds: {', '.join(kind_names())}"
+        ) from None
+
+
+def kind_names() -> list[str]:
+    return sorted(_KINDS)
+
 
 TriggerRuleName = Literal[
     "all_success",

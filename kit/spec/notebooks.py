@@ -3,6 +3,7 @@ declares (read as papermill reads it: ``kit.spec.notebook_parameters``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +19,7 @@ from kit.spec.problems import Problem, error, warning
 from kit.spec.values import ParamRef, ResultRef
 
 if TYPE_CHECKING:
-    from kit.spec.kinds import CheckContext, NotebookSettings
-    from kit.spec.model import TaskSpec
+    from kit.spec.model import CheckContext, TaskSpec
 
 __all__ = ["PARAM_PY_TYPES", "UNKNOWN", "check_notebook_task", "read_parameters", "type_matches"]
 
@@ -34,17 +34,17 @@ def resolve_notebook(project_dir: Path, notebook: str) -> Path:
 
 
 def check_notebook_task(
-    task: TaskSpec, settings: NotebookSettings, ctx: CheckContext
+    task: TaskSpec, ctx: CheckContext, notebook: str, parameters: Mapping[str, Any]
 ) -> list[Problem]:
     """The notebook exists and is readable; what it is given is declared, with matching types."""
-    path = resolve_notebook(ctx.project_dir, settings.notebook)
+    path = resolve_notebook(ctx.project_dir, notebook)
     field = "settings.notebook"
     if not path.is_file():
         return [
             error(
                 task.id,
                 field,
-                f"notebook {settings.notebook!r} does not exist (looked at {path}).",
+                f"notebook {notebook!r} does not exist (looked at {path}).",
                 "correct the path (relative to the project folder) or create the notebook.",
             )
         ]
@@ -53,19 +53,19 @@ def check_notebook_task(
     except ValueError as exc:
         return [error(task.id, field, str(exc), "save the notebook again from Jupyter.")]
     given: list[tuple[str, str, Any]] = [
-        (f"settings.parameters.{name}", name, value) for name, value in settings.parameters.items()
+        (f"settings.parameters.{name}", name, value) for name, value in parameters.items()
     ]
     if task.fan_out is not None:
         for combo in task.fan_out.combinations():
             given.extend((f"fan_out.{name}", name, value) for name, value in combo.items())
     if not declared.has_cell:
-        return _no_cell(task, settings.notebook, given)
-    problems = _cell_problems(task, settings.notebook, declared)
+        return _no_cell(task, notebook, given)
+    problems = _cell_problems(task, notebook, declared)
     seen: set[tuple[str, str]] = set()
     for where, name, value in given:
         if (where, name) in seen:
             continue
-        problem = _given_problem(task, ctx, where, name, value, declared, settings.notebook)
+        problem = _given_problem(task, ctx, where, name, value, declared, notebook)
         if problem is not None:
             problems.append(problem)
             seen.add((where, name))
@@ -80,7 +80,7 @@ def _no_cell(task: TaskSpec, notebook: str, given: list[tuple[str, str, Any]]) -
     return [
         warning(
             task.id,
-            "settings.notebook",
+            "notebook",
             f"notebook {notebook!r} has no cell tagged 'parameters': papermill will insert "
             f"{', '.join(names)} in a new first cell, before the notebook's own code.",
             "tag the cell that sets the defaults 'parameters' (JupyterLab: the property "
@@ -102,7 +102,7 @@ def _cell_problems(task: TaskSpec, notebook: str, declared: NotebookParameters) 
     return [
         warning(
             task.id,
-            "settings.notebook",
+            "notebook",
             f"{what} ({lines or 'no line is a plain assignment'}): what is set there is not "
             "checked, and not listed by `papermill --help-notebook`.",
             "write one `name = value` per line in the parameters cell (an annotation and a "
