@@ -140,6 +140,21 @@ def import_cycles(arrows: list[Import]) -> list[list[str]]:
     )
 
 
+def package_of(module: str) -> str:
+    """The part of the kit a module belongs to: ``kit.stack.health`` -> ``kit.stack``; a module
+    directly in ``kit/`` (``kit.paths``) is its own."""
+    return ".".join(module.split(".")[:2])
+
+
+def package_arrows(arrows: list[Import]) -> list[Import]:
+    """The arrows between different packages of the kit, each pointing package to package."""
+    return [
+        Import(package_of(a.source), package_of(a.target), a.path, a.line, a.type_only)
+        for a in arrows
+        if package_of(a.source) != package_of(a.target)
+    ]
+
+
 def one_cycle(arrows: list[Import], group: list[str]) -> list[Import]:
     """One closed path through a group of ``import_cycles``: the arrows to cut, with their lines."""
     inside = set(group)

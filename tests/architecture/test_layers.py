@@ -15,6 +15,7 @@ from tests.architecture.imports import (
     kit_modules,
     layer_of,
     one_cycle,
+    package_arrows,
     read_layers,
 )
 
@@ -48,6 +49,20 @@ def test_no_import_cycle_inside_kit(graph) -> None:
         for group in cycles
     ]
     assert not cycles, f"{len(cycles)} import cycle(s) in kit/:\n  " + "\n  ".join(described)
+
+
+def test_no_import_cycle_between_the_kits_packages(graph) -> None:
+    """Two packages of one layer may not lean on each other either (``kit.stack`` and
+    ``kit.runtime`` did, through different modules: no module cycle, one package cycle)."""
+    _modules, arrows = graph
+    between = package_arrows(arrows)
+    cycles = import_cycles(between)
+    described = [
+        " -> ".join(f"{a.source} ({_where(a.path, a.line)})" for a in one_cycle(between, group))
+        + f" -> {group[0]}"
+        for group in cycles
+    ]
+    assert not cycles, f"{len(cycles)} cycle(s) between packages:\n  " + "\n  ".join(described)
 
 
 def test_every_kit_module_has_a_layer(graph, layers) -> None:
