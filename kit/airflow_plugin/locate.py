@@ -43,6 +43,7 @@ class TaskInstanceRef:
 
     @property
     def label(self) -> str:
+        """How the view names the task instance: ``dag / run / task[index]``."""
         index = f"[{self.map_index}]" if self.map_index >= 0 else ""
         return f"{self.dag_id} / {self.run_id} / {self.task_id}{index}"
 

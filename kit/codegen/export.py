@@ -25,6 +25,8 @@ from kit.spec.validate import validate
 
 @dataclass(frozen=True)
 class ExportResult:
+    """What ``export`` wrote: the DAG and spec files, a backup if one was kept, warnings."""
+
     dag_id: str
     dag_path: Path
     spec_path: Path
@@ -70,6 +72,7 @@ class ExportPlan:
 
     @property
     def targets(self) -> tuple[Target, Target]:
+        """The DAG file and the spec file, in that order."""
         return self.dag, self.spec
 
     @property

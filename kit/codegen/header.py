@@ -15,12 +15,15 @@ _CODE_LINE = re.compile(r"^# kit-code-sha256: ([0-9a-f]{64})\n", re.M)
 
 @dataclass(frozen=True)
 class Header:
+    """The hashes a generated DAG file's header records, and whether its code still matches."""
+
     spec_sha256: str
     code_sha256: str
     body_matches: bool  # the code below the header is what was generated
 
 
 def sha256(text: str) -> str:
+    """The SHA-256 hex digest of ``text`` as UTF-8."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -43,6 +43,7 @@ def _call(
 
 
 def render_python(task: TaskSpec, ctx: RenderContext) -> RenderedTask:
+    """A ``@task`` that imports the task's callable and calls it with its kwargs."""
     settings = task.settings
     assert isinstance(settings, PythonSettings)
     return render_call(task, ctx, settings.callable, settings.kwargs)
@@ -92,6 +93,7 @@ def render_call(
 
 
 def render_notebook(task: TaskSpec, ctx: RenderContext) -> RenderedTask:
+    """A ``@task`` that runs the notebook with ``kit.runtime.notebook.run_notebook``."""
     settings = task.settings
     assert isinstance(settings, NotebookSettings)
     args, results = _function_args(task, ctx, settings.parameters, context=True)
@@ -116,6 +118,7 @@ def render_notebook(task: TaskSpec, ctx: RenderContext) -> RenderedTask:
 
 
 def render_bash(task: TaskSpec, ctx: RenderContext) -> RenderedTask:
+    """A ``BashOperator`` (``.expand``-ed over the environment when the task fans out)."""
     settings = task.settings
     assert isinstance(settings, BashSettings)
     kwargs = ctx.task_kwargs(task)

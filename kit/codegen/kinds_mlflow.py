@@ -10,12 +10,14 @@ from kit.spec.model import TaskSpec
 
 
 def render_register(task: TaskSpec, ctx: RenderContext) -> RenderedTask:
+    """A ``@task`` calling ``kit.mlops.registry.register_model``."""
     settings = task.settings
     assert isinstance(settings, MlflowRegisterSettings)
     return render_call(task, ctx, "kit.mlops.registry:register_model", settings.call_kwargs())
 
 
 def render_promote(task: TaskSpec, ctx: RenderContext) -> RenderedTask:
+    """A ``@task`` calling ``promote_if_better``; it updates the Asset, if one is set."""
     settings = task.settings
     assert isinstance(settings, MlflowPromoteSettings)
     if settings.asset is None:

@@ -95,6 +95,7 @@ class RenderContext:
 
     @staticmethod
     def needs_context(values: dict[str, Any]) -> bool:
+        """Whether any value reads a run parameter (from the task's context)."""
         return any(isinstance(v, ParamRef) for v in values.values())
 
     @staticmethod

@@ -139,6 +139,7 @@ class Promoter:
 
     @property
     def done(self) -> bool:
+        """Whether the promotion is over (``champion`` then holds the alias's final holder)."""
         return self.step == "done"
 
     def op(self) -> Op:

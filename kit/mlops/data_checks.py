@@ -12,6 +12,8 @@ class DataValidationError(ValueError):
 
 @dataclass(frozen=True)
 class CheckResult:
+    """One data check: its name, whether it passed, and what it found."""
+
     name: str
     passed: bool
     detail: str

@@ -13,6 +13,8 @@ from kit.spec.model import PipelineSpec
 
 @dataclass(frozen=True)
 class Node:
+    """A task in the picture: its id, its kind or operator, whether it is mapped."""
+
     id: str
     kind: str  # spec kind ("notebook") or operator type ("BashOperator", "@task")
     mapped: bool = False  # expanded at run time (dynamic task mapping)
@@ -27,6 +29,7 @@ class TaskGraph:
     edges: tuple[tuple[str, str], ...]
 
     def node(self, node_id: str) -> Node:
+        """The node with this id; KeyError if there is none."""
         for node in self.nodes:
             if node.id == node_id:
                 return node

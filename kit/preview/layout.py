@@ -19,6 +19,8 @@ class LayoutUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Box:
+    """Where a task's box is drawn: its centre and size, in points."""
+
     x: float  # centre, points, y growing downwards
     y: float
     width: float
@@ -27,6 +29,8 @@ class Box:
 
 @dataclass(frozen=True)
 class Layout:
+    """A laid-out graph: its size, a box per task and a route per edge."""
+
     width: float
     height: float
     boxes: dict[str, Box]
@@ -53,10 +57,12 @@ def dot_source(graph: TaskGraph) -> str:
 
 
 def node_width(label: str) -> float:
+    """A box's width in inches (Graphviz's unit) for a label, wider up to 48 characters."""
     return max(1.0, 0.35 + CHAR_WIDTH * min(len(label), 48))
 
 
 def dot_executable() -> str:
+    """The path of Graphviz's ``dot``; LayoutUnavailable, saying how to install it."""
     found = shutil.which("dot")
     if found is None:
         raise LayoutUnavailable(

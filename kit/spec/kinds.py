@@ -59,6 +59,7 @@ class NotebookSettings(KindSettings):
     values_field: ClassVar[str | None] = "parameters"
 
     def check(self, task: TaskSpec, ctx: CheckContext) -> list[Problem]:
+        """The notebook exists, and its ``parameters`` cell declares what it is given, in type."""
         from kit.spec.notebooks import check_notebook_task
 
         return check_notebook_task(task, ctx, self.notebook, self.parameters)
@@ -72,6 +73,7 @@ class PythonSettings(KindSettings):
     values_field: ClassVar[str | None] = "kwargs"
 
     def check(self, task: TaskSpec, ctx: CheckContext) -> list[Problem]:
+        """The callable's module can be found here (without running it)."""
         from kit.spec.imports import check_callable
 
         return check_callable(task.id, "settings.callable", self.callable)
@@ -93,6 +95,7 @@ class BashSettings(KindSettings):
         return env
 
     def check(self, task: TaskSpec, ctx: CheckContext) -> list[Problem]:
+        """Fan-out names are environment variable names (a bash task fans out over its env)."""
         problems: list[Problem] = []
         if task.fan_out is not None:
             for combo in task.fan_out.combinations():

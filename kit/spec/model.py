@@ -72,11 +72,14 @@ Renderer = Callable[..., Any]
 
 @dataclass(frozen=True)
 class Kind:
+    """A registered task kind: its name, settings model and renderer."""
+
     name: str
     settings_model: type[KindSettings]
     renderer: Renderer | str
 
     def resolve_renderer(self) -> Renderer:
+        """The renderer function, imported now if it was named as ``module:function``."""
         if callable(self.renderer):
             return self.renderer
         module, _, attr = self.renderer.partition(":")
@@ -107,6 +110,7 @@ def unregister_kind(name: str) -> None:
 
 
 def get_kind(name: str) -> Kind:
+    """The registered kind of this name; KeyError naming the known kinds otherwise."""
     try:
         return _KINDS[name]
     except KeyError:
@@ -116,6 +120,7 @@ def get_kind(name: str) -> Kind:
 
 
 def kind_names() -> list[str]:
+    """The names of the registered kinds, sorted."""
     return sorted(_KINDS)
 
 
@@ -263,6 +268,7 @@ class TaskSpec(_Model):
 
 
 def get_kind_or_error(kind: str) -> None:
+    """ValueError naming the known kinds if ``kind`` is not registered."""
     try:
         get_kind(kind)
     except KeyError as exc:
@@ -322,6 +328,7 @@ class PipelineSpec(_Model):
 
     @property
     def task_ids(self) -> list[str]:
+        """The tasks' ids in spec order (duplicates kept)."""
         return [task.id for task in self.tasks]
 
     def edges(self) -> list[tuple[str, str]]:

@@ -56,6 +56,7 @@ class ExpectedType:
         return f"{article} {self.declared_as}"
 
     def accepts(self, value: Any) -> bool:
+        """Whether ``value`` has this type (None only when it is optional)."""
         if value is None:
             return self.optional
         return _instance_of(value, self.py_type)

@@ -23,6 +23,7 @@ class Problem:
 
     @property
     def is_error(self) -> bool:
+        """True for an error (export refuses), False for a warning."""
         return self.level == "error"
 
     def __str__(self) -> str:
@@ -32,14 +33,17 @@ class Problem:
 
 
 def error(task_id: str | None, field: str, message: str, fix: str = "") -> Problem:
+    """A problem that stops validation and export."""
     return Problem("error", task_id, field, message, fix)
 
 
 def warning(task_id: str | None, field: str, message: str, fix: str = "") -> Problem:
+    """A problem that is reported but lets export go ahead."""
     return Problem("warning", task_id, field, message, fix)
 
 
 def errors_only(problems: Iterable[Problem]) -> list[Problem]:
+    """The errors among ``problems``, warnings left out."""
     return [p for p in problems if p.is_error]
 
 

@@ -72,6 +72,8 @@ def is_task_id(value: str) -> bool:
 
 
 def check_dag(spec: PipelineSpec) -> list[Problem]:
+    """Problems of the DAG-level fields (dag_id, schedule, time zone, e-mails, durations, owner),
+    and a warning for a pipeline without tasks."""
     problems: list[Problem] = []
     if not DAG_ID.match(spec.dag_id) or len(spec.dag_id) > MAX_ID_LENGTH:
         problems.append(
@@ -140,6 +142,7 @@ def check_dag(spec: PipelineSpec) -> list[Problem]:
 
 
 def check_schedule(spec: PipelineSpec) -> list[Problem]:
+    """A schedule Airflow accepts (preset, 5-field cron), with a start_date when timed."""
     schedule = spec.schedule
     problems: list[Problem] = []
     if isinstance(schedule, str):
@@ -292,6 +295,7 @@ def check_params(params: dict[str, RunParam], *, scheduled: bool = False) -> lis
 
 
 def check_task_ids(spec: PipelineSpec) -> list[Problem]:
+    """Task ids that are Python identifiers and unique."""
     problems: list[Problem] = []
     for task in spec.tasks:
         if not is_task_id(task.id):
@@ -318,6 +322,7 @@ def check_task_ids(spec: PipelineSpec) -> list[Problem]:
 
 
 def check_upstream(spec: PipelineSpec) -> list[Problem]:
+    """Upstream lists naming known tasks, each once, not the task itself; no cycle."""
     problems: list[Problem] = []
     known = set(spec.task_ids)
     for task in spec.tasks:
@@ -364,6 +369,7 @@ def check_upstream(spec: PipelineSpec) -> list[Problem]:
 
 
 def check_references(spec: PipelineSpec) -> list[Problem]:
+    """``$param`` to declared params, ``$result`` to known tasks that are upstream."""
     problems: list[Problem] = []
     known = set(spec.task_ids)
     for task in spec.tasks:
@@ -402,6 +408,7 @@ def check_references(spec: PipelineSpec) -> list[Problem]:
 
 
 def check_task_overrides(task: TaskSpec) -> list[Problem]:
+    """A task's own durations positive and its pool name not empty."""
     problems: list[Problem] = []
     for name in ("retry_delay", "execution_timeout"):
         value: Any = getattr(task, name)
