@@ -31,6 +31,7 @@ def _seconds(value: float | None) -> str:
 
 
 def run_table(run: DagRun) -> Table:
+    """A table of the run's tasks: state (coloured), try number, duration."""
     table = Table(title=f"{run.dag_id} · {run.run_id}", title_justify="left")
     table.add_column("task")
     table.add_column("state")
@@ -53,6 +54,7 @@ def print_run_summary(
     logs_root: Path | None = None,
     console: Console | None = None,
 ) -> None:
+    """Print the run's state and wall time, its task table, log paths and links."""
     console = console or make_console()
     colour = "green" if run.state == "success" else "red"
     console.print(
@@ -80,6 +82,7 @@ def print_endpoints(
     dag_id: str | None = None,
     run_id: str | None = None,
 ) -> None:
+    """Print the Airflow link (to the run, given one), MLflow's, and the login."""
     console = console or make_console()
     airflow = endpoints.airflow_url
     if dag_id and run_id:

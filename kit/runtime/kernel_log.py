@@ -19,6 +19,7 @@ SUFFIX = ".kernel.log"
 
 
 def log_path(output_notebook: Path) -> Path:
+    """Where a try's kernel writes its stderr: ``<name>.try<N>.kernel.log``."""
     return output_notebook.with_suffix(SUFFIX)
 
 

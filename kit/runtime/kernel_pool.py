@@ -43,10 +43,12 @@ SHUTDOWN_GRACE = 5.0
 
 
 def ready_dir(folder: Path, kernel_name: str) -> Path:
+    """The folder of idle kernels of one kernel spec, ready to be claimed."""
     return folder / "ready" / kernel_name
 
 
 def claimed_dir(folder: Path) -> Path:
+    """The folder of kernels claimed by tasks (and ``.done`` when they are through)."""
     return folder / "claimed"
 
 
@@ -87,6 +89,7 @@ class KernelPool:
         (self.folder / STATUS_FILE).write_text(json.dumps(status))
 
     def ready_count(self) -> int:
+        """How many idle kernels wait in ``ready/`` now."""
         return len(list(ready_dir(self.folder, self.kernel_name).glob("*.json")))
 
     def tick(self) -> None:
@@ -160,6 +163,7 @@ class KernelPool:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Keep the pool full until SIGTERM or SIGINT, then stop its kernels (the pool process)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, required=True, help="the pool's folder")
     parser.add_argument("--size", type=int, default=2, help="idle kernels to keep ready")

@@ -85,6 +85,7 @@ def _close_when_abandoned(run_id: str, output_notebook: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The guard's process: args ``RUN_ID NOTEBOOK``; exit 1 if MLflow never answered."""
     run_id, notebook = argv if argv is not None else sys.argv[1:]
     return _close_when_abandoned(run_id, Path(notebook))
 

@@ -22,6 +22,8 @@ class TrackingUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class TaskRunTags:
+    """Where a notebook try ran: the task instance and try its MLflow run belongs to."""
+
     dag_id: str
     run_id: str
     task_id: str
@@ -29,6 +31,7 @@ class TaskRunTags:
     try_number: int
 
     def as_tags(self) -> dict[str, str]:
+        """The run's MLflow tags (``kit.dag_id`` ... ``kit.try_number``) and its run name."""
         label = self.task_id if self.map_index < 0 else f"{self.task_id}[{self.map_index}]"
         # Which Celery worker ran it, where the stack names its workers (native Celery stack).
         worker = {"kit.worker": name} if (name := os.environ.get("KIT_WORKER_NAME")) else {}
@@ -44,6 +47,7 @@ class TaskRunTags:
 
 
 def tracking_uri() -> str | None:
+    """``$MLFLOW_TRACKING_URI``, or None when the task is not tracked."""
     return os.environ.get("MLFLOW_TRACKING_URI") or None
 
 

@@ -70,14 +70,17 @@ class PooledKernelManager(AsyncKernelManager):
 
     @property
     def has_kernel(self) -> bool:
+        """Always: the pooled kernel runs before this manager exists."""
         return True
 
     @property
     def owns_kernel(self) -> bool:
+        """Never: the pool started the kernel, so nbclient must not restart or kill it."""
         return False
 
     async def interrupt_kernel(self) -> None:  # type: ignore[override]
-        os.kill(int(self.kernel_id), signal.SIGINT)  # ipykernel's default interrupt mode
+        """Interrupt the running cell: SIGINT to the kernel (ipykernel's default mode)."""
+        os.kill(int(self.kernel_id), signal.SIGINT)
 
     async def _async_is_alive(self) -> bool:  # type: ignore[override]
         # nbclient asks through the kernel client, which calls this private method: without it a
@@ -100,10 +103,12 @@ class PooledKernel:
 
     @property
     def pid(self) -> int:
+        """The kernel's process id, as the pool recorded it."""
         return int(self.info["pid"])
 
     @property
     def id(self) -> str:
+        """The kernel's id in the pool (its connection file's name)."""
         return str(self.info["id"])
 
     def _client(self) -> BlockingKernelClient:
