@@ -48,6 +48,8 @@ def tries_on_disk(root: Path, ref: TaskInstanceRef) -> list[int]:
         names = os.listdir(folder)
     except OSError:  # no such run folder yet, or unreadable: nothing to show
         return []
-    found = {n for name in names if (n := try_of(ref, name)) is not None}
+    found = {number for name in names if (number := try_of(ref, name)) is not None}
     # A name that is a symlink out of artifacts/ is not offered: it would not be served.
-    return sorted(n for n in found if inside(root, folder / notebook_name(ref, n)) is not None)
+    return sorted(
+        number for number in found if inside(root, folder / notebook_name(ref, number)) is not None
+    )

@@ -39,9 +39,9 @@ class Rule:
     metric: str
     greater_is_better: bool = True
 
-    def better(self, a: float, b: float) -> bool:
-        """Whether ``a`` is strictly better than ``b``."""
-        return a > b if self.greater_is_better else a < b
+    def better(self, value: float, other: float) -> bool:
+        """Whether ``value`` is strictly better than ``other``."""
+        return value > other if self.greater_is_better else value < other
 
     def tag_value(self, value: float) -> str:
         """The candidate tag's text for a version whose metric is ``value``."""
@@ -185,10 +185,15 @@ class Promoter:
         raise RuntimeError(f"promotion of version {self.me.version} is done")
 
 
-def reason(p: Promoter, alias: str) -> str:
+def reason(promoter: Promoter, alias: str) -> str:
     """Why the alias names what it names, for a finished promotion."""
-    assert p.done and p.champion is not None
-    me, was, now, metric = p.me, p.before, p.champion, p.rule.metric
+    assert promoter.done and promoter.champion is not None
+    me, was, now, metric = (
+        promoter.me,
+        promoter.before,
+        promoter.champion,
+        promoter.rule.metric,
+    )
     other = (
         f"; version {now.version} {metric}={now.value:.4f}, promoted at the same time, is {alias}"
     )
@@ -198,7 +203,7 @@ def reason(p: Promoter, alias: str) -> str:
         return f"no {alias} yet: version {me.version} {metric}={me.value:.4f}{other}"
     if was.version == me.version:
         return f"version {me.version} is already {alias}"
-    beats = p.rule.better(me.value, was.value)
+    beats = promoter.rule.better(me.value, was.value)
     verdict = "beats" if beats else "does not beat"
     text = (
         f"version {me.version} {metric}={me.value:.4f} {verdict} {alias} version "

@@ -104,15 +104,15 @@ def parse_plain(text: str, graph: TaskGraph) -> Layout:
             width, height = float(parts[2]) * POINTS, float(parts[3]) * POINTS
         elif parts[0] == "node":
             node_id = ids[int(parts[1][1:])]
-            x, y, w, h = (float(v) * POINTS for v in parts[2:6])
-            boxes[node_id] = Box(x, height - y, w, h)
+            centre_x, centre_y, box_width, box_height = (float(v) * POINTS for v in parts[2:6])
+            boxes[node_id] = Box(centre_x, height - centre_y, box_width, box_height)
         elif parts[0] == "edge":
             up, down = ids[int(parts[1][1:])], ids[int(parts[2][1:])]
             count = int(parts[3])
             coords = parts[4 : 4 + 2 * count]
             points = tuple(
-                (float(coords[i]) * POINTS, height - float(coords[i + 1]) * POINTS)
-                for i in range(0, len(coords), 2)
+                (float(coords[index]) * POINTS, height - float(coords[index + 1]) * POINTS)
+                for index in range(0, len(coords), 2)
             )
             edges[(up, down)] = points
     return Layout(width, height, boxes, edges)
@@ -131,15 +131,15 @@ def provisional_layout(previous: Layout, graph: TaskGraph) -> Layout | None:
     boxes = {node.id: previous.boxes[node.id] for node in known}
     width, height = previous.width, previous.height
     column = width + 0.5 * POINTS  # dot's ranksep
-    y = NODE_HEIGHT * POINTS / 2
+    next_y = NODE_HEIGHT * POINTS / 2
     for node in graph.nodes:
         if node.id in boxes:
             continue
-        w, h = node_width(node.id) * POINTS, NODE_HEIGHT * POINTS
-        boxes[node.id] = Box(column + w / 2, y, w, h)
-        width = max(width, column + w)
-        height = max(height, y + h / 2)
-        y += h + 0.18 * POINTS  # dot's nodesep
+        box_width, box_height = node_width(node.id) * POINTS, NODE_HEIGHT * POINTS
+        boxes[node.id] = Box(column + box_width / 2, next_y, box_width, box_height)
+        width = max(width, column + box_width)
+        height = max(height, next_y + box_height / 2)
+        next_y += box_height + 0.18 * POINTS  # dot's nodesep
     edges: dict[tuple[str, str], tuple[tuple[float, float], ...]] = {}
     pending: set[tuple[str, str]] = set()
     for edge in graph.edges:
@@ -149,7 +149,7 @@ def provisional_layout(previous: Layout, graph: TaskGraph) -> Layout | None:
         if edge in previous.edges and edge not in previous.pending:
             edges[edge] = previous.edges[edge]
         else:
-            a, b = boxes[up], boxes[down]
-            edges[edge] = ((a.x + a.width / 2, a.y), (b.x - b.width / 2, b.y))
+            start, end = boxes[up], boxes[down]
+            edges[edge] = ((start.x + start.width / 2, start.y), (end.x - end.width / 2, end.y))
             pending.add(edge)
     return Layout(width, height, boxes, edges, frozenset(pending))

@@ -53,18 +53,18 @@ def render_svg(graph: TaskGraph, laid_out: Layout | None = None) -> str:
     out.append('<g class="tasks">')
     for node in graph.nodes:
         box = laid_out.boxes[node.id]
-        x, y = box.x - box.width / 2 + MARGIN, box.y - box.height / 2 + dy
+        left, top = box.x - box.width / 2 + MARGIN, box.y - box.height / 2 + dy
         fill = COLOURS.get(node.kind, DEFAULT_COLOUR)
         out.append(f'<g class="task" data-task-id={quoteattr(node.id)}>')
         mapped = ", mapped" if node.mapped else ""
         out.append(f"<title>{escape(node.id)} ({escape(node.kind)}{mapped})</title>")
         if node.mapped:  # a stack of cards: one per mapped instance
             out.append(
-                f'<rect x="{x + 4:.1f}" y="{y - 4:.1f}" width="{box.width:.1f}" '
+                f'<rect x="{left + 4:.1f}" y="{top - 4:.1f}" width="{box.width:.1f}" '
                 f'height="{box.height:.1f}" rx="5" fill="{fill}" stroke="#888"/>'
             )
         out.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{box.width:.1f}" height="{box.height:.1f}" '
+            f'<rect x="{left:.1f}" y="{top:.1f}" width="{box.width:.1f}" height="{box.height:.1f}" '
             f'rx="5" fill="{fill}" stroke="#444"/>'
         )
         label = node.id if len(node.id) <= 48 else node.id[:47] + "…"
@@ -92,8 +92,8 @@ def _path(points: tuple[tuple[float, float], ...], dx: float, dy: float) -> str:
     rest = moved[1:]
     if len(rest) % 3 == 0:
         curves = [
-            "C" + " ".join(f"{x:.1f},{y:.1f}" for x, y in rest[i : i + 3])
-            for i in range(0, len(rest), 3)
+            "C" + " ".join(f"{x:.1f},{y:.1f}" for x, y in rest[start : start + 3])
+            for start in range(0, len(rest), 3)
         ]
         return head + " ".join(curves)
     return head + "".join(f" L{x:.1f},{y:.1f}" for x, y in rest)

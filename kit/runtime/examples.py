@@ -26,8 +26,8 @@ def make_dataset(
         writer = csv.writer(handle)
         writer.writerow(["x", "y"])
         for _ in range(rows):
-            x = rng.uniform(0, 10)
-            writer.writerow([f"{x:.6f}", f"{2 * x + 1 + rng.gauss(0, noise):.6f}"])
+            x_value = rng.uniform(0, 10)
+            writer.writerow([f"{x_value:.6f}", f"{2 * x_value + 1 + rng.gauss(0, noise):.6f}"])
     return {"path": str(out), "rows": rows}
 
 
@@ -39,17 +39,17 @@ def summarize(path: str, **context: Any) -> dict[str, Any]:
         for row in csv.DictReader(handle):
             xs.append(float(row["x"]))
             ys.append(float(row["y"]))
-    n = len(xs)
-    if n < 2:
-        raise ValueError(f"{path} has {n} row(s); a fit needs at least 2")
-    mean_x, mean_y = sum(xs) / n, sum(ys) / n
+    count = len(xs)
+    if count < 2:
+        raise ValueError(f"{path} has {count} row(s); a fit needs at least 2")
+    mean_x, mean_y = sum(xs) / count, sum(ys) / count
     sxx = sum((x - mean_x) ** 2 for x in xs)
     slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sxx
     intercept = mean_y - slope * mean_x
     rmse = math.sqrt(
-        sum((y - (slope * x + intercept)) ** 2 for x, y in zip(xs, ys, strict=True)) / n
+        sum((y - (slope * x + intercept)) ** 2 for x, y in zip(xs, ys, strict=True)) / count
     )
-    summary = {"rows": n, "slope": slope, "intercept": intercept, "rmse": rmse}
+    summary = {"rows": count, "slope": slope, "intercept": intercept, "rmse": rmse}
     out = Path(path).with_name("summary.json")
     out.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary | {"path": str(out)}

@@ -284,7 +284,7 @@ def run_notebook(
     results_file.unlink(missing_ok=True)
 
     env_before = {
-        k: os.environ.get(k) for k in ("MLFLOW_RUN_ID", "KIT_RESULTS_FILE", "KIT_RUN_DIR")
+        name: os.environ.get(name) for name in ("MLFLOW_RUN_ID", "KIT_RESULTS_FILE", "KIT_RUN_DIR")
     }
     run_id = guard = None
     if uri := tracking.tracking_uri():

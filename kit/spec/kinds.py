@@ -59,7 +59,7 @@ class NotebookSettings(KindSettings):
     values_field: ClassVar[str | None] = "parameters"
 
     def check(self, task: TaskSpec, ctx: CheckContext) -> list[Problem]:
-        """The notebook exists; what it is given matches its ``parameters`` cell, in name and type."""
+        """The notebook exists; what it is given matches its ``parameters`` cell (names, types)."""
         from kit.spec.notebooks import check_notebook_task
 
         return check_notebook_task(task, ctx, self.notebook, self.parameters)
