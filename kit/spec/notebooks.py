@@ -80,7 +80,7 @@ def _no_cell(task: TaskSpec, notebook: str, given: list[tuple[str, str, Any]]) -
     return [
         warning(
             task.id,
-            "notebook",
+            "settings.notebook",
             f"notebook {notebook!r} has no cell tagged 'parameters': papermill will insert "
             f"{', '.join(names)} in a new first cell, before the notebook's own code.",
             "tag the cell that sets the defaults 'parameters' (JupyterLab: the property "
@@ -102,7 +102,7 @@ def _cell_problems(task: TaskSpec, notebook: str, declared: NotebookParameters) 
     return [
         warning(
             task.id,
-            "notebook",
+            "settings.notebook",
             f"{what} ({lines or 'no line is a plain assignment'}): what is set there is not "
             "checked, and not listed by `papermill --help-notebook`.",
             "write one `name = value` per line in the parameters cell (an annotation and a "
