@@ -14,13 +14,13 @@ from kit.widgets.ui import css, read_text
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from kit.widgets.designer import Designer
+    from kit.widgets.view_host import CodeHost
 
 
 class CodeTab:
     """Shows what export would write; reads the draft, never changes it."""
 
-    def __init__(self, host: Designer) -> None:
+    def __init__(self, host: CodeHost) -> None:
         self.host = host
         self.code_choice = css(
             w.ToggleButtons(options=["DAG file", "Spec file", "Diff"], value="DAG file"),

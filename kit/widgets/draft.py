@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.preview.graph import TaskGraph
-from kit.spec.io import dump_spec, spec_from_mapping
+from kit.spec.io import dump_spec, parse_yaml, spec_from_mapping
 from kit.spec.problems import SpecError
 from kit.widgets.checks import Build, Key, check_draft, draft_graph, problem_text, route_problems
 from kit.widgets.draft_tasks import TASK_ID_FIX, TaskEdits, named_values, unique_name
@@ -32,6 +32,7 @@ __all__ = [
     "Observer",
     "PipelineDraft",
     "problem_text",
+    "read_draft",
     "route_problems",
 ]
 
@@ -150,3 +151,12 @@ class PipelineDraft(TaskEdits):
             import yaml
 
             return yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def read_draft(path: Path) -> PipelineDraft:
+    """A draft of a spec file, read bounded (hostile files too); ValueError when the file holds
+    no mapping."""
+    data = parse_yaml(path.read_bytes(), str(path))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} does not hold a pipeline spec (a mapping)")
+    return PipelineDraft(data)

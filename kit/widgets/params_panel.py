@@ -13,7 +13,7 @@ from kit.widgets.fields import format_enum, format_list, parse_enum, parse_typed
 from kit.widgets.ui import css
 
 if TYPE_CHECKING:
-    from kit.widgets.designer import Designer
+    from kit.widgets.view_host import PipelineHost
 
 PARAM_TYPES = ("string", "integer", "number", "boolean", "array", "object")
 NUMERIC = ("integer", "number")
@@ -22,21 +22,23 @@ NUMERIC = ("integer", "number")
 class ParamsPanel:
     """Shows the draft's run parameters; each row forwards its edits to the draft."""
 
-    def __init__(self, host: Designer) -> None:
+    def __init__(self, host: PipelineHost) -> None:
         self.host = host
         self.param_inputs: dict[str, dict[str, w.Widget]] = {}  # run parameter -> its inputs
         self.params_box = w.VBox()
         self.add_param_button = css(
             w.Button(description="add run parameter", icon="plus"), "kit-add-param"
         )
-        self.add_param_button.on_click(lambda _b: host.add_param())
+        self.add_param_button.on_click(
+            lambda _b: host.draft.add_param("param", {"type": "string", "default": None})
+        )
         self.widget = w.VBox(
-            [self.params_box, host.message_label(None, "params"), self.add_param_button]
+            [self.params_box, host.field_messages.label(None, "params"), self.add_param_button]
         )
 
     def show(self) -> None:
         """One row per run parameter of the draft (rebuilt: names may have changed)."""
-        self.host.forget_messages(lambda key: key[0] is None and key[1].startswith("params."))
+        self.host.field_messages.forget(lambda key: key[0] is None and key[1].startswith("params."))
         self.param_inputs = {}
         self.params_box.children = [
             self._row(name, param) for name, param in self.host.draft.params.items()
@@ -87,7 +89,7 @@ class ParamsPanel:
             "kit-param-enum",
         )
         key = f"params.{name}"
-        message = self.host.message_label(None, key)
+        message = self.host.field_messages.label(None, key)
         self.param_inputs[name] = {
             "name": name_box,
             "type": type_box,
@@ -120,10 +122,10 @@ class ParamsPanel:
                 try:
                     values[field] = parse(text) if text else None
                 except ValueError as exc:
-                    self.host.show_message(None, key, f"✖ {field}: {exc}")
+                    self.host.field_messages.say(None, key, f"✖ {field}: {exc}")
                     return
             self.host.draft.set_param(name, values)
-            self.host.show_problems()  # a parse message goes, even if the value did not change
+            self.host.field_messages.reshow()  # a parse message goes, even if the value is the same
 
         def rename(change: dict) -> None:
             new = change["new"].strip()
@@ -132,7 +134,7 @@ class ParamsPanel:
             try:
                 self.host.draft.rename_param(name, new)
             except DraftError as exc:
-                self.host.show_message(None, key, f"✖ {exc}")
+                self.host.field_messages.say(None, key, f"✖ {exc}")
 
         name_box.observe(rename, "value")
         for widget in (type_box, default_box, desc_box, enum_box, *bounds.values()):

@@ -25,7 +25,7 @@ from kit.widgets.schedule import (
 from kit.widgets.ui import css, row
 
 if TYPE_CHECKING:
-    from kit.widgets.designer import Designer
+    from kit.widgets.view_host import PipelineHost
 
 DURATION_HINT = "90 (seconds), 5m, 1h30m or PT5M"
 
@@ -33,9 +33,9 @@ DURATION_HINT = "90 (seconds), 5m, 1h30m or PT5M"
 class PipelineTab:
     """Shows the draft's pipeline fields and forwards each edit to the draft."""
 
-    def __init__(self, host: Designer) -> None:
+    def __init__(self, host: PipelineHost) -> None:
         self.host = host
-        message = host.message_label
+        message = host.field_messages.label
 
         self.dag_id = css(w.Text(continuous_update=True), "kit-dag-id")
         self.description = css(w.Text(layout=w.Layout(width="500px")), "kit-description")
@@ -70,7 +70,7 @@ class PipelineTab:
             "failure_email": (self.failure_email, parse_words),
         }
         for name, (box, parse) in self.pipeline_inputs.items():
-            box.observe(lambda c, n=name, f=parse: self._field(n, c["new"], f), "value")
+            box.observe(lambda change, n=name, f=parse: self._field(n, change["new"], f), "value")
         self._build_schedule()
         self.params = ParamsPanel(host)
 
@@ -143,22 +143,22 @@ class PipelineTab:
     # -- showing the draft -------------------------------------------------------------------------
     def show(self) -> None:
         """Put the draft's pipeline fields into the widgets (the caller holds ``updating``)."""
-        d = self.host.draft
-        self.dag_id.value = str(d.get("dag_id", ""))
-        self.description.value = str(d.get("description") or "")
-        self.start_date.value = str(d.get("start_date") or "")
-        self.timezone.value = str(d.get("timezone") or "UTC")
-        self.catchup.value = bool(d.get("catchup", False))
-        self.retries.value = int(d.get("retries") or 0)
-        self.tags.value = ", ".join(d.get("tags") or [])
-        self.owner.value = str(d.get("owner") or "")
-        self.retry_delay.value = format_duration(d.get("retry_delay"))
-        self.execution_timeout.value = format_duration(d.get("execution_timeout"))
+        draft = self.host.draft
+        self.dag_id.value = str(draft.get("dag_id", ""))
+        self.description.value = str(draft.get("description") or "")
+        self.start_date.value = str(draft.get("start_date") or "")
+        self.timezone.value = str(draft.get("timezone") or "UTC")
+        self.catchup.value = bool(draft.get("catchup", False))
+        self.retries.value = int(draft.get("retries") or 0)
+        self.tags.value = ", ".join(draft.get("tags") or [])
+        self.owner.value = str(draft.get("owner") or "")
+        self.retry_delay.value = format_duration(draft.get("retry_delay"))
+        self.execution_timeout.value = format_duration(draft.get("execution_timeout"))
         for name in ("max_active_runs", "max_active_tasks"):
-            value = d.get(name)
+            value = draft.get(name)
             self.pipeline_inputs[name][0].value = "" if value is None else str(value)
-        self.failure_email.value = ", ".join(d.get("failure_email") or [])
-        choice = choice_from_schedule(d.get("schedule"))
+        self.failure_email.value = ", ".join(draft.get("failure_email") or [])
+        choice = choice_from_schedule(draft.get("schedule"))
         self.sched_mode.value = choice.mode
         self.sched_minute.value = choice.minute
         self.sched_hour.value = choice.hour
@@ -171,11 +171,13 @@ class PipelineTab:
         self._show_schedule_parts()
 
     def show_next_runs(self) -> None:
-        d = self.host.draft
-        runs = next_runs(d.get("schedule"), d.get("start_date"), d.get("timezone") or "UTC")
+        """The schedule in words and its next five run times."""
+        draft = self.host.draft
+        schedule = draft.get("schedule")
+        runs = next_runs(schedule, draft.get("start_date"), draft.get("timezone") or "UTC")
         self.sched_next.value = (
-            f"<span style='color:#555'>{html.escape(describe(d.get('schedule')))}. "
-            f"{html.escape(format_runs(runs, d.get('schedule')))}</span>"
+            f"<span style='color:#555'>{html.escape(describe(schedule))}. "
+            f"{html.escape(format_runs(runs, schedule))}</span>"
         )
 
     def _show_schedule_parts(self) -> None:
@@ -219,12 +221,13 @@ class PipelineTab:
         try:
             value = parse(text) if text else None
         except ValueError as exc:
-            self.host.show_message(None, name, f"✖ {exc}")
+            self.host.field_messages.say(None, name, f"✖ {exc}")
             return
         self.host.draft.set(name, value)
-        self.host.show_problems()  # the parse message goes, even when the value did not change
+        self.host.field_messages.reshow()  # the parse message goes, even when the value is the same
 
     def schedule_choice(self) -> ScheduleChoice:
+        """The schedule builder's widgets as a ``ScheduleChoice``."""
         return ScheduleChoice(
             mode=self.sched_mode.value,
             minute=self.sched_minute.value,

@@ -11,7 +11,7 @@ from kit.widgets.fields import format_enum, parse_typed
 from kit.widgets.ui import css, row
 
 if TYPE_CHECKING:
-    from kit.widgets.designer import Designer
+    from kit.widgets.view_host import RunHost
 
 
 def run_param_hint(param: dict[str, Any]) -> str:
@@ -28,7 +28,7 @@ def run_param_hint(param: dict[str, Any]) -> str:
 class RunTab:
     """The values a run starts with, and the run being watched."""
 
-    def __init__(self, host: Designer) -> None:
+    def __init__(self, host: RunHost) -> None:
         self.host = host
         self.run_params_box = w.VBox()
         self.run_area = css(w.VBox(), "kit-run-area")
@@ -66,4 +66,5 @@ class RunTab:
         return conf
 
     def watch(self, monitor: Any) -> None:
+        """Show a run view (``RunMonitor``) below the boxes."""
         self.run_area.children = [monitor.widget]

@@ -14,7 +14,7 @@ from kit.widgets.ui import css
 
 if TYPE_CHECKING:
     from kit.codegen.export import ExportPlan
-    from kit.widgets.designer import Designer
+    from kit.widgets.view_host import ToolbarHost
 
 
 def overwrite_question(plan: ExportPlan) -> str | None:
@@ -34,7 +34,7 @@ def overwrite_question(plan: ExportPlan) -> str | None:
 class Toolbar:
     """Buttons that act on the whole draft, and the lines that answer them."""
 
-    def __init__(self, host: Designer) -> None:
+    def __init__(self, host: ToolbarHost) -> None:
         self.host = host
         self._pending: Callable[[bool], None] | None = None
         self.load_path = css(
@@ -58,11 +58,11 @@ class Toolbar:
             w.Button(description="Deploy & run", icon="play", button_style="success"), "kit-deploy"
         )
         self.load_button.on_click(lambda _b: host.load(self.load_path.value.strip()))
-        self.undo_button.on_click(lambda _b: host.undo())
-        self.redo_button.on_click(lambda _b: host.redo())
+        self.undo_button.on_click(lambda _b: host.draft.undo())
+        self.redo_button.on_click(lambda _b: host.draft.redo())
         self.export_button.on_click(lambda _b: self.export())
         self.deploy_button.on_click(lambda _b: self.deploy())
-        self.toolbar = w.HBox(
+        self.buttons = w.HBox(
             [
                 self.load_path,
                 self.load_button,
@@ -95,6 +95,7 @@ class Toolbar:
         self.redo_button.tooltip = f"redo {history.redo_label}" if history.can_redo else ""
 
     def set_editable(self, editable: bool) -> None:
+        """Export and Deploy only for a draft (a DAG file shown read-only has neither)."""
         for widget in (self.export_button, self.deploy_button):
             widget.disabled = not editable
         if not editable:
@@ -102,6 +103,7 @@ class Toolbar:
 
     # -- status and questions ----------------------------------------------------------------------
     def say(self, text: str, level: str = "info") -> None:
+        """Put a line in the status line; ``level`` is info, ok, warn or error (its colour)."""
         colour = {"error": "#c62828", "ok": "#2e7d32", "warn": "#ef6c00"}.get(level, "#1565c0")
         self.status.value = (
             f"<div class='kit-status-{level}' style='color:{colour};white-space:pre-wrap'>"
@@ -121,6 +123,7 @@ class Toolbar:
 
     @property
     def asking(self) -> bool:
+        """Whether a question (overwrite?) waits for its answer."""
         return self._pending is not None
 
     # -- export and deploy -------------------------------------------------------------------------
@@ -132,8 +135,10 @@ class Toolbar:
         host = self.host
         build = host.changed().build
         if not build.ok or build.spec is None:
-            n = len(build.errors)
-            self.say(f"Not exported: {n} error(s) to fix first (listed under the graph).", "error")
+            count = len(build.errors)
+            self.say(
+                f"Not exported: {count} error(s) to fix first (listed under the graph).", "error"
+            )
             return
         dag_path, spec_path = host.targets()
         plan = plan_export(build.spec, dag_path=dag_path, spec_path=spec_path)
@@ -165,7 +170,6 @@ class Toolbar:
         except Exception as exc:  # noqa: BLE001 - shown in the designer
             self.say(f"Export failed: {exc}", "error")
             return
-        host.last_export = result
         lines = [
             f"Exported {result.dag_id!r}:",
             f"  DAG file: {result.dag_path}",
@@ -177,14 +181,14 @@ class Toolbar:
             lines.append("  (the files were already up to date)")
         lines += [f"  warning: {p}" for p in result.warnings]
         self.say("\n".join(lines), "ok")
-        host.code.refresh()
+        host.exported(result)
         if then is not None:
             then(result)
 
     def deploy(self) -> None:
         """Export, have Airflow load the DAG, unpause it, trigger a run, and watch it."""
         try:
-            conf = self.host.run.run_conf()
+            conf = self.host.run_conf()
         except ValueError as exc:
             self.say(f"Run parameters: {exc}", "error")
             return
@@ -208,7 +212,7 @@ class Toolbar:
 
             self.deploy_button.disabled = False
             self.say(f"Triggered {dag_id!r}, run {run.run_id}. Watching it in the Run tab.", "ok")
-            host.monitor = RunMonitor(
+            monitor = RunMonitor(
                 dag_id,
                 run.run_id,
                 client=host.client(),
@@ -216,8 +220,7 @@ class Toolbar:
                 positions=dict(host.draft.positions),
                 background=host.background,
             )
-            host.run.watch(host.monitor)
-            host.tabs.selected_index = 3
+            host.watch(monitor)
 
         def failed(exc: BaseException, trace: str) -> None:
             self.deploy_button.disabled = False
