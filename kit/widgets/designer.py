@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.spec.io import spec_to_data
 from kit.spec.model import PipelineSpec
@@ -105,7 +105,7 @@ class Designer:
         self.graph = css(graph_widget(), "kit-graph")
         if clickable(self.graph):
             self.graph.observe(lambda change: self._graph_clicked(change["new"]), "selected")
-        self.problems_box = css(w.HTML(), "kit-problems")
+        self.problems_box = css(widgets.HTML(), "kit-problems")
         self.toolbar = Toolbar(self)
         self.pipeline = PipelineTab(self)
         self.params = self.pipeline.params

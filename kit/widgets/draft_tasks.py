@@ -122,16 +122,16 @@ class TaskEdits(UndoableData):
             positions = self._positions()
             if old in positions:
                 self.data["layout"]["positions"] = {
-                    (new if k == old else k): v for k, v in positions.items()
+                    (new if name == old else name): position for name, position in positions.items()
                 }
 
     def move_task(self, task_id: str, offset: int) -> None:
         """Move the task ``offset`` places in the task list (the order of the spec file)."""
         tasks = self.tasks
-        i = self.task_ids.index(self._task(task_id)["id"])
-        j = min(max(i + offset, 0), len(tasks) - 1)
+        here = self.task_ids.index(self._task(task_id)["id"])
+        there = min(max(here + offset, 0), len(tasks) - 1)
         with self._edit("move task", task_id=task_id):
-            tasks.insert(j, tasks.pop(i))
+            tasks.insert(there, tasks.pop(here))
 
     def set_task(self, task_id: str, name: str, value: Any) -> None:
         """Set a task field (``upstream``, ``retries``, ``doc`` ...); None/empty removes it."""
@@ -248,10 +248,10 @@ def unique_name(base: str, taken: set[str]) -> str:
     """``base``, or ``base_2``, ``base_3``... whichever is not taken."""
     if base not in taken:
         return base
-    n = 2
-    while f"{base}_{n}" in taken:
-        n += 1
-    return f"{base}_{n}"
+    number = 2
+    while f"{base}_{number}" in taken:
+        number += 1
+    return f"{base}_{number}"
 
 
 def _without(task: dict[str, Any], task_id: str) -> list[str]:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.spec.kinds import get_kind
 from kit.widgets.fields import FieldSpec, parse_typed, parse_words, settings_fields
@@ -28,34 +28,36 @@ class KindForm:
         self.kind = kind
         self.ctx = ctx
         self._on_change = on_change
-        self.messages: dict[str, w.HTML] = {}
+        self.messages: dict[str, widgets.HTML] = {}
         self.inputs: dict[str, Any] = {}  # field name -> its widget or editor (tests drive them)
         rows = [self.field_row(spec, settings) for spec in self.fields()]
-        self.widget = w.VBox(rows)
+        self.widget = widgets.VBox(rows)
         self.widget.add_class(f"kit-form-{kind}")
 
     def fields(self) -> list[FieldSpec]:
+        """The kind's settings fields, as the form shows them."""
         return settings_fields(get_kind(self.kind).settings_model)
 
-    def field_row(self, spec: FieldSpec, settings: dict[str, Any]) -> w.Widget:
+    def field_row(self, spec: FieldSpec, settings: dict[str, Any]) -> widgets.Widget:
+        """One field's row: its label, its input, its help and its message area."""
         current = settings.get(spec.name)
         editor = self.editor(spec, current)
-        label = w.HTML(
+        label = widgets.HTML(
             f"<b>{spec.name}</b>{'' if not spec.required else ' *'}",
-            layout=w.Layout(width="130px"),
+            layout=widgets.Layout(width="130px"),
         )
         if spec.description:
             label.tooltip = spec.description
         message = message_label()
         self.messages[f"settings.{spec.name}"] = message
-        body = editor if isinstance(editor, w.Widget) else editor.widget
+        body = editor if isinstance(editor, widgets.Widget) else editor.widget
         body.add_class(f"kit-setting-{spec.name}")
-        help_text = w.HTML(
+        help_text = widgets.HTML(
             f'<span style="color:#777;font-size:11px">{spec.description}</span>'
             if spec.description
             else ""
         )
-        return w.VBox([w.HBox([label, body, help_text]), message])
+        return widgets.VBox([widgets.HBox([label, body, help_text]), message])
 
     def editor(self, spec: FieldSpec, current: Any) -> Any:
         """The input for one field; each change calls ``on_change(field, value)``."""
@@ -69,12 +71,14 @@ class KindForm:
         elif spec.kind == "values":
             editor = NamedValuesEditor(current or {}, self.ctx, emit)
         elif spec.kind == "flag":
-            editor = w.Checkbox(value=bool(current if current is not None else spec.default))
+            editor = widgets.Checkbox(value=bool(current if current is not None else spec.default))
             editor.observe(lambda c: emit(c["new"]), "value")
         elif spec.kind == "choice":
             options = ([] if spec.required else ["(default)"]) + [str(c) for c in spec.choices]
             picked = str(current) if current is not None else options[0]
-            editor = w.Dropdown(options=options, value=picked if picked in options else options[0])
+            editor = widgets.Dropdown(
+                options=options, value=picked if picked in options else options[0]
+            )
             by_text = {str(c): c for c in spec.choices}
             editor.observe(lambda c: emit(by_text.get(c["new"])), "value")
         else:
@@ -82,16 +86,18 @@ class KindForm:
         self.inputs[name] = editor
         return editor
 
-    def _text_editor(self, spec: FieldSpec, current: Any, emit: Callable[[Any], None]) -> w.Widget:
+    def _text_editor(
+        self, spec: FieldSpec, current: Any, emit: Callable[[Any], None]
+    ) -> widgets.Widget:
         multiline = spec.kind in ("mapping", "json")
         text = _to_text(spec, current)
         placeholder = _placeholder(spec)
-        widget_type = w.Textarea if multiline else w.Text
+        widget_type = widgets.Textarea if multiline else widgets.Text
         box = widget_type(
             value=text,
             placeholder=placeholder,
             continuous_update=True,
-            layout=w.Layout(width="420px"),
+            layout=widgets.Layout(width="420px"),
         )
 
         def changed(change: dict) -> None:

@@ -10,23 +10,23 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.spec.problems import Problem
 from kit.widgets.checks import Key, problem_text, route_problems
 from kit.widgets.ui import strip_tags
 
-LabelSource = Callable[[], dict[Key, w.HTML]]
+LabelSource = Callable[[], dict[Key, widgets.HTML]]
 
 
-def message_label() -> w.HTML:
+def message_label() -> widgets.HTML:
     """A field's message area (empty until validation has something to say)."""
-    label = w.HTML("", layout=w.Layout(margin="0 0 0 8px"))
+    label = widgets.HTML("", layout=widgets.Layout(margin="0 0 0 8px"))
     label.add_class("kit-message")
     return label
 
 
-def show_messages(label: w.HTML, text: str) -> None:
+def show_messages(label: widgets.HTML, text: str) -> None:
     """Put ``text`` into a message area: red when it holds an error (✖), orange otherwise."""
     if not text:
         label.value = ""
@@ -42,8 +42,9 @@ def problems_html(problems: list[Problem]) -> str:
     if not problems:
         return "<span style='color:#2e7d32'>✔ No problems.</span>"
     items = "".join(
-        f"<li style='color:{'#c62828' if p.is_error else '#ef6c00'}'>{html.escape(str(p))}</li>"
-        for p in problems
+        f"<li style='color:{'#c62828' if problem.is_error else '#ef6c00'}'>"
+        f"{html.escape(str(problem))}</li>"
+        for problem in problems
     )
     errors = sum(1 for problem in problems if problem.is_error)
     return (
@@ -56,11 +57,11 @@ class FieldMessages:
     """Every field's message area, keyed by ``(task id or None, field path)``."""
 
     def __init__(self) -> None:
-        self._labels: dict[Key, w.HTML] = {}
+        self._labels: dict[Key, widgets.HTML] = {}
         self._sources: list[LabelSource] = []
         self._problems: list[Problem] | None = None  # None: nothing checked yet
 
-    def label(self, task_id: str | None, field: str) -> w.HTML:
+    def label(self, task_id: str | None, field: str) -> widgets.HTML:
         """A new message area for a field; validation messages about it are shown in it."""
         label = message_label()
         self._labels[(task_id, field)] = label
@@ -76,7 +77,7 @@ class FieldMessages:
         for key in [key for key in self._labels if which(key)]:
             del self._labels[key]
 
-    def labels(self) -> dict[Key, w.HTML]:
+    def labels(self) -> dict[Key, widgets.HTML]:
         """Every field's message area now shown."""
         found = dict(self._labels)
         for source in self._sources:

@@ -7,7 +7,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.spec.notebook_parameters import (
     UNKNOWN,
@@ -46,23 +46,24 @@ class NotebookForm(KindForm):
         super().__init__(kind, settings, ctx, on_change)
 
     def editor(self, spec: FieldSpec, current: Any) -> Any:
+        """The notebook picker and the parameters' rows; any other field as in ``KindForm``."""
         if spec.name == "notebook":
             options = list(self.ctx.notebooks)
             if current and current not in options:
                 options.append(current)
-            picker = w.Combobox(
+            picker = widgets.Combobox(
                 value=current or "",
                 options=options,
                 placeholder="notebooks/....ipynb",
                 ensure_option=False,
                 continuous_update=False,
-                layout=w.Layout(width="420px"),
+                layout=widgets.Layout(width="420px"),
             )
             picker.observe(lambda c: self._notebook_picked(c["new"]), "value")
             self.inputs["notebook"] = picker
             return picker
         if spec.name == "parameters":
-            self.params_box = w.VBox()
+            self.params_box = widgets.VBox()
             self._show_parameters(self._settings.get("notebook") or "", current or {})
             self.inputs["parameters"] = self
             return self.params_box
@@ -87,7 +88,7 @@ class NotebookForm(KindForm):
     def _show_parameters(self, notebook: str, values: dict[str, Any]) -> None:
         declared = self.declared(notebook)
         found = declared.parameters if declared is not None else {}
-        rows: list[w.Widget] = []
+        rows: list[widgets.Widget] = []
         self.parameters = {}
         if declared is None or not declared.has_cell:
             note = (
@@ -96,14 +97,14 @@ class NotebookForm(KindForm):
                 else "No cell tagged 'parameters': the notebook runs as it is; values given "
                 "here are put in a new first cell by papermill."
             )
-            rows.append(w.HTML(f'<span style="color:#777">{note}</span>'))
+            rows.append(widgets.HTML(f'<span style="color:#777">{note}</span>'))
         for name in list(found) + [n for n in values if n not in found]:
             rows.append(self._parameter_row(name, found.get(name), values.get(name)))
         self.params_box.children = rows
 
     def _parameter_row(
         self, name: str, parameter: DeclaredParameter | None, value: Any
-    ) -> w.Widget:
+    ) -> widgets.Widget:
         """``name: type = default`` with its help, the value editor, and "→ run parameter"."""
         default = parameter.default if parameter else UNKNOWN
         shown = "?" if default is UNKNOWN else format_literal(default)
@@ -113,10 +114,10 @@ class NotebookForm(KindForm):
             if (parameter and parameter.help)
             else ""
         )
-        label = w.HTML(
+        label = widgets.HTML(
             f"<code>{html.escape(name)}</code> <span style='color:#777'>"
             f"({html.escape(type_name)}, default {html.escape(shown)})</span>{help_text}",
-            layout=w.Layout(width="260px"),
+            layout=widgets.Layout(width="260px"),
         )
         label.add_class("kit-param-label")
         editor = ValueEditor(
@@ -133,15 +134,15 @@ class NotebookForm(KindForm):
         self.messages[f"settings.parameters.{name}"] = message
         row = [label, editor.widget]
         if parameter is not None and self.ctx.promote is not None:
-            promote = w.Button(
+            promote = widgets.Button(
                 description="→ run parameter",
                 tooltip=f"a typed run parameter for {name}, set when the run is triggered",
-                layout=w.Layout(width="130px"),
+                layout=widgets.Layout(width="130px"),
             )
             promote.add_class(f"kit-promote-{name}")
             promote.on_click(lambda _b, p=parameter: self.ctx.promote(p.name, run_param_for(p)))
             row.append(promote)
-        return w.VBox([w.HBox(row), message])
+        return widgets.VBox([widgets.HBox(row), message])
 
     def values(self) -> dict[str, Any]:
         """The parameters given a value (the others keep the notebook's default)."""

@@ -7,7 +7,7 @@ import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.widgets.fields import format_duration, parse_duration, parse_typed, parse_words
 from kit.widgets.params_panel import ParamsPanel
@@ -37,31 +37,33 @@ class PipelineTab:
         self.host = host
         message = host.field_messages.label
 
-        self.dag_id = css(w.Text(continuous_update=True), "kit-dag-id")
-        self.description = css(w.Text(layout=w.Layout(width="500px")), "kit-description")
-        self.start_date = css(w.Text(placeholder="YYYY-MM-DD"), "kit-start-date")
-        self.timezone = css(w.Text(value="UTC"), "kit-timezone")
-        self.catchup = css(w.Checkbox(description="catch up missed runs"), "kit-catchup")
-        self.retries = css(w.BoundedIntText(min=0, max=100), "kit-retries")
-        self.tags = css(w.Text(placeholder="tag1, tag2"), "kit-tags")
+        self.dag_id = css(widgets.Text(continuous_update=True), "kit-dag-id")
+        self.description = css(
+            widgets.Text(layout=widgets.Layout(width="500px")), "kit-description"
+        )
+        self.start_date = css(widgets.Text(placeholder="YYYY-MM-DD"), "kit-start-date")
+        self.timezone = css(widgets.Text(value="UTC"), "kit-timezone")
+        self.catchup = css(widgets.Checkbox(description="catch up missed runs"), "kit-catchup")
+        self.retries = css(widgets.BoundedIntText(min=0, max=100), "kit-retries")
+        self.tags = css(widgets.Text(placeholder="tag1, tag2"), "kit-tags")
         # Run control: who owns it, how failures are retried and reported, how much runs at once.
-        self.owner = css(w.Text(placeholder="airflow"), "kit-owner")
-        self.retry_delay = css(w.Text(placeholder=f"5m; {DURATION_HINT}"), "kit-retry-delay")
+        self.owner = css(widgets.Text(placeholder="airflow"), "kit-owner")
+        self.retry_delay = css(widgets.Text(placeholder=f"5m; {DURATION_HINT}"), "kit-retry-delay")
         self.execution_timeout = css(
-            w.Text(placeholder="none; per task try, e.g. 1h"), "kit-execution-timeout"
+            widgets.Text(placeholder="none; per task try, e.g. 1h"), "kit-execution-timeout"
         )
         self.max_active_runs = css(
-            w.Text(placeholder="Airflow default (16)"), "kit-max-active-runs"
+            widgets.Text(placeholder="Airflow default (16)"), "kit-max-active-runs"
         )
         self.max_active_tasks = css(
-            w.Text(placeholder="Airflow default (16)"), "kit-max-active-tasks"
+            widgets.Text(placeholder="Airflow default (16)"), "kit-max-active-tasks"
         )
         self.failure_email = css(
-            w.Text(placeholder="ops@example.org, ...", layout=w.Layout(width="420px")),
+            widgets.Text(placeholder="ops@example.org, ...", layout=widgets.Layout(width="420px")),
             "kit-failure-email",
         )
         # Each is parsed on its own, so a half-typed value leaves the others applied.
-        self.pipeline_inputs: dict[str, tuple[w.Text, Callable[[str], Any]]] = {
+        self.pipeline_inputs: dict[str, tuple[widgets.Text, Callable[[str], Any]]] = {
             "owner": (self.owner, str.strip),
             "retry_delay": (self.retry_delay, parse_duration),
             "execution_timeout": (self.execution_timeout, parse_duration),
@@ -85,7 +87,7 @@ class PipelineTab:
         ):
             widget.observe(self._basics_changed, "value")
 
-        self.widget = w.VBox(
+        self.widget = widgets.VBox(
             [
                 row("dag_id", self.dag_id, message(None, "dag_id")),
                 row("description", self.description, message(None, "description")),
@@ -98,33 +100,34 @@ class PipelineTab:
                 row("", self.catchup, message(None, "catchup")),
                 row("retries", self.retries, message(None, "retries")),
                 row("tags", self.tags, message(None, "tags")),
-                w.HTML("<b>Runs and failures</b> (empty = default)"),
+                widgets.HTML("<b>Runs and failures</b> (empty = default)"),
                 row("owner", self.owner, message(None, "owner")),
                 row("retry delay", self.retry_delay, message(None, "retry_delay")),
                 row("task timeout", self.execution_timeout, message(None, "execution_timeout")),
                 row("max active runs", self.max_active_runs, message(None, "max_active_runs")),
                 row("max active tasks", self.max_active_tasks, message(None, "max_active_tasks")),
                 row("e-mail on failure", self.failure_email, message(None, "failure_email")),
-                w.HTML("<b>Run parameters</b> (typed; set when a run is triggered)"),
+                widgets.HTML("<b>Run parameters</b> (typed; set when a run is triggered)"),
                 self.params.widget,
             ]
         )
 
     def _build_schedule(self) -> None:
         self.sched_mode = css(
-            w.Dropdown(options=[(label, mode) for mode, label in MODES.items()]), "kit-sched-mode"
+            widgets.Dropdown(options=[(label, mode) for mode, label in MODES.items()]),
+            "kit-sched-mode",
         )
-        self.sched_minute = w.BoundedIntText(min=0, max=59, description="minute")
-        self.sched_hour = w.BoundedIntText(min=0, max=23, description="hour")
-        self.sched_weekday = w.Dropdown(
+        self.sched_minute = widgets.BoundedIntText(min=0, max=59, description="minute")
+        self.sched_hour = widgets.BoundedIntText(min=0, max=23, description="hour")
+        self.sched_weekday = widgets.Dropdown(
             options=[(d, i) for i, d in enumerate(WEEKDAYS)], value=1, description="on"
         )
-        self.sched_day = w.BoundedIntText(min=1, max=31, value=1, description="day")
-        self.sched_every = w.BoundedIntText(min=1, max=10000, value=15, description="every")
-        self.sched_preset = w.Dropdown(options=PRESETS, value="@daily", description="preset")
-        self.sched_cron = css(w.Text(placeholder="m h dom mon dow"), "kit-sched-cron")
-        self.sched_next = css(w.HTML(), "kit-next-runs")
-        self.sched_parts = w.HBox(
+        self.sched_day = widgets.BoundedIntText(min=1, max=31, value=1, description="day")
+        self.sched_every = widgets.BoundedIntText(min=1, max=10000, value=15, description="every")
+        self.sched_preset = widgets.Dropdown(options=PRESETS, value="@daily", description="preset")
+        self.sched_cron = css(widgets.Text(placeholder="m h dom mon dow"), "kit-sched-cron")
+        self.sched_next = css(widgets.HTML(), "kit-next-runs")
+        self.sched_parts = widgets.HBox(
             [
                 self.sched_every,
                 self.sched_minute,

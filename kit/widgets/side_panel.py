@@ -6,18 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 if TYPE_CHECKING:
     from kit.widgets.view_host import TabView
 
 
 class SidePanel:
-    """A ``w.Tab`` (``widget``) of views, each titled once, where it is made."""
+    """A ``Tab`` widget (``widget``) of views, each titled once, where it is made."""
 
     def __init__(self, tabs: Sequence[tuple[str, TabView]]) -> None:
         self.tabs = list(tabs)
-        self.widget = w.Tab(children=[view.widget for _title, view in self.tabs])
+        self.widget = widgets.Tab(children=[view.widget for _title, view in self.tabs])
         for index, (title, _view) in enumerate(self.tabs):
             self.widget.set_title(index, title)
 

@@ -7,7 +7,7 @@ import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.spec.kinds import kind_names
 from kit.widgets.draft import DraftError
@@ -51,15 +51,18 @@ class TasksTab:
         self.task_inputs: dict[str, Any] = {}  # the selected task's inputs, by field
         host.field_messages.add_source(self._form_messages)
         self.task_list = css(
-            w.Select(options=[], rows=8, layout=w.Layout(width="260px")), "kit-task-list"
+            widgets.Select(options=[], rows=8, layout=widgets.Layout(width="260px")),
+            "kit-task-list",
         )
         self.task_list.observe(self._picked, "value")
         self.add_kind = css(
-            w.Dropdown(options=kind_names(), value="python", layout=w.Layout(width="160px")),
+            widgets.Dropdown(
+                options=kind_names(), value="python", layout=widgets.Layout(width="160px")
+            ),
             "kit-add-kind",
         )
         self.add_task_button = css(
-            w.Button(description=add_label(self.add_kind.value), icon="plus"), "kit-add-task"
+            widgets.Button(description=add_label(self.add_kind.value), icon="plus"), "kit-add-task"
         )
         # The button names the kind it adds, set once the kernel has the new kind: a click on
         # it can then never race ahead of the dropdown's change (they are separate messages).
@@ -67,8 +70,10 @@ class TasksTab:
             lambda change: setattr(self.add_task_button, "description", add_label(change.new)),
             "value",
         )
-        self.duplicate_button = css(w.Button(description="Duplicate", icon="copy"), "kit-duplicate")
-        self.remove_button = css(w.Button(description="Remove", icon="trash"), "kit-remove")
+        self.duplicate_button = css(
+            widgets.Button(description="Duplicate", icon="copy"), "kit-duplicate"
+        )
+        self.remove_button = css(widgets.Button(description="Remove", icon="trash"), "kit-remove")
         self.add_task_button.on_click(lambda _b: host.draft.add_task(self.add_kind.value))
         self.duplicate_button.on_click(
             lambda _b: host.selected and host.draft.duplicate_task(host.selected)
@@ -76,15 +81,15 @@ class TasksTab:
         self.remove_button.on_click(
             lambda _b: host.selected and host.draft.remove_task(host.selected)
         )
-        self.task_editor = css(w.VBox(), "kit-task-editor")
-        buttons = w.VBox(
+        self.task_editor = css(widgets.VBox(), "kit-task-editor")
+        buttons = widgets.VBox(
             [
-                w.HBox([self.add_kind, self.add_task_button]),
+                widgets.HBox([self.add_kind, self.add_task_button]),
                 self.duplicate_button,
                 self.remove_button,
             ]
         )
-        self.widget = w.VBox([w.HBox([self.task_list, buttons]), self.task_editor])
+        self.widget = widgets.VBox([widgets.HBox([self.task_list, buttons]), self.task_editor])
 
     # -- showing the draft -------------------------------------------------------------------------
     def show_list(self) -> None:
@@ -111,7 +116,7 @@ class TasksTab:
         self.show_editor()
         self.host.field_messages.reshow()
 
-    def _form_messages(self) -> dict[tuple[str | None, str], w.HTML]:
+    def _form_messages(self) -> dict[tuple[str | None, str], widgets.HTML]:
         """The settings form's message areas (they change when a notebook is picked)."""
         form, selected = self.form, self.host.selected
         if form is None or selected is None:
@@ -160,21 +165,23 @@ class TasksTab:
         self.form = None
         if host.selected is None:
             self.task_inputs = {}
-            self.task_editor.children = [w.HTML("<i>No task selected. Add one above.</i>")]
+            self.task_editor.children = [widgets.HTML("<i>No task selected. Add one above.</i>")]
             return
         task_id = host.selected
         task = host.draft.task(task_id)
 
-        def message(field: str) -> w.HTML:
+        def message(field: str) -> widgets.HTML:
             return host.field_messages.label(task_id, field)
 
         def send(name: str, parse: Callable | None = None, convert: Callable = _same) -> Callable:
             """The observer of a task field's input: the value parsed, then set on the task."""
             return lambda change: self._field(task_id, name, convert(change["new"]), parse)
 
-        id_box = css(w.Text(value=task_id, continuous_update=False), "kit-task-id")
+        id_box = css(widgets.Text(value=task_id, continuous_update=False), "kit-task-id")
         id_box.observe(lambda change: self._rename(task_id, change["new"].strip()), "value")
-        kind_box = css(w.Dropdown(options=kind_names(), value=task.get("kind")), "kit-task-kind")
+        kind_box = css(
+            widgets.Dropdown(options=kind_names(), value=task.get("kind")), "kit-task-kind"
+        )
         kind_box.observe(lambda change: host.draft.set_kind(task_id, change["new"]), "value")
         upstream = set(task.get("upstream", []))
         checks = []
@@ -182,7 +189,7 @@ class TasksTab:
             if other == task_id:
                 continue
             check = css(
-                w.Checkbox(value=other in upstream, description=other, indent=False),
+                widgets.Checkbox(value=other in upstream, description=other, indent=False),
                 f"kit-upstream-{other}",
             )
             check.observe(
@@ -191,8 +198,9 @@ class TasksTab:
             )
             checks.append(check)
         upstream_box = css(
-            w.HBox(
-                checks or [w.HTML("<i>no other tasks</i>")], layout=w.Layout(flex_flow="row wrap")
+            widgets.HBox(
+                checks or [widgets.HTML("<i>no other tasks</i>")],
+                layout=widgets.Layout(flex_flow="row wrap"),
             ),
             "kit-upstream",
         )
@@ -203,16 +211,16 @@ class TasksTab:
             lambda name, value: host.draft.set_setting(task_id, name, value),
         )
         fan_out = css(
-            w.Textarea(
+            widgets.Textarea(
                 value=format_fan_out((task.get("fan_out") or {}).get("grid")),
                 placeholder="name: value1, value2 (one line per name; every combination runs)",
-                layout=w.Layout(width="420px", height="60px"),
+                layout=widgets.Layout(width="420px", height="60px"),
             ),
             "kit-fan-out",
         )
         fan_out.observe(send("fan_out", parse_fan_out), "value")
         retries = css(
-            w.Text(
+            widgets.Text(
                 value="" if task.get("retries") is None else str(task["retries"]),
                 placeholder="pipeline default",
             ),
@@ -220,12 +228,14 @@ class TasksTab:
         )
         retries.observe(send("retries", lambda text: parse_typed(text, "integer")), "value")
         retry_delay = css(
-            w.Text(value=format_duration(task.get("retry_delay")), placeholder="pipeline default"),
+            widgets.Text(
+                value=format_duration(task.get("retry_delay")), placeholder="pipeline default"
+            ),
             "kit-task-retry-delay",
         )
         retry_delay.observe(send("retry_delay", parse_duration), "value")
         timeout = css(
-            w.Text(
+            widgets.Text(
                 value=format_duration(task.get("execution_timeout")),
                 placeholder=f"pipeline default; {DURATION_HINT}",
             ),
@@ -233,20 +243,20 @@ class TasksTab:
         )
         timeout.observe(send("execution_timeout", parse_duration), "value")
         pool = css(
-            w.Text(value=task.get("pool") or "", placeholder="default_pool"), "kit-task-pool"
+            widgets.Text(value=task.get("pool") or "", placeholder="default_pool"), "kit-task-pool"
         )
         pool.observe(send("pool", str.strip), "value")
-        rule = w.Dropdown(
+        rule = widgets.Dropdown(
             options=("(default)",) + TRIGGER_RULES, value=task.get("trigger_rule") or "(default)"
         )
         rule.observe(
             send("trigger_rule", convert=lambda value: None if value == "(default)" else value),
             "value",
         )
-        doc = w.Text(
+        doc = widgets.Text(
             value=task.get("doc") or "",
             placeholder="what this task does",
-            layout=w.Layout(width="420px"),
+            layout=widgets.Layout(width="420px"),
         )
         doc.observe(send("doc", convert=lambda value: value or None), "value")
         self.task_inputs = {
@@ -263,12 +273,12 @@ class TasksTab:
         }
         general = message("")
         self.task_editor.children = [
-            w.HTML(f"<h4 style='margin:6px 0'>Task <code>{html.escape(task_id)}</code></h4>"),
+            widgets.HTML(f"<h4 style='margin:6px 0'>Task <code>{html.escape(task_id)}</code></h4>"),
             general,
             row("id", id_box, message("id")),
             row("kind", kind_box, message("kind")),
             row("upstream", upstream_box, message("upstream")),
-            w.HTML("<b>Settings</b>"),
+            widgets.HTML("<b>Settings</b>"),
             self.form.widget,
             message("settings"),
             row("fan out over", fan_out, message("fan_out")),
@@ -281,20 +291,20 @@ class TasksTab:
         ]
 
     # -- edits, forwarded to the draft -------------------------------------------------------------
-    def _toggle(self, task_id: str, other: str, on: bool, box: w.Checkbox) -> None:
+    def _toggle(self, task_id: str, other: str, linked: bool, box: widgets.Checkbox) -> None:
         """An upstream box: a link made or removed; one that would close a cycle is refused,
         the box unticked and the cycle named next to it."""
         if self.host.updating:
             return
         draft = self.host.draft
         try:
-            if on:
+            if linked:
                 draft.add_link(other, task_id)
             else:
                 draft.remove_link(other, task_id)
         except DraftError as exc:
             with self.host.holding():
-                box.value = not on
+                box.value = not linked
             self.host.field_messages.say(task_id, "upstream", f"✖ {exc}")
 
     def _field(self, task_id: str, name: str, raw: Any, parse: Callable | None) -> None:

@@ -7,7 +7,7 @@ import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.widgets.background import run_later
 from kit.widgets.ui import css
@@ -38,31 +38,38 @@ class Toolbar:
         self.host = host
         self._pending: Callable[[bool], None] | None = None
         self.load_path = css(
-            w.Text(placeholder="pipelines/<dag_id>.yaml or any dags/<file>.py"), "kit-load-path"
+            widgets.Text(placeholder="pipelines/<dag_id>.yaml or any dags/<file>.py"),
+            "kit-load-path",
         )
-        self.load_button = css(w.Button(description="Load", icon="folder-open"), "kit-load")
+        self.load_button = css(widgets.Button(description="Load", icon="folder-open"), "kit-load")
         self.undo_button = css(
-            w.Button(description="Undo", icon="undo", disabled=True, layout=w.Layout(width="80px")),
+            widgets.Button(
+                description="Undo", icon="undo", disabled=True, layout=widgets.Layout(width="80px")
+            ),
             "kit-undo",
         )
         self.redo_button = css(
-            w.Button(
-                description="Redo", icon="repeat", disabled=True, layout=w.Layout(width="80px")
+            widgets.Button(
+                description="Redo",
+                icon="repeat",
+                disabled=True,
+                layout=widgets.Layout(width="80px"),
             ),
             "kit-redo",
         )
         self.export_button = css(
-            w.Button(description="Export", icon="save", button_style="primary"), "kit-export"
+            widgets.Button(description="Export", icon="save", button_style="primary"), "kit-export"
         )
         self.deploy_button = css(
-            w.Button(description="Deploy & run", icon="play", button_style="success"), "kit-deploy"
+            widgets.Button(description="Deploy & run", icon="play", button_style="success"),
+            "kit-deploy",
         )
         self.load_button.on_click(lambda _b: host.load(self.load_path.value.strip()))
         self.undo_button.on_click(lambda _b: host.draft.undo())
         self.redo_button.on_click(lambda _b: host.draft.redo())
         self.export_button.on_click(lambda _b: self.export())
         self.deploy_button.on_click(lambda _b: self.deploy())
-        self.buttons = w.HBox(
+        self.buttons = widgets.HBox(
             [
                 self.load_path,
                 self.load_button,
@@ -72,19 +79,19 @@ class Toolbar:
                 self.deploy_button,
             ]
         )
-        self.confirm_text = w.HTML()
+        self.confirm_text = widgets.HTML()
         self.confirm_yes = css(
-            w.Button(description="Overwrite", button_style="warning"), "kit-confirm-yes"
+            widgets.Button(description="Overwrite", button_style="warning"), "kit-confirm-yes"
         )
-        self.confirm_no = css(w.Button(description="Cancel"), "kit-confirm-no")
+        self.confirm_no = css(widgets.Button(description="Cancel"), "kit-confirm-no")
         self.confirm_yes.on_click(lambda _b: self._answer(True))
         self.confirm_no.on_click(lambda _b: self._answer(False))
         self.confirm_box = css(
-            w.VBox([self.confirm_text, w.HBox([self.confirm_yes, self.confirm_no])]),
+            widgets.VBox([self.confirm_text, widgets.HBox([self.confirm_yes, self.confirm_no])]),
             "kit-confirm",
         )
         self.confirm_box.layout.display = "none"
-        self.status = css(w.HTML(), "kit-status")
+        self.status = css(widgets.HTML(), "kit-status")
 
     def show_history(self) -> None:
         """Undo/Redo enabled as the draft's history allows, their tooltips saying what."""

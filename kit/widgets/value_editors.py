@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.widgets.fields import ValueState, state_from_value, value_from_state
 
@@ -48,25 +48,25 @@ class ValueEditor:
         options = ([default_label] if allow_default else []) + list(SOURCES)
         state = state_from_value(value) if value is not None else ValueState()
         unset = allow_default and value is None
-        self.source = w.Dropdown(
+        self.source = widgets.Dropdown(
             options=options,
             value=default_label if unset else _source_label(state.source),
-            layout=w.Layout(width="150px"),
+            layout=widgets.Layout(width="150px"),
         )
-        self.text = w.Text(
+        self.text = widgets.Text(
             value=state.text if state.source == "literal" else "",
             placeholder=placeholder,
             continuous_update=True,
-            layout=w.Layout(width="220px"),
+            layout=widgets.Layout(width="220px"),
         )
         params = ctx.params or []
-        self.param = w.Dropdown(
+        self.param = widgets.Dropdown(
             options=_with(params, state.param), value=state.param or None, layout=_narrow()
         )
-        self.result = w.Dropdown(
+        self.result = widgets.Dropdown(
             options=_with(ctx.upstream, state.result), value=state.result or None, layout=_narrow()
         )
-        self.key = w.Text(value=state.key, placeholder="key (optional)", layout=_narrow())
+        self.key = widgets.Text(value=state.key, placeholder="key (optional)", layout=_narrow())
         for part, widget in (
             ("source", self.source),
             ("text", self.text),
@@ -76,7 +76,7 @@ class ValueEditor:
         ):
             widget.add_class(f"kit-value-{part}")  # stable hooks for browser tests and CSS
             widget.observe(self._changed, "value")
-        self.widget = w.HBox([self.source, self.text, self.param, self.result, self.key])
+        self.widget = widgets.HBox([self.source, self.text, self.param, self.result, self.key])
         if css:
             self.widget.add_class(css)
         self._show()
@@ -116,8 +116,8 @@ def _with(options: list[str], current: str) -> list[str]:
     return options + [current] if current and current not in options else list(options)
 
 
-def _narrow() -> w.Layout:
-    return w.Layout(width="160px")
+def _narrow() -> widgets.Layout:
+    return widgets.Layout(width="160px")
 
 
 class NamedValuesEditor:
@@ -126,19 +126,22 @@ class NamedValuesEditor:
     def __init__(self, values: dict[str, Any], ctx: FormContext, on_change: Callable) -> None:
         self._ctx = ctx
         self._on_change = on_change
-        self._rows: list[tuple[w.Text, ValueEditor, w.HBox]] = []
-        self.add_button = w.Button(description="add value", icon="plus", layout=_narrow())
+        self._rows: list[tuple[widgets.Text, ValueEditor, widgets.HBox]] = []
+        self.add_button = widgets.Button(description="add value", icon="plus", layout=_narrow())
         self.add_button.on_click(lambda _b: self.add_row("", ""))
-        self.rows_box = w.VBox()
-        self.widget = w.VBox([self.rows_box, self.add_button])
+        self.rows_box = widgets.VBox()
+        self.widget = widgets.VBox([self.rows_box, self.add_button])
         for name, value in (values or {}).items():
             self.add_row(name, value, notify=False)
 
     def add_row(self, name: str, value: Any, *, notify: bool = True) -> None:
-        name_box = w.Text(value=name, placeholder="name", layout=w.Layout(width="140px"))
+        """Add a row: a name box and its value editor (``notify``: tell the form)."""
+        name_box = widgets.Text(
+            value=name, placeholder="name", layout=widgets.Layout(width="140px")
+        )
         editor = ValueEditor(value, self._ctx, lambda _v: self._changed())
-        remove = w.Button(icon="trash", tooltip="remove", layout=w.Layout(width="36px"))
-        row = w.HBox([name_box, editor.widget, remove])
+        remove = widgets.Button(icon="trash", tooltip="remove", layout=widgets.Layout(width="36px"))
+        row = widgets.HBox([name_box, editor.widget, remove])
         name_box.observe(lambda _c: self._changed(), "value")
         remove.on_click(lambda _b: self._remove(row))
         self._rows.append((name_box, editor, row))
@@ -146,13 +149,14 @@ class NamedValuesEditor:
         if notify:
             self._changed()
 
-    def _remove(self, row: w.HBox) -> None:
+    def _remove(self, row: widgets.HBox) -> None:
         self._rows = [r for r in self._rows if r[2] is not row]
         self.rows_box.children = [r for _n, _e, r in self._rows]
         self._changed()
 
     @property
     def value(self) -> dict[str, Any]:
+        """The named values, rows without a name left out."""
         return {n.value.strip(): e.value for n, e, _r in self._rows if n.value.strip()}
 
     def _changed(self) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    import ipywidgets as w
+    import ipywidgets as widgets
 
     from kit.client.protocol import AirflowApi
     from kit.widgets.checks import Build
@@ -31,7 +31,7 @@ class TabView(Protocol):
     """A view shown as a tab of the designer's side panel."""
 
     @property
-    def widget(self) -> w.Widget:
+    def widget(self) -> widgets.Widget:
         """The tab's content."""
         ...
 
