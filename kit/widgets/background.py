@@ -17,6 +17,7 @@ T = TypeVar("T")
 
 
 def in_kernel_loop() -> asyncio.AbstractEventLoop | None:
+    """The kernel's running event loop, or None outside one (a script, a test)."""
     try:
         return asyncio.get_running_loop()
     except RuntimeError:

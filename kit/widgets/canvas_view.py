@@ -23,7 +23,7 @@ from kit.widgets.ui import css
 
 if TYPE_CHECKING:
     from kit.preview.layout import Layout
-    from kit.widgets.designer import Designer
+    from kit.widgets.view_host import CanvasHost
 
 # The intents that change the draft (the others only look: select, open_log).
 EDIT_INTENTS = frozenset(
@@ -148,7 +148,7 @@ def draft_canvas_graph(
 class CanvasView:
     """The designer's main view: the canvas, showing the draft and forwarding edits to it."""
 
-    def __init__(self, host: Designer) -> None:
+    def __init__(self, host: CanvasHost) -> None:
         self.host = host
         self.canvas = css(
             PipelineCanvas(palette=palette(host.project_dir, notebooks=host.notebooks)),
@@ -178,6 +178,7 @@ class CanvasView:
         self.show_history()
 
     def show_history(self) -> None:
+        """Undo and Redo enabled as the draft's history allows."""
         self.canvas.can_undo = self.host.draft.can_undo
         self.canvas.can_redo = self.host.draft.can_redo
 

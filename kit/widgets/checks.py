@@ -39,6 +39,7 @@ class Build:
 
     @property
     def errors(self) -> list[Problem]:
+        """The problems that are errors (warnings left out)."""
         return [p for p in self.problems if p.is_error]
 
     @property
@@ -47,6 +48,7 @@ class Build:
         return self.spec is not None and not self.errors
 
     def invalid_tasks(self) -> set[str]:
+        """The ids of the tasks with an error."""
         return {p.task_id for p in self.errors if p.task_id is not None}
 
 
@@ -63,10 +65,10 @@ def check_draft(
         if lenient is not None:
             known = {(p.task_id, p.field, p.message) for p in problems}
             problems += [
-                p
-                for p in check_structure(lenient)
-                if (p.task_id, p.field, p.message) not in known
-                and not (p.task_id in dropped and p.field.startswith("settings"))
+                problem
+                for problem in check_structure(lenient)
+                if (problem.task_id, problem.field, problem.message) not in known
+                and not (problem.task_id in dropped and problem.field.startswith("settings"))
             ]
         problems = [p for p in problems if p.is_error] + [p for p in problems if not p.is_error]
         return Build(None, problems, draft_graph(data))
@@ -149,8 +151,8 @@ def route_problems(problems: Iterable[Problem], keys: Iterable[Key]) -> dict[Key
     for problem in problems:
         parts = problem.field.split(".")
         target: Key = (problem.task_id, "")
-        for n in range(len(parts), 0, -1):
-            candidate = (problem.task_id, ".".join(parts[:n]))
+        for length in range(len(parts), 0, -1):
+            candidate = (problem.task_id, ".".join(parts[:length]))
             if candidate in known:
                 target = candidate
                 break
@@ -161,7 +163,7 @@ def route_problems(problems: Iterable[Problem], keys: Iterable[Key]) -> dict[Key
 def problem_text(problems: Iterable[Problem]) -> str:
     """Short lines for a field's message area: ``✖ message Fix: ...``."""
     lines = []
-    for p in problems:
-        mark = "✖" if p.is_error else "⚠"
-        lines.append(f"{mark} {p.message}" + (f" {p.fix}" if p.fix else ""))
+    for problem in problems:
+        mark = "✖" if problem.is_error else "⚠"
+        lines.append(f"{mark} {problem.message}" + (f" {problem.fix}" if problem.fix else ""))
     return "\n".join(lines)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.widgets.codeview import code_html, diff_html, diff_summary, diff_text
 from kit.widgets.ui import css, read_text
@@ -14,23 +14,23 @@ from kit.widgets.ui import css, read_text
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from kit.widgets.designer import Designer
+    from kit.widgets.view_host import CodeHost
 
 
 class CodeTab:
     """Shows what export would write; reads the draft, never changes it."""
 
-    def __init__(self, host: Designer) -> None:
+    def __init__(self, host: CodeHost) -> None:
         self.host = host
         self.code_choice = css(
-            w.ToggleButtons(options=["DAG file", "Spec file", "Diff"], value="DAG file"),
+            widgets.ToggleButtons(options=["DAG file", "Spec file", "Diff"], value="DAG file"),
             "kit-code-choice",
         )
         self.code_choice.observe(lambda _c: self.refresh(), "value")
-        self.code_summary = css(w.HTML(), "kit-code-summary")
-        self.code_view = css(w.HTML(), "kit-code")
+        self.code_summary = css(widgets.HTML(), "kit-code-summary")
+        self.code_view = css(widgets.HTML(), "kit-code")
         self.code_text: dict[str, str] = {}
-        self.widget = w.VBox([self.code_choice, self.code_summary, self.code_view])
+        self.widget = widgets.VBox([self.code_choice, self.code_summary, self.code_view])
 
     def refresh(self) -> None:
         """The exact DAG file and spec that export would write, and their diff against disk."""

@@ -56,6 +56,7 @@ def diff_html(diff: str) -> str:
 
 
 def code_html(text: str, *, escaped: bool = False, max_height: int = 420) -> str:
+    """Text (escaped unless ``escaped``) in a scrolling ``<pre>`` block."""
     body = text if escaped else html.escape(text)
     return (
         f'<pre style="max-height:{max_height}px;overflow:auto;font-size:11px;line-height:1.35;'

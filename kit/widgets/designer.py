@@ -3,14 +3,14 @@ code preview, export, and deploy & run with a live run view.
 
 Thin: the draft (``kit.widgets.draft``) owns every edit and its undo history; one small view per
 tab or panel shows it and forwards edits to it (``canvas_view``, ``pipeline_tab``,
-``params_panel``, ``tasks_tab``, ``code_tab``, ``run_tab``, ``toolbar``). The designer puts them
-together (the canvas as the main view, the tabs as its side panel), redraws them when the draft
+``params_panel``, ``tasks_tab``, ``code_tab``, ``run_tab``, ``toolbar``). Each view sees the
+designer only through its protocol in ``view_host``. The designer puts them together (the canvas
+as the main view, the tabs of ``make_tabs`` as its side panel), redraws them when the draft
 announces a change, and checks the draft after each one.
 """
 
 from __future__ import annotations
 
-import html
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,35 +18,32 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets as w
+import ipywidgets as widgets
 
-from kit.spec.io import parse_yaml, spec_to_data
+from kit.spec.io import spec_to_data
 from kit.spec.model import PipelineSpec
 from kit.spec.problems import Problem
+from kit.widgets.canvas import PipelineCanvas
 from kit.widgets.canvas_view import CanvasView
 from kit.widgets.code_tab import CodeTab
-from kit.widgets.draft import (
-    Build,
-    DraftChange,
-    DraftError,
-    Key,
-    PipelineDraft,
-    problem_text,
-    route_problems,
-)
-from kit.widgets.editors import message_label, project_notebooks, show_messages
+from kit.widgets.designer_page import designer_page
+from kit.widgets.draft import Build, DraftChange, PipelineDraft, read_draft
 from kit.widgets.graphview import clickable, graph_widget
+from kit.widgets.messages import FieldMessages, problems_html
+from kit.widgets.notebook_form import project_notebooks
 from kit.widgets.pipeline_tab import PipelineTab
 from kit.widgets.preview import Preview, PreviewEngine, svg_html
-from kit.widgets.run_tab import RunTab, run_param_hint
+from kit.widgets.run_tab import RunTab
+from kit.widgets.side_panel import SidePanel
 from kit.widgets.tasks_tab import TasksTab
 from kit.widgets.toolbar import Toolbar
-from kit.widgets.ui import css, strip_tags
+from kit.widgets.ui import css
 
 if TYPE_CHECKING:
     from kit.client.protocol import AirflowApi
+    from kit.widgets.view_host import TabView
 
-__all__ = ["Designer", "run_param_hint"]
+__all__ = ["Designer"]
 
 # What each edit redraws besides the graph and the messages (which every edit redraws).
 _TASK_LIST = {"add task", "duplicate task", "remove task", "rename task", "move task", "set kind"}
@@ -64,8 +61,11 @@ class Designer:
     ``dags_dir`` where the DAG file goes (default: ``$KIT_DAGS_DIR`` or ``<project>/dags``);
     ``state_dir``/``client`` say which running stack Deploy & run talks to.
 
-    The views' widgets are reachable as attributes of the designer (``designer.dag_id``,
-    ``designer.task_inputs``, ``designer.export_button`` ...), as scripts and tests use them.
+    Its views are attributes, and scripts and tests reach their widgets through them:
+    ``toolbar`` (Load, Undo/Redo, Export, Deploy & run, the status line), ``canvas_view`` (its
+    ``canvas``), and the side panel's tabs ``pipeline`` (with ``params``, the run parameters),
+    ``tasks``, ``code`` and ``run``; e.g. ``designer.pipeline.dag_id``,
+    ``designer.tasks.task_inputs``, ``designer.toolbar.export_button``.
     """
 
     def __init__(
@@ -91,92 +91,63 @@ class Designer:
         self.engine = PreviewEngine(self.project_dir, self.dags_dir)
         self.draft = PipelineDraft()
         self._unobserve = self.draft.observe(self._draft_changed)
-        self.read_only_path: Path | None = None
+        self._listeners: list[Callable[[DraftChange], None]] = []
+        self.read_only_path: Path | None = None  # a DAG file shown read-only, if any
         self.last_preview: Preview | None = None
-        self.last_export: Any = None
-        self.monitor: Any = None
+        self.last_export: Any = None  # the last export's result
+        self.monitor: Any = None  # the RunMonitor of the run Deploy & run started
         self.updating = False  # the widgets are being filled from the draft: not user edits
-        self._messages: dict[Key, w.HTML] = {}
+        self.field_messages = FieldMessages()
         self._selected: str | None = None
         self.notebooks = project_notebooks(self.project_dir)
 
         # Click a task in the graph to edit it (where anywidget is installed).
         self.graph = css(graph_widget(), "kit-graph")
         if clickable(self.graph):
-            self.graph.observe(lambda c: self._graph_clicked(c["new"]), "selected")
-        self.problems_box = css(w.HTML(), "kit-problems")
-        self.bar = Toolbar(self)
+            self.graph.observe(lambda change: self._graph_clicked(change["new"]), "selected")
+        self.problems_box = css(widgets.HTML(), "kit-problems")
+        self.toolbar = Toolbar(self)
         self.pipeline = PipelineTab(self)
+        self.params = self.pipeline.params
         self.tasks = TasksTab(self)
         self.code = CodeTab(self)
         self.run = RunTab(self)
         self.canvas_view = CanvasView(self)
-        self.views = (
-            self.bar,
-            self.canvas_view,
-            self.pipeline,
-            self.pipeline.params,
-            self.tasks,
-            self.code,
-            self.run,
-        )
-        self.tabs = w.Tab(
-            children=[self.pipeline.widget, self.tasks.widget, self.code.widget, self.run.widget]
-        )
-        for i, title in enumerate(("Pipeline", "Tasks", "Code", "Run")):
-            self.tabs.set_title(i, title)
-        self.tabs.observe(self._tab_changed, "selected_index")
-        # The canvas is what a person edits on; the tabs beside it are its side panel (the
-        # selected task's form, the pipeline's settings, code, run). They wrap under the canvas
-        # when the notebook is narrow.
-        main = css(
-            w.HBox(
-                [
-                    css(
-                        w.VBox(  # a column: the canvas takes its whole width
-                            [self.canvas_view.canvas],
-                            layout=w.Layout(flex="3 1 520px", min_width="0"),
-                        ),
-                        "kit-canvas-main",
-                    ),
-                    css(
-                        w.VBox([self.tabs], layout=w.Layout(flex="2 1 420px", min_width="0")),
-                        "kit-side-panel",
-                    ),
-                ],
-                layout=w.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"),
-            ),
-            "kit-designer-main",
-        )
-        self.widget = css(
-            w.VBox(
-                [
-                    w.HTML("<h3 style='margin:4px 0'>Pipeline designer</h3>"),
-                    self.bar.toolbar,
-                    self.bar.confirm_box,
-                    self.bar.status,
-                    main,
-                    self.problems_box,
-                    w.HTML("<b>Graph picture</b> (as exported; invalid tasks in red)"),
-                    self.graph,
-                ]
-            ),
-            "kit-designer",
+        self.side_panel = SidePanel(self.make_tabs())
+        self.tabs = self.side_panel.widget
+        self.side_panel.on_shown(self._tab_shown)
+        self.widget = designer_page(
+            self.toolbar, self.canvas, self.tabs, self.problems_box, self.graph
         )
         if spec_or_path is not None:
             self.load(spec_or_path)
         else:
             self.show_all()
 
-    def __getattr__(self, name: str) -> Any:
-        # The widgets of the views, as attributes of the designer (they were, before the split).
-        for view in self.__dict__.get("views", ()):
-            if name in vars(view) or hasattr(type(view), name):
-                return getattr(view, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    def make_tabs(self) -> list[tuple[str, TabView]]:
+        """The side panel's tabs, ``(title, view)`` in order; called once, by ``__init__``.
+
+        A new view is added here (a subclass may extend the list): it is shown as a tab with its
+        title and hears of each change through ``on_change``.
+        """
+        return [
+            ("Pipeline", self.pipeline),
+            ("Tasks", self.tasks),
+            ("Code", self.code),
+            ("Run", self.run),
+        ]
+
+    def _tab_shown(self, view: TabView) -> None:
+        if view is self.code:  # the code is made when it is looked at
+            self.code.refresh()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+    @property
+    def canvas(self) -> PipelineCanvas:
+        """The pipeline canvas, the designer's main view (``canvas_view.canvas``)."""
+        return self.canvas_view.canvas
 
     @property
     def selected(self) -> str | None:
@@ -186,17 +157,19 @@ class Designer:
     @selected.setter
     def selected(self, task_id: str | None) -> None:
         self._selected = task_id
-        view = self.__dict__.get("canvas_view")
-        if view is not None:
-            view.canvas.selected = task_id or ""
+        if "canvas_view" in self.__dict__:
+            self.canvas_view.canvas.selected = task_id or ""
+        if clickable(self.graph):  # the graph outlines the task being edited
+            self.graph.selected = task_id or ""
 
-    @property
-    def pipeline_tab(self) -> w.Widget:
-        return self.pipeline.widget
+    def on_change(self, callback: Callable[[DraftChange], None]) -> None:
+        """Call ``callback(change)`` after the designer has shown each change of the draft: an
+        edit, an undo or redo, a load (``DraftChange("load")``)."""
+        self._listeners.append(callback)
 
-    @property
-    def tasks_tab(self) -> w.Widget:
-        return self.tasks.widget
+    def _tell(self, change: DraftChange) -> None:
+        for callback in list(self._listeners):
+            callback(change)
 
     # -- loading -----------------------------------------------------------------------------------
     def load(self, spec_or_path: PipelineSpec | str | Path) -> None:
@@ -211,11 +184,8 @@ class Designer:
                 if path.suffix == ".py":
                     self._load_dag_file(path)
                     return
-                data = parse_yaml(path.read_bytes(), str(path))  # bounded: hostile files too
-                if not isinstance(data, dict):
-                    raise ValueError(f"{path} does not hold a pipeline spec (a mapping)")
-                draft = PipelineDraft(data)
-                self.bar.load_path.value = str(path)
+                draft = read_draft(path)
+                self.toolbar.load_path.value = str(path)
         except Exception as exc:  # noqa: BLE001 - shown in the designer
             self.say(f"Could not load {spec_or_path}: {exc}", "error")
             return
@@ -227,6 +197,7 @@ class Designer:
         self._set_editable(True)
         self.show_all()
         self.say(f"Loaded {draft.get('dag_id')!r} ({len(draft.tasks)} tasks).", "info")
+        self._tell(DraftChange("load"))
 
     def _load_dag_file(self, path: Path) -> None:
         from kit.preview.graph import graphs_from_dag_file
@@ -243,7 +214,7 @@ class Designer:
         self.say(f"Showing {path} read-only: DAG(s) {names}. Load a spec to edit.", "info")
 
     def _set_editable(self, editable: bool) -> None:
-        self.bar.set_editable(editable)
+        self.toolbar.set_editable(editable)
         self.canvas_view.set_editable(editable)
         self.tasks.add_task_button.disabled = not editable
         self.pipeline.widget.layout.display = None if editable else "none"
@@ -263,17 +234,21 @@ class Designer:
         """Put the whole draft into the widgets (after load, undo, redo), then check it."""
         with self.holding():
             self.pipeline.show()
-        self.pipeline.params.show()
+        self.params.show()
         self.tasks.show_list()
         self.tasks.show_editor()
         self.run.show()
-        self.bar.show_history()
+        self.toolbar.show_history()
         self.changed()
 
     def _draft_changed(self, change: DraftChange) -> None:
+        self._redraw(change)
+        self._tell(change)
+
+    def _redraw(self, change: DraftChange) -> None:
         """Redraw what the edit touched (the views never redraw on their own)."""
         action = change.action
-        self.bar.show_history()
+        self.toolbar.show_history()
         if action in ("undo", "redo"):
             if change.task_id in self.draft.task_ids:
                 self.selected = change.task_id
@@ -284,11 +259,11 @@ class Designer:
             self.selected = change.task_id
         if action in _LAYOUT:
             self.canvas_view.show()
-            if self.tabs.selected_index == 2:
+            if self.side_panel.shown is self.code:
                 self.code.refresh()
             return
         if action in _PARAMS:
-            self.pipeline.params.show()
+            self.params.show()
         if action in _RUN_PARAMS:
             self.run.show()
         if action in _TASK_LIST:
@@ -299,59 +274,8 @@ class Designer:
             self.tasks.sync_upstream()
         self.changed()
 
-    def message_label(self, task_id: str | None, field: str) -> w.HTML:
-        """A new message area for a field; validation messages about it are shown in it."""
-        label = message_label()
-        self._messages[(task_id, field)] = label
-        return label
-
-    def forget_messages(self, which: Callable[[Key], bool]) -> None:
-        for key in [k for k in self._messages if which(k)]:
-            del self._messages[key]
-
-    def show_message(self, task_id: str | None, field: str, text: str) -> None:
-        """Say something next to a field (a value that does not parse, a refused edit)."""
-        label = self.message_labels().get((task_id, field))
-        if label is not None:
-            show_messages(label, text)
-
-    # -- edits that also move the selection --------------------------------------------------------
-    def add_task(self, kind: str, task_id: str | None = None) -> str:
-        return self.draft.add_task(kind, task_id)
-
-    def duplicate_task(self, task_id: str) -> str:
-        return self.draft.duplicate_task(task_id)
-
-    def remove_task(self, task_id: str) -> None:
-        self.draft.remove_task(task_id)
-
-    def rename_task(self, old: str, new: str) -> None:
-        """Rename from the id box; a bad or taken id is refused, saying why next to it."""
-        try:
-            self.draft.rename_task(old, new)
-        except DraftError as exc:
-            self.show_message(old, "id", f"✖ {exc}")
-            self.say(str(exc), "error")
-
-    def set_kind(self, task_id: str, kind: str) -> None:
-        self.draft.set_kind(task_id, kind)
-
-    def add_param(self, name: str | None = None, type_: str = "string", default: Any = None) -> str:
-        """Add a run parameter (the name is made unique); returns its name."""
-        return self.draft.add_param(name or "param", {"type": type_, "default": default})
-
-    def promote_to_run_param(self, parameter: str, param: dict[str, Any]) -> str:
-        """The selected notebook task's ``parameter`` becomes a typed run parameter."""
-        assert self.selected is not None
-        return self.draft.promote_to_run_param(self.selected, parameter, param)
-
-    def undo(self) -> bool:
-        return self.draft.undo()
-
-    def redo(self) -> bool:
-        return self.draft.redo()
-
     def select(self, task_id: str) -> None:
+        """Make a task the one being edited: picked in the list, its form shown."""
         self.selected = task_id
         self.tasks.show_list()
         self.tasks.show_editor()
@@ -363,13 +287,13 @@ class Designer:
             return
         if task_id != self.selected:
             self.select(task_id)
-        self.tabs.selected_index = 1
+        self.side_panel.show(self.tasks)
 
     def open_log(self, task_id: str) -> None:
         """The task's log in the run being watched, if there is one."""
         if self.monitor is not None:
             self.monitor.pick(task_id)
-            self.tabs.selected_index = 3
+            self.side_panel.show(self.run)
 
     def _graph_clicked(self, task_id: str) -> None:
         if task_id and task_id != self.selected:
@@ -387,7 +311,7 @@ class Designer:
         self.show_problems()
         self.tasks.show_markers(preview.build.invalid_tasks())
         self.pipeline.show_next_runs()
-        if self.tabs.selected_index == 2:
+        if self.side_panel.shown is self.code:
             self.code.refresh()
         return preview
 
@@ -407,75 +331,61 @@ class Designer:
 
     @property
     def build(self) -> Build:
+        """The last check of the draft (checked now if it never was)."""
         return (self.last_preview or self.changed()).build
 
     @property
     def problems(self) -> list[Problem]:
+        """The last check's problems, errors and warnings."""
         return self.build.problems
-
-    def message_labels(self) -> dict[Key, w.HTML]:
-        """Every field's message area now shown (the form's change when a notebook is picked)."""
-        labels = dict(self._messages)
-        form = self.tasks.form
-        if form is not None and self.selected is not None:
-            labels.update({(self.selected, f): label for f, label in form.messages.items()})
-        return labels
 
     def messages(self, task_id: str | None, field: str) -> str:
         """The text shown next to a field (tests read it like a user would)."""
-        label = self.message_labels().get((task_id, field))
-        return html.unescape(strip_tags(label.value)) if label is not None else ""
+        return self.field_messages.text(task_id, field)
 
     def show_problems(self) -> None:
         """Each problem next to its field, and the full list under the graph."""
         if self.last_preview is None:
             return
         problems = self.last_preview.build.problems
-        labels = self.message_labels()
-        routed = route_problems(problems, labels)
-        for key, label in labels.items():
-            show_messages(label, problem_text(routed.get(key, [])))
-        if not problems:
-            self.problems_box.value = "<span style='color:#2e7d32'>✔ No problems.</span>"
-            return
-        items = "".join(
-            f"<li style='color:{'#c62828' if p.is_error else '#ef6c00'}'>{html.escape(str(p))}</li>"
-            for p in problems
-        )
-        n_err = len(self.last_preview.build.errors)
-        self.problems_box.value = (
-            f"<b>{n_err} error(s), {len(problems) - n_err} warning(s)</b><ul style='margin:2px 0'>"
-            f"{items}</ul>"
-        )
-
-    def _tab_changed(self, change: dict) -> None:
-        if change["new"] == 2:
-            self.code.refresh()
+        self.field_messages.show(problems)
+        self.problems_box.value = problems_html(problems)
 
     def targets(self) -> tuple[Path, Path]:
         """Where export writes: the DAG file and the spec file."""
         dag_id = str(self.draft.get("dag_id", ""))
         return self.dags_dir / f"{dag_id}.py", self.pipelines_dir / f"{dag_id}.yaml"
 
-    def refresh_code(self) -> None:
-        self.code.refresh()
-
     # -- export and deploy (the toolbar's) ---------------------------------------------------------
     def say(self, text: str, level: str = "info") -> None:
-        self.bar.say(text, level)
+        """Put a line in the status line; ``level`` is info, ok, warn or error."""
+        self.toolbar.say(text, level)
 
     def export(self, then: Callable[[Any], None] | None = None) -> None:
         """Write the spec and DAG file (asks once first when one would be replaced)."""
-        self.bar.export(then)
+        self.toolbar.export(then)
+
+    def exported(self, result: Any) -> None:
+        """Export wrote the files: keep its result, show the code as it now is on disk."""
+        self.last_export = result
+        self.code.refresh()
 
     def deploy(self) -> None:
         """Export, have Airflow load the DAG, unpause it, trigger a run, and watch it."""
-        self.bar.deploy()
+        self.toolbar.deploy()
 
     def run_conf(self) -> dict[str, Any]:
+        """The conf a run starts with: the Run tab's values, typed (ValueError if one is bad)."""
         return self.run.run_conf()
 
-    def client(self) -> Any:
+    def watch(self, monitor: Any) -> None:
+        """Watch a run: its view (``RunMonitor``) in the Run tab, shown."""
+        self.monitor = monitor
+        self.run.watch(monitor)
+        self.side_panel.show(self.run)
+
+    def client(self) -> AirflowApi:
+        """The REST client of the running stack (connected on first use)."""
         if self._client is None:
             from kit.client import connect
 

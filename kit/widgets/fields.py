@@ -184,6 +184,7 @@ def parse_list(text: str) -> list[Any]:
 
 
 def format_list(values: list[Any]) -> str:
+    """Values as the text a box shows: ``1, 'a b', true``."""
     return ", ".join(format_literal(value) for value in values)
 
 
@@ -201,6 +202,7 @@ def parse_enum(text: str, kind: str) -> list[Any]:
 
 
 def format_enum(values: list[Any] | None, kind: str) -> str:
+    """A parameter's allowed values as a box shows them (plain words for simple strings)."""
     if not values:
         return ""
     if kind == "string" and all(isinstance(v, str) and "," not in v for v in values):

@@ -8,7 +8,7 @@ its ``value`` (as for ``HTML``), and a click on a task box sets ``selected`` to 
 
 from __future__ import annotations
 
-import ipywidgets as w
+import ipywidgets as widgets
 import traitlets
 
 try:
@@ -67,10 +67,11 @@ else:  # pragma: no cover - exercised only where anywidget is missing
     ClickableGraph = None  # type: ignore[assignment,misc]
 
 
-def graph_widget() -> w.DOMWidget:
+def graph_widget() -> widgets.DOMWidget:
     """A ``ClickableGraph`` when anywidget is installed, else an ``HTML`` widget."""
-    return ClickableGraph() if ClickableGraph is not None else w.HTML()
+    return ClickableGraph() if ClickableGraph is not None else widgets.HTML()
 
 
-def clickable(widget: w.DOMWidget) -> bool:
+def clickable(widget: widgets.DOMWidget) -> bool:
+    """Whether the widget reports clicks on tasks (anywidget is installed)."""
     return ClickableGraph is not None and isinstance(widget, ClickableGraph)

@@ -44,18 +44,22 @@ class History:
 
     @property
     def can_undo(self) -> bool:
+        """Whether there is a step to undo."""
         return bool(self._undo)
 
     @property
     def can_redo(self) -> bool:
+        """Whether there is an undone step to redo."""
         return bool(self._redo)
 
     @property
     def undo_label(self) -> str | None:
+        """The label of the step undo would go back over (None: none)."""
         return self._undo[-1].label if self._undo else None
 
     @property
     def redo_label(self) -> str | None:
+        """The label of the step redo would apply again (None: none)."""
         return self._redo[-1].label if self._redo else None
 
     def record(
@@ -93,6 +97,7 @@ class History:
         return step
 
     def clear(self) -> None:
+        """Forget every step."""
         self._undo.clear()
         self._redo.clear()
         self._last_key = None

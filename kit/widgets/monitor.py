@@ -11,7 +11,7 @@ import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.preview.graph import TaskGraph
 from kit.runtime.paths import local_artifact_path
@@ -75,11 +75,11 @@ class RunMonitor:
         self._engine = PreviewEngine(Path.cwd())
         self.run: DagRun | None = None
         self._stop: Any = None
-        self.header = w.HTML()
+        self.header = widgets.HTML()
         self.header.add_class("kit-run-header")
-        self.state = w.HTML()
+        self.state = widgets.HTML()
         self.state.add_class("kit-run-state")
-        self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="tasks")
+        self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="tasks")
         self.progress.add_class("kit-run-progress")
         # The run on the pipeline canvas, read-only: a click on a task opens its log.
         self.canvas = PipelineCanvas(mode="run", height="360px")
@@ -90,31 +90,31 @@ class RunMonitor:
         self.graph_view.add_class("kit-run-graph")
         if clickable(self.graph_view):
             self.graph_view.observe(lambda c: self.pick(c["new"]), "selected")
-        self.legend = w.HTML()
-        self.task_pick = w.Dropdown(options=[NO_TASK], value=NO_TASK, description="task")
+        self.legend = widgets.HTML()
+        self.task_pick = widgets.Dropdown(options=[NO_TASK], value=NO_TASK, description="task")
         self.task_pick.add_class("kit-run-task")
         self.task_pick.observe(lambda c: self._task_picked(c["new"]), "value")
-        self.refresh_button = w.Button(description="Refresh", icon="refresh")
+        self.refresh_button = widgets.Button(description="Refresh", icon="refresh")
         self.refresh_button.on_click(lambda _b: self.refresh())
-        self.task_info = w.HTML()
+        self.task_info = widgets.HTML()
         self.task_info.add_class("kit-run-task-info")
-        self.log_view = w.HTML()
+        self.log_view = widgets.HTML()
         self.log_view.add_class("kit-run-log")
         # An output area, not an HTML widget: JupyterLab opens links in output areas as its own
         # tabs, so the output notebook opens in JupyterLab with one click.
-        self.notebook_link = w.Output()
+        self.notebook_link = widgets.Output()
         self.notebook_link.add_class("kit-run-notebook-link")
-        self.notebook_view = w.HTML()
+        self.notebook_view = widgets.HTML()
         self.notebook_view.add_class("kit-run-notebook")
-        self.errors = w.HTML()
-        self.widget = w.VBox(
+        self.errors = widgets.HTML()
+        self.widget = widgets.VBox(
             [
                 self.header,
-                w.HBox([self.state, self.progress]),
+                widgets.HBox([self.state, self.progress]),
                 self.canvas,
                 self.graph_view,
                 self.legend,
-                w.HBox([self.task_pick, self.refresh_button]),
+                widgets.HBox([self.task_pick, self.refresh_button]),
                 self.task_info,
                 self.notebook_link,
                 self.log_view,
@@ -132,6 +132,7 @@ class RunMonitor:
 
     # -- data --------------------------------------------------------------------------------------
     def client(self) -> Any:
+        """The REST client of the running stack (connected on first use)."""
         if self._client is None:
             from kit.client import connect
 
@@ -229,6 +230,7 @@ class RunMonitor:
         return True
 
     def stop(self) -> None:
+        """Stop polling."""
         if self._stop is not None:
             self._stop()
             self._stop = None

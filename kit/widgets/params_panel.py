@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.widgets.draft import DraftError
 from kit.widgets.fields import format_enum, format_list, parse_enum, parse_typed
 from kit.widgets.ui import css
 
 if TYPE_CHECKING:
-    from kit.widgets.designer import Designer
+    from kit.widgets.view_host import PipelineHost
 
 PARAM_TYPES = ("string", "integer", "number", "boolean", "array", "object")
 NUMERIC = ("integer", "number")
@@ -22,72 +22,74 @@ NUMERIC = ("integer", "number")
 class ParamsPanel:
     """Shows the draft's run parameters; each row forwards its edits to the draft."""
 
-    def __init__(self, host: Designer) -> None:
+    def __init__(self, host: PipelineHost) -> None:
         self.host = host
-        self.param_inputs: dict[str, dict[str, w.Widget]] = {}  # run parameter -> its inputs
-        self.params_box = w.VBox()
+        self.param_inputs: dict[str, dict[str, widgets.Widget]] = {}  # run parameter -> its inputs
+        self.params_box = widgets.VBox()
         self.add_param_button = css(
-            w.Button(description="add run parameter", icon="plus"), "kit-add-param"
+            widgets.Button(description="add run parameter", icon="plus"), "kit-add-param"
         )
-        self.add_param_button.on_click(lambda _b: host.add_param())
-        self.widget = w.VBox(
-            [self.params_box, host.message_label(None, "params"), self.add_param_button]
+        self.add_param_button.on_click(
+            lambda _b: host.draft.add_param("param", {"type": "string", "default": None})
+        )
+        self.widget = widgets.VBox(
+            [self.params_box, host.field_messages.label(None, "params"), self.add_param_button]
         )
 
     def show(self) -> None:
         """One row per run parameter of the draft (rebuilt: names may have changed)."""
-        self.host.forget_messages(lambda key: key[0] is None and key[1].startswith("params."))
+        self.host.field_messages.forget(lambda key: key[0] is None and key[1].startswith("params."))
         self.param_inputs = {}
         self.params_box.children = [
             self._row(name, param) for name, param in self.host.draft.params.items()
         ]
 
-    def _row(self, name: str, param: dict[str, Any]) -> w.Widget:
+    def _row(self, name: str, param: dict[str, Any]) -> widgets.Widget:
         name_box = css(
-            w.Text(value=name, continuous_update=False, layout=w.Layout(width="150px")),
+            widgets.Text(value=name, continuous_update=False, layout=widgets.Layout(width="150px")),
             "kit-param-name",
         )
         type_box = css(
-            w.Dropdown(
+            widgets.Dropdown(
                 options=PARAM_TYPES,
                 value=param.get("type", "string"),
-                layout=w.Layout(width="110px"),
+                layout=widgets.Layout(width="110px"),
             ),
             "kit-param-type",
         )
         default = param.get("default")
         default_box = css(
-            w.Text(
+            widgets.Text(
                 value="" if default is None else format_list([default]),
                 placeholder="default",
-                layout=w.Layout(width="150px"),
+                layout=widgets.Layout(width="150px"),
             ),
             "kit-param-default",
         )
-        desc_box = w.Text(value=param.get("description") or "", placeholder="description")
-        remove = w.Button(icon="trash", tooltip="remove", layout=w.Layout(width="36px"))
+        desc_box = widgets.Text(value=param.get("description") or "", placeholder="description")
+        remove = widgets.Button(icon="trash", tooltip="remove", layout=widgets.Layout(width="36px"))
         # The trigger form's checks: bounds for numbers, a list of allowed values for any type.
         bounds = {
             bound: css(
-                w.Text(
+                widgets.Text(
                     value="" if param.get(bound) is None else str(param[bound]),
                     placeholder=bound,
-                    layout=w.Layout(width="110px"),
+                    layout=widgets.Layout(width="110px"),
                 ),
                 f"kit-param-{bound}",
             )
             for bound in ("minimum", "maximum")
         }
         enum_box = css(
-            w.Text(
+            widgets.Text(
                 value=format_enum(param.get("enum"), param.get("type", "string")),
                 placeholder="allowed values: a, b, c (any if empty)",
-                layout=w.Layout(width="300px"),
+                layout=widgets.Layout(width="300px"),
             ),
             "kit-param-enum",
         )
         key = f"params.{name}"
-        message = self.host.message_label(None, key)
+        message = self.host.field_messages.label(None, key)
         self.param_inputs[name] = {
             "name": name_box,
             "type": type_box,
@@ -107,12 +109,13 @@ class ParamsPanel:
                 return
             kind = type_box.value
             values: dict[str, Any] = {"type": kind, "description": desc_box.value or None}
-            fields: list[tuple[str, w.Text, Callable[[str], Any]]] = [
+            fields: list[tuple[str, widgets.Text, Callable[[str], Any]]] = [
                 ("default", default_box, lambda t: parse_typed(t, kind))
             ]
             if kind in NUMERIC:  # bounds of a hidden field are left out rather than flagged
                 fields += [
-                    (b, box, lambda t: parse_typed(t, "number")) for b, box in bounds.items()
+                    (bound, box, lambda text: parse_typed(text, "number"))
+                    for bound, box in bounds.items()
                 ]
             fields.append(("enum", enum_box, lambda t: parse_enum(t, kind)))
             for field, box, parse in fields:
@@ -120,10 +123,10 @@ class ParamsPanel:
                 try:
                     values[field] = parse(text) if text else None
                 except ValueError as exc:
-                    self.host.show_message(None, key, f"✖ {field}: {exc}")
+                    self.host.field_messages.say(None, key, f"✖ {field}: {exc}")
                     return
             self.host.draft.set_param(name, values)
-            self.host.show_problems()  # a parse message goes, even if the value did not change
+            self.host.field_messages.reshow()  # a parse message goes, even if the value is the same
 
         def rename(change: dict) -> None:
             new = change["new"].strip()
@@ -132,17 +135,17 @@ class ParamsPanel:
             try:
                 self.host.draft.rename_param(name, new)
             except DraftError as exc:
-                self.host.show_message(None, key, f"✖ {exc}")
+                self.host.field_messages.say(None, key, f"✖ {exc}")
 
         name_box.observe(rename, "value")
         for widget in (type_box, default_box, desc_box, enum_box, *bounds.values()):
             widget.observe(update, "value")
         remove.on_click(lambda _b: self.host.draft.remove_param(name))
         show_bounds()
-        return w.VBox(
+        return widgets.VBox(
             [
-                w.HBox([name_box, type_box, default_box, desc_box, remove]),
-                w.HBox([*bounds.values(), enum_box]),
+                widgets.HBox([name_box, type_box, default_box, desc_box, remove]),
+                widgets.HBox([*bounds.values(), enum_box]),
                 message,
             ]
         )

@@ -7,7 +7,7 @@ import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.widgets.fields import format_duration, parse_duration, parse_typed, parse_words
 from kit.widgets.params_panel import ParamsPanel
@@ -25,7 +25,7 @@ from kit.widgets.schedule import (
 from kit.widgets.ui import css, row
 
 if TYPE_CHECKING:
-    from kit.widgets.designer import Designer
+    from kit.widgets.view_host import PipelineHost
 
 DURATION_HINT = "90 (seconds), 5m, 1h30m or PT5M"
 
@@ -33,35 +33,37 @@ DURATION_HINT = "90 (seconds), 5m, 1h30m or PT5M"
 class PipelineTab:
     """Shows the draft's pipeline fields and forwards each edit to the draft."""
 
-    def __init__(self, host: Designer) -> None:
+    def __init__(self, host: PipelineHost) -> None:
         self.host = host
-        message = host.message_label
+        message = host.field_messages.label
 
-        self.dag_id = css(w.Text(continuous_update=True), "kit-dag-id")
-        self.description = css(w.Text(layout=w.Layout(width="500px")), "kit-description")
-        self.start_date = css(w.Text(placeholder="YYYY-MM-DD"), "kit-start-date")
-        self.timezone = css(w.Text(value="UTC"), "kit-timezone")
-        self.catchup = css(w.Checkbox(description="catch up missed runs"), "kit-catchup")
-        self.retries = css(w.BoundedIntText(min=0, max=100), "kit-retries")
-        self.tags = css(w.Text(placeholder="tag1, tag2"), "kit-tags")
+        self.dag_id = css(widgets.Text(continuous_update=True), "kit-dag-id")
+        self.description = css(
+            widgets.Text(layout=widgets.Layout(width="500px")), "kit-description"
+        )
+        self.start_date = css(widgets.Text(placeholder="YYYY-MM-DD"), "kit-start-date")
+        self.timezone = css(widgets.Text(value="UTC"), "kit-timezone")
+        self.catchup = css(widgets.Checkbox(description="catch up missed runs"), "kit-catchup")
+        self.retries = css(widgets.BoundedIntText(min=0, max=100), "kit-retries")
+        self.tags = css(widgets.Text(placeholder="tag1, tag2"), "kit-tags")
         # Run control: who owns it, how failures are retried and reported, how much runs at once.
-        self.owner = css(w.Text(placeholder="airflow"), "kit-owner")
-        self.retry_delay = css(w.Text(placeholder=f"5m; {DURATION_HINT}"), "kit-retry-delay")
+        self.owner = css(widgets.Text(placeholder="airflow"), "kit-owner")
+        self.retry_delay = css(widgets.Text(placeholder=f"5m; {DURATION_HINT}"), "kit-retry-delay")
         self.execution_timeout = css(
-            w.Text(placeholder="none; per task try, e.g. 1h"), "kit-execution-timeout"
+            widgets.Text(placeholder="none; per task try, e.g. 1h"), "kit-execution-timeout"
         )
         self.max_active_runs = css(
-            w.Text(placeholder="Airflow default (16)"), "kit-max-active-runs"
+            widgets.Text(placeholder="Airflow default (16)"), "kit-max-active-runs"
         )
         self.max_active_tasks = css(
-            w.Text(placeholder="Airflow default (16)"), "kit-max-active-tasks"
+            widgets.Text(placeholder="Airflow default (16)"), "kit-max-active-tasks"
         )
         self.failure_email = css(
-            w.Text(placeholder="ops@example.org, ...", layout=w.Layout(width="420px")),
+            widgets.Text(placeholder="ops@example.org, ...", layout=widgets.Layout(width="420px")),
             "kit-failure-email",
         )
         # Each is parsed on its own, so a half-typed value leaves the others applied.
-        self.pipeline_inputs: dict[str, tuple[w.Text, Callable[[str], Any]]] = {
+        self.pipeline_inputs: dict[str, tuple[widgets.Text, Callable[[str], Any]]] = {
             "owner": (self.owner, str.strip),
             "retry_delay": (self.retry_delay, parse_duration),
             "execution_timeout": (self.execution_timeout, parse_duration),
@@ -70,7 +72,7 @@ class PipelineTab:
             "failure_email": (self.failure_email, parse_words),
         }
         for name, (box, parse) in self.pipeline_inputs.items():
-            box.observe(lambda c, n=name, f=parse: self._field(n, c["new"], f), "value")
+            box.observe(lambda change, n=name, f=parse: self._field(n, change["new"], f), "value")
         self._build_schedule()
         self.params = ParamsPanel(host)
 
@@ -85,7 +87,7 @@ class PipelineTab:
         ):
             widget.observe(self._basics_changed, "value")
 
-        self.widget = w.VBox(
+        self.widget = widgets.VBox(
             [
                 row("dag_id", self.dag_id, message(None, "dag_id")),
                 row("description", self.description, message(None, "description")),
@@ -98,33 +100,34 @@ class PipelineTab:
                 row("", self.catchup, message(None, "catchup")),
                 row("retries", self.retries, message(None, "retries")),
                 row("tags", self.tags, message(None, "tags")),
-                w.HTML("<b>Runs and failures</b> (empty = default)"),
+                widgets.HTML("<b>Runs and failures</b> (empty = default)"),
                 row("owner", self.owner, message(None, "owner")),
                 row("retry delay", self.retry_delay, message(None, "retry_delay")),
                 row("task timeout", self.execution_timeout, message(None, "execution_timeout")),
                 row("max active runs", self.max_active_runs, message(None, "max_active_runs")),
                 row("max active tasks", self.max_active_tasks, message(None, "max_active_tasks")),
                 row("e-mail on failure", self.failure_email, message(None, "failure_email")),
-                w.HTML("<b>Run parameters</b> (typed; set when a run is triggered)"),
+                widgets.HTML("<b>Run parameters</b> (typed; set when a run is triggered)"),
                 self.params.widget,
             ]
         )
 
     def _build_schedule(self) -> None:
         self.sched_mode = css(
-            w.Dropdown(options=[(label, mode) for mode, label in MODES.items()]), "kit-sched-mode"
+            widgets.Dropdown(options=[(label, mode) for mode, label in MODES.items()]),
+            "kit-sched-mode",
         )
-        self.sched_minute = w.BoundedIntText(min=0, max=59, description="minute")
-        self.sched_hour = w.BoundedIntText(min=0, max=23, description="hour")
-        self.sched_weekday = w.Dropdown(
+        self.sched_minute = widgets.BoundedIntText(min=0, max=59, description="minute")
+        self.sched_hour = widgets.BoundedIntText(min=0, max=23, description="hour")
+        self.sched_weekday = widgets.Dropdown(
             options=[(d, i) for i, d in enumerate(WEEKDAYS)], value=1, description="on"
         )
-        self.sched_day = w.BoundedIntText(min=1, max=31, value=1, description="day")
-        self.sched_every = w.BoundedIntText(min=1, max=10000, value=15, description="every")
-        self.sched_preset = w.Dropdown(options=PRESETS, value="@daily", description="preset")
-        self.sched_cron = css(w.Text(placeholder="m h dom mon dow"), "kit-sched-cron")
-        self.sched_next = css(w.HTML(), "kit-next-runs")
-        self.sched_parts = w.HBox(
+        self.sched_day = widgets.BoundedIntText(min=1, max=31, value=1, description="day")
+        self.sched_every = widgets.BoundedIntText(min=1, max=10000, value=15, description="every")
+        self.sched_preset = widgets.Dropdown(options=PRESETS, value="@daily", description="preset")
+        self.sched_cron = css(widgets.Text(placeholder="m h dom mon dow"), "kit-sched-cron")
+        self.sched_next = css(widgets.HTML(), "kit-next-runs")
+        self.sched_parts = widgets.HBox(
             [
                 self.sched_every,
                 self.sched_minute,
@@ -143,22 +146,22 @@ class PipelineTab:
     # -- showing the draft -------------------------------------------------------------------------
     def show(self) -> None:
         """Put the draft's pipeline fields into the widgets (the caller holds ``updating``)."""
-        d = self.host.draft
-        self.dag_id.value = str(d.get("dag_id", ""))
-        self.description.value = str(d.get("description") or "")
-        self.start_date.value = str(d.get("start_date") or "")
-        self.timezone.value = str(d.get("timezone") or "UTC")
-        self.catchup.value = bool(d.get("catchup", False))
-        self.retries.value = int(d.get("retries") or 0)
-        self.tags.value = ", ".join(d.get("tags") or [])
-        self.owner.value = str(d.get("owner") or "")
-        self.retry_delay.value = format_duration(d.get("retry_delay"))
-        self.execution_timeout.value = format_duration(d.get("execution_timeout"))
+        draft = self.host.draft
+        self.dag_id.value = str(draft.get("dag_id", ""))
+        self.description.value = str(draft.get("description") or "")
+        self.start_date.value = str(draft.get("start_date") or "")
+        self.timezone.value = str(draft.get("timezone") or "UTC")
+        self.catchup.value = bool(draft.get("catchup", False))
+        self.retries.value = int(draft.get("retries") or 0)
+        self.tags.value = ", ".join(draft.get("tags") or [])
+        self.owner.value = str(draft.get("owner") or "")
+        self.retry_delay.value = format_duration(draft.get("retry_delay"))
+        self.execution_timeout.value = format_duration(draft.get("execution_timeout"))
         for name in ("max_active_runs", "max_active_tasks"):
-            value = d.get(name)
+            value = draft.get(name)
             self.pipeline_inputs[name][0].value = "" if value is None else str(value)
-        self.failure_email.value = ", ".join(d.get("failure_email") or [])
-        choice = choice_from_schedule(d.get("schedule"))
+        self.failure_email.value = ", ".join(draft.get("failure_email") or [])
+        choice = choice_from_schedule(draft.get("schedule"))
         self.sched_mode.value = choice.mode
         self.sched_minute.value = choice.minute
         self.sched_hour.value = choice.hour
@@ -171,11 +174,13 @@ class PipelineTab:
         self._show_schedule_parts()
 
     def show_next_runs(self) -> None:
-        d = self.host.draft
-        runs = next_runs(d.get("schedule"), d.get("start_date"), d.get("timezone") or "UTC")
+        """The schedule in words and its next five run times."""
+        draft = self.host.draft
+        schedule = draft.get("schedule")
+        runs = next_runs(schedule, draft.get("start_date"), draft.get("timezone") or "UTC")
         self.sched_next.value = (
-            f"<span style='color:#555'>{html.escape(describe(d.get('schedule')))}. "
-            f"{html.escape(format_runs(runs, d.get('schedule')))}</span>"
+            f"<span style='color:#555'>{html.escape(describe(schedule))}. "
+            f"{html.escape(format_runs(runs, schedule))}</span>"
         )
 
     def _show_schedule_parts(self) -> None:
@@ -219,12 +224,13 @@ class PipelineTab:
         try:
             value = parse(text) if text else None
         except ValueError as exc:
-            self.host.show_message(None, name, f"✖ {exc}")
+            self.host.field_messages.say(None, name, f"✖ {exc}")
             return
         self.host.draft.set(name, value)
-        self.host.show_problems()  # the parse message goes, even when the value did not change
+        self.host.field_messages.reshow()  # the parse message goes, even when the value is the same
 
     def schedule_choice(self) -> ScheduleChoice:
+        """The schedule builder's widgets as a ``ScheduleChoice``."""
         return ScheduleChoice(
             mode=self.sched_mode.value,
             minute=self.sched_minute.value,

@@ -31,6 +31,8 @@ LayoutKey = tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
 
 @dataclass(frozen=True)
 class Preview:
+    """One check of the draft drawn: the check, the SVG, the time it took."""
+
     build: Build
     svg: str
     seconds: float  # time taken by build + layout + drawing
@@ -38,6 +40,7 @@ class Preview:
 
 
 def layout_key(graph: TaskGraph) -> LayoutKey:
+    """What a graph's layout depends on: its task ids and links."""
     return tuple(node.id for node in graph.nodes), graph.edges
 
 
@@ -55,6 +58,7 @@ class PreviewEngine:
         self.layout_runs = 0  # how many times dot ran (tests, bench)
 
     def cached(self, graph: TaskGraph) -> Layout | None:
+        """The graph's layout if one is cached (marked as the latest used)."""
         key = layout_key(graph)
         if key in self._layouts:
             self._layouts.move_to_end(key)
@@ -62,6 +66,7 @@ class PreviewEngine:
         return None
 
     def layout(self, graph: TaskGraph) -> Layout:
+        """The graph's layout: cached, else laid out by dot now and cached."""
         laid_out = self.cached(graph)
         if laid_out is None:
             laid_out = self._store(graph, layout(graph))
@@ -148,6 +153,7 @@ class PreviewEngine:
     def draw(
         self, graph: TaskGraph, build: Build | None = None, laid_out: Layout | None = None
     ) -> str:
+        """The graph as SVG: invalid tasks marked, on the given (else the cached) layout."""
         if not graph.nodes:
             return ""
         svg = render_svg(graph, laid_out or self.layout(graph))

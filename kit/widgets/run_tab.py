@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.widgets.fields import format_enum, parse_typed
 from kit.widgets.ui import css, row
 
 if TYPE_CHECKING:
-    from kit.widgets.designer import Designer
+    from kit.widgets.view_host import RunHost
 
 
 def run_param_hint(param: dict[str, Any]) -> str:
@@ -28,14 +28,14 @@ def run_param_hint(param: dict[str, Any]) -> str:
 class RunTab:
     """The values a run starts with, and the run being watched."""
 
-    def __init__(self, host: Designer) -> None:
+    def __init__(self, host: RunHost) -> None:
         self.host = host
-        self.run_params_box = w.VBox()
-        self.run_area = css(w.VBox(), "kit-run-area")
-        self.run_inputs: dict[str, w.Text] = {}
-        self.widget = w.VBox(
+        self.run_params_box = widgets.VBox()
+        self.run_area = css(widgets.VBox(), "kit-run-area")
+        self.run_inputs: dict[str, widgets.Text] = {}
+        self.widget = widgets.VBox(
             [
-                w.HTML("<b>Run with</b> (run parameters; empty = default)"),
+                widgets.HTML("<b>Run with</b> (run parameters; empty = default)"),
                 self.run_params_box,
                 self.run_area,
             ]
@@ -48,12 +48,12 @@ class RunTab:
         rows = []
         for name, param in self.host.draft.params.items():
             box = css(
-                w.Text(value=typed.get(name, ""), placeholder=run_param_hint(param)),
+                widgets.Text(value=typed.get(name, ""), placeholder=run_param_hint(param)),
                 f"kit-run-param-{name}",
             )
             self.run_inputs[name] = box
             rows.append(row(name, box))
-        self.run_params_box.children = rows or [w.HTML("<i>no run parameters</i>")]
+        self.run_params_box.children = rows or [widgets.HTML("<i>no run parameters</i>")]
 
     def run_conf(self) -> dict[str, Any]:
         """The conf for a run: the run parameters typed here (the others default). Raises
@@ -66,4 +66,5 @@ class RunTab:
         return conf
 
     def watch(self, monitor: Any) -> None:
+        """Show a run view (``RunMonitor``) below the boxes."""
         self.run_area.children = [monitor.widget]

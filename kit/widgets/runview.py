@@ -19,6 +19,8 @@ ET.register_namespace("", SVG_NS)
 
 @dataclass(frozen=True)
 class Style:
+    """How a task state is drawn: box fill, border and legend label."""
+
     fill: str
     stroke: str
     label: str
@@ -61,6 +63,7 @@ _PRIORITY = (
 
 
 def state_style(state: str | None) -> Style:
+    """The style of a task state (an unknown or missing state: as ``none``)."""
     return STATE_STYLES.get(state or "none", STATE_STYLES["none"])
 
 
@@ -85,12 +88,15 @@ def task_states(tasks: Iterable[TaskRun]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Progress:
+    """How far a run is: task instances done, in all, failed."""
+
     done: int
     total: int
     failed: int
 
     @property
     def fraction(self) -> float:
+        """The share done, 0.0 to 1.0."""
         return self.done / self.total if self.total else 0.0
 
 
@@ -210,5 +216,6 @@ def mlflow_run_url(mlflow_url: str, run_id: str, experiment_id: str | None = Non
 
 
 def airflow_run_url(airflow_url: str, dag_id: str, run_id: str, task_id: str | None = None) -> str:
+    """The run's page in Airflow's UI (the task's page when ``task_id`` is given)."""
     url = f"{airflow_url.rstrip('/')}/dags/{dag_id}/runs/{run_id}"
     return f"{url}/tasks/{task_id}" if task_id else url

@@ -57,20 +57,20 @@ class ScheduleChoice:
 
 def schedule_from_choice(choice: ScheduleChoice) -> Any:
     """The spec's ``schedule`` value: None, a preset, a cron string, or ``{"every": ...}``."""
-    m, h = choice.minute, choice.hour
+    minute, hour = choice.minute, choice.hour
     match choice.mode:
         case "none":
             return None
         case "every_minutes":
             return f"*/{choice.every} * * * *"
         case "hourly":
-            return f"{m} * * * *"
+            return f"{minute} * * * *"
         case "daily":
-            return f"{m} {h} * * *"
+            return f"{minute} {hour} * * *"
         case "weekly":
-            return f"{m} {h} * * {choice.weekday}"
+            return f"{minute} {hour} * * {choice.weekday}"
         case "monthly":
-            return f"{m} {h} {choice.day} * *"
+            return f"{minute} {hour} {choice.day} * *"
         case "preset":
             return choice.preset
         case "interval":
@@ -186,8 +186,8 @@ def next_runs(
         return []
     # Strictly after 'base': one second earlier so that a run exactly at the start date counts.
     base = max(now, start) - timedelta(seconds=1)
-    it = croniter(cron, base)
-    return [it.get_next(datetime) for _ in range(count)]
+    times = croniter(cron, base)
+    return [times.get_next(datetime) for _ in range(count)]
 
 
 def _start(value: date | datetime | str | None, zone: ZoneInfo) -> datetime | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.widgets.background import poll_every, run_later
 
@@ -25,6 +25,7 @@ def status_rows(status: Any) -> list[tuple[str, str, str]]:
 
 
 def healthy_fraction(status: Any) -> float:
+    """The share of components that run and are not unhealthy, 0.0 to 1.0."""
     comps = list(status.components)
     if not comps:
         return 0.0
@@ -54,33 +55,33 @@ class StackPanel:
         self.stack = stack
         self.background = background
         self.timeout = timeout
-        self.summary = w.HTML()
+        self.summary = widgets.HTML()
         self.summary.add_class("kit-stack-summary")
-        self.table = w.HTML()
-        self.links = w.HTML()
+        self.table = widgets.HTML()
+        self.links = widgets.HTML()
         self.links.add_class("kit-stack-links")
-        self.credentials = w.HTML()
-        self.up_button = w.Button(description="Up", icon="play", button_style="success")
-        self.down_button = w.Button(description="Down", icon="stop", button_style="danger")
-        self.refresh_button = w.Button(description="Refresh", icon="refresh")
-        self.password_button = w.ToggleButton(description="show password", icon="key")
-        self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="")
+        self.credentials = widgets.HTML()
+        self.up_button = widgets.Button(description="Up", icon="play", button_style="success")
+        self.down_button = widgets.Button(description="Down", icon="stop", button_style="danger")
+        self.refresh_button = widgets.Button(description="Refresh", icon="refresh")
+        self.password_button = widgets.ToggleButton(description="show password", icon="key")
+        self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="")
         self.progress.layout.display = "none"
-        self.message = w.HTML()
+        self.message = widgets.HTML()
         self.up_button.on_click(lambda _b: self.up())
         self.down_button.on_click(lambda _b: self.down())
         self.refresh_button.on_click(lambda _b: self.refresh())
         self.password_button.observe(lambda _c: self.refresh(), "value")
-        self.widget = w.VBox(
+        self.widget = widgets.VBox(
             [
-                w.HTML("<h3 style='margin:4px 0'>Airflow + MLflow stack</h3>"),
+                widgets.HTML("<h3 style='margin:4px 0'>Airflow + MLflow stack</h3>"),
                 self.summary,
-                w.HBox([self.up_button, self.down_button, self.refresh_button]),
+                widgets.HBox([self.up_button, self.down_button, self.refresh_button]),
                 self.progress,
                 self.message,
                 self.table,
                 self.links,
-                w.HBox([self.credentials, self.password_button]),
+                widgets.HBox([self.credentials, self.password_button]),
             ]
         )
         self.widget.add_class("kit-stack-panel")
@@ -97,6 +98,7 @@ class StackPanel:
         return status
 
     def show(self, status: Any) -> bool:
+        """Show a stack status (summary, components, links, login); True while Up/Down runs."""
         running = bool(status.running)
         healthy = bool(status.healthy)
         word = "healthy" if healthy else ("running, not all healthy" if running else "down")
@@ -106,8 +108,9 @@ class StackPanel:
             f"font-weight:bold'>{status.kind} stack: {word}</span>"
         )
         rows = "".join(
-            f"<tr><td>{html.escape(n)}</td><td>{html.escape(s)}</td><td>{html.escape(d)}</td></tr>"
-            for n, s, d in status_rows(status)
+            f"<tr><td>{html.escape(name)}</td><td>{html.escape(state)}</td>"
+            f"<td>{html.escape(detail)}</td></tr>"
+            for name, state, detail in status_rows(status)
         )
         self.table.value = (
             f"<table><tr><th>component</th><th>state</th><th></th></tr>{rows}</table>"

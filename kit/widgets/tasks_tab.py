@@ -7,7 +7,7 @@ import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.spec.kinds import kind_names
 from kit.widgets.draft import DraftError
@@ -19,12 +19,11 @@ from kit.widgets.fields import (
     parse_fan_out,
     parse_typed,
 )
-from kit.widgets.graphview import clickable
 from kit.widgets.pipeline_tab import DURATION_HINT
 from kit.widgets.ui import css, row
 
 if TYPE_CHECKING:
-    from kit.widgets.designer import Designer
+    from kit.widgets.view_host import TasksHost
 
 TRIGGER_RULES = (
     "all_success",
@@ -39,26 +38,31 @@ TRIGGER_RULES = (
 
 
 def add_label(kind: str) -> str:
+    """The add button's text for a kind."""
     return f"Add {kind} task"
 
 
 class TasksTab:
     """Shows the draft's tasks and the selected one; forwards every edit to the draft."""
 
-    def __init__(self, host: Designer) -> None:
+    def __init__(self, host: TasksHost) -> None:
         self.host = host
         self.form: KindForm | None = None
-        self.task_inputs: dict[str, Any] = {}
+        self.task_inputs: dict[str, Any] = {}  # the selected task's inputs, by field
+        host.field_messages.add_source(self._form_messages)
         self.task_list = css(
-            w.Select(options=[], rows=8, layout=w.Layout(width="260px")), "kit-task-list"
+            widgets.Select(options=[], rows=8, layout=widgets.Layout(width="260px")),
+            "kit-task-list",
         )
         self.task_list.observe(self._picked, "value")
         self.add_kind = css(
-            w.Dropdown(options=kind_names(), value="python", layout=w.Layout(width="160px")),
+            widgets.Dropdown(
+                options=kind_names(), value="python", layout=widgets.Layout(width="160px")
+            ),
             "kit-add-kind",
         )
         self.add_task_button = css(
-            w.Button(description=add_label(self.add_kind.value), icon="plus"), "kit-add-task"
+            widgets.Button(description=add_label(self.add_kind.value), icon="plus"), "kit-add-task"
         )
         # The button names the kind it adds, set once the kernel has the new kind: a click on
         # it can then never race ahead of the dropdown's change (they are separate messages).
@@ -66,37 +70,42 @@ class TasksTab:
             lambda change: setattr(self.add_task_button, "description", add_label(change.new)),
             "value",
         )
-        self.duplicate_button = css(w.Button(description="Duplicate", icon="copy"), "kit-duplicate")
-        self.remove_button = css(w.Button(description="Remove", icon="trash"), "kit-remove")
-        self.add_task_button.on_click(lambda _b: host.add_task(self.add_kind.value))
-        self.duplicate_button.on_click(
-            lambda _b: host.selected and host.duplicate_task(host.selected)
+        self.duplicate_button = css(
+            widgets.Button(description="Duplicate", icon="copy"), "kit-duplicate"
         )
-        self.remove_button.on_click(lambda _b: host.selected and host.remove_task(host.selected))
-        self.task_editor = css(w.VBox(), "kit-task-editor")
-        buttons = w.VBox(
+        self.remove_button = css(widgets.Button(description="Remove", icon="trash"), "kit-remove")
+        self.add_task_button.on_click(lambda _b: host.draft.add_task(self.add_kind.value))
+        self.duplicate_button.on_click(
+            lambda _b: host.selected and host.draft.duplicate_task(host.selected)
+        )
+        self.remove_button.on_click(
+            lambda _b: host.selected and host.draft.remove_task(host.selected)
+        )
+        self.task_editor = css(widgets.VBox(), "kit-task-editor")
+        buttons = widgets.VBox(
             [
-                w.HBox([self.add_kind, self.add_task_button]),
+                widgets.HBox([self.add_kind, self.add_task_button]),
                 self.duplicate_button,
                 self.remove_button,
             ]
         )
-        self.widget = w.VBox([w.HBox([self.task_list, buttons]), self.task_editor])
+        self.widget = widgets.VBox([widgets.HBox([self.task_list, buttons]), self.task_editor])
 
     # -- showing the draft -------------------------------------------------------------------------
     def show_list(self) -> None:
+        """The task list from the draft, ✖ before invalid tasks, the selected one picked."""
         host = self.host
         with host.holding():
             invalid = host.last_preview.build.invalid_tasks() if host.last_preview else set()
             ids = host.draft.task_ids
-            self.task_list.options = [(("✖ " if tid in invalid else "") + tid, tid) for tid in ids]
+            self.task_list.options = [_list_entry(task_id, invalid) for task_id in ids]
             if host.selected not in ids:
                 host.selected = ids[0] if ids else None
             self.task_list.value = host.selected
 
     def show_markers(self, invalid: set[str]) -> None:
         """✖ before invalid tasks (the list is rebuilt only when a mark changes)."""
-        labels = [(("✖ " if t in invalid else "") + t, t) for t in self.host.draft.task_ids]
+        labels = [_list_entry(task_id, invalid) for task_id in self.host.draft.task_ids]
         if list(self.task_list.options) != labels:
             self.show_list()
 
@@ -105,17 +114,38 @@ class TasksTab:
             return
         self.host.selected = change["new"]
         self.show_editor()
-        self.host.show_problems()
+        self.host.field_messages.reshow()
+
+    def _form_messages(self) -> dict[tuple[str | None, str], widgets.HTML]:
+        """The settings form's message areas (they change when a notebook is picked)."""
+        form, selected = self.form, self.host.selected
+        if form is None or selected is None:
+            return {}
+        return {(selected, field): label for field, label in form.messages.items()}
 
     def form_context(self) -> FormContext:
+        """What the selected task's settings form offers to pick from."""
         host = self.host
         return FormContext(
             project_dir=host.project_dir,
             params=list(host.draft.params),
-            upstream=[t for t in host.draft.task_ids if t != host.selected],
+            upstream=[task_id for task_id in host.draft.task_ids if task_id != host.selected],
             notebooks=host.notebooks,
-            promote=host.promote_to_run_param,
+            promote=self._promote,
         )
+
+    def _promote(self, parameter: str, param: dict[str, Any]) -> str:
+        """The selected notebook task's ``parameter`` becomes a typed run parameter."""
+        assert self.host.selected is not None
+        return self.host.draft.promote_to_run_param(self.host.selected, parameter, param)
+
+    def _rename(self, old: str, new: str) -> None:
+        """Rename from the id box; a bad or taken id is refused, saying why next to it."""
+        try:
+            self.host.draft.rename_task(old, new)
+        except DraftError as exc:
+            self.host.field_messages.say(old, "id", f"✖ {exc}")
+            self.host.say(str(exc), "error")
 
     def sync_upstream(self) -> None:
         """Tick the upstream boxes as the draft says (a link made elsewhere, e.g. on a canvas)."""
@@ -131,38 +161,46 @@ class TasksTab:
         """Build the selected task's editor (on selection and structural changes only, never on
         a keystroke, so that the field being typed in keeps the focus)."""
         host = self.host
-        host.forget_messages(lambda key: key[0] is not None)
+        host.field_messages.forget(lambda key: key[0] is not None)
         self.form = None
-        if clickable(host.graph):  # the graph outlines the task being edited
-            host.graph.selected = host.selected or ""
         if host.selected is None:
             self.task_inputs = {}
-            self.task_editor.children = [w.HTML("<i>No task selected. Add one above.</i>")]
+            self.task_editor.children = [widgets.HTML("<i>No task selected. Add one above.</i>")]
             return
-        tid = host.selected
-        task = host.draft.task(tid)
+        task_id = host.selected
+        task = host.draft.task(task_id)
 
-        def message(field: str) -> w.HTML:
-            return host.message_label(tid, field)
+        def message(field: str) -> widgets.HTML:
+            return host.field_messages.label(task_id, field)
 
-        id_box = css(w.Text(value=tid, continuous_update=False), "kit-task-id")
-        id_box.observe(lambda c: host.rename_task(tid, c["new"].strip()), "value")
-        kind_box = css(w.Dropdown(options=kind_names(), value=task.get("kind")), "kit-task-kind")
-        kind_box.observe(lambda c: host.draft.set_kind(tid, c["new"]), "value")
+        def send(name: str, parse: Callable | None = None, convert: Callable = _same) -> Callable:
+            """The observer of a task field's input: the value parsed, then set on the task."""
+            return lambda change: self._field(task_id, name, convert(change["new"]), parse)
+
+        id_box = css(widgets.Text(value=task_id, continuous_update=False), "kit-task-id")
+        id_box.observe(lambda change: self._rename(task_id, change["new"].strip()), "value")
+        kind_box = css(
+            widgets.Dropdown(options=kind_names(), value=task.get("kind")), "kit-task-kind"
+        )
+        kind_box.observe(lambda change: host.draft.set_kind(task_id, change["new"]), "value")
         upstream = set(task.get("upstream", []))
         checks = []
         for other in host.draft.task_ids:
-            if other == tid:
+            if other == task_id:
                 continue
             check = css(
-                w.Checkbox(value=other in upstream, description=other, indent=False),
+                widgets.Checkbox(value=other in upstream, description=other, indent=False),
                 f"kit-upstream-{other}",
             )
-            check.observe(lambda c, o=other, b=check: self._toggle(tid, o, c["new"], b), "value")
+            check.observe(
+                lambda change, o=other, b=check: self._toggle(task_id, o, change["new"], b),
+                "value",
+            )
             checks.append(check)
         upstream_box = css(
-            w.HBox(
-                checks or [w.HTML("<i>no other tasks</i>")], layout=w.Layout(flex_flow="row wrap")
+            widgets.HBox(
+                checks or [widgets.HTML("<i>no other tasks</i>")],
+                layout=widgets.Layout(flex_flow="row wrap"),
             ),
             "kit-upstream",
         )
@@ -170,68 +208,61 @@ class TasksTab:
             task["kind"],
             task.get("settings") or {},
             self.form_context(),
-            lambda name, value: host.draft.set_setting(tid, name, value),
+            lambda name, value: host.draft.set_setting(task_id, name, value),
         )
         fan_out = css(
-            w.Textarea(
+            widgets.Textarea(
                 value=format_fan_out((task.get("fan_out") or {}).get("grid")),
                 placeholder="name: value1, value2 (one line per name; every combination runs)",
-                layout=w.Layout(width="420px", height="60px"),
+                layout=widgets.Layout(width="420px", height="60px"),
             ),
             "kit-fan-out",
         )
-        fan_out.observe(lambda c: self._field(tid, "fan_out", c["new"], parse_fan_out), "value")
+        fan_out.observe(send("fan_out", parse_fan_out), "value")
         retries = css(
-            w.Text(
+            widgets.Text(
                 value="" if task.get("retries") is None else str(task["retries"]),
                 placeholder="pipeline default",
             ),
             "kit-task-retries",
         )
-        retries.observe(
-            lambda c: self._field(tid, "retries", c["new"], lambda t: parse_typed(t, "integer")),
-            "value",
-        )
+        retries.observe(send("retries", lambda text: parse_typed(text, "integer")), "value")
         retry_delay = css(
-            w.Text(value=format_duration(task.get("retry_delay")), placeholder="pipeline default"),
+            widgets.Text(
+                value=format_duration(task.get("retry_delay")), placeholder="pipeline default"
+            ),
             "kit-task-retry-delay",
         )
-        retry_delay.observe(
-            lambda c: self._field(tid, "retry_delay", c["new"], parse_duration), "value"
-        )
+        retry_delay.observe(send("retry_delay", parse_duration), "value")
         timeout = css(
-            w.Text(
+            widgets.Text(
                 value=format_duration(task.get("execution_timeout")),
                 placeholder=f"pipeline default; {DURATION_HINT}",
             ),
             "kit-task-execution-timeout",
         )
-        timeout.observe(
-            lambda c: self._field(tid, "execution_timeout", c["new"], parse_duration), "value"
-        )
+        timeout.observe(send("execution_timeout", parse_duration), "value")
         pool = css(
-            w.Text(value=task.get("pool") or "", placeholder="default_pool"), "kit-task-pool"
+            widgets.Text(value=task.get("pool") or "", placeholder="default_pool"), "kit-task-pool"
         )
-        pool.observe(lambda c: self._field(tid, "pool", c["new"], str.strip), "value")
-        rule = w.Dropdown(
+        pool.observe(send("pool", str.strip), "value")
+        rule = widgets.Dropdown(
             options=("(default)",) + TRIGGER_RULES, value=task.get("trigger_rule") or "(default)"
         )
         rule.observe(
-            lambda c: self._field(
-                tid, "trigger_rule", None if c["new"] == "(default)" else c["new"], None
-            ),
+            send("trigger_rule", convert=lambda value: None if value == "(default)" else value),
             "value",
         )
-        doc = w.Text(
+        doc = widgets.Text(
             value=task.get("doc") or "",
             placeholder="what this task does",
-            layout=w.Layout(width="420px"),
+            layout=widgets.Layout(width="420px"),
         )
-        doc.observe(lambda c: self._field(tid, "doc", c["new"] or None, None), "value")
+        doc.observe(send("doc", convert=lambda value: value or None), "value")
         self.task_inputs = {
             "id": id_box,
             "kind": kind_box,
-            "upstream": {c.description: c for c in checks},
+            "upstream": {check.description: check for check in checks},
             "fan_out": fan_out,
             "retries": retries,
             "retry_delay": retry_delay,
@@ -242,12 +273,12 @@ class TasksTab:
         }
         general = message("")
         self.task_editor.children = [
-            w.HTML(f"<h4 style='margin:6px 0'>Task <code>{html.escape(tid)}</code></h4>"),
+            widgets.HTML(f"<h4 style='margin:6px 0'>Task <code>{html.escape(task_id)}</code></h4>"),
             general,
             row("id", id_box, message("id")),
             row("kind", kind_box, message("kind")),
             row("upstream", upstream_box, message("upstream")),
-            w.HTML("<b>Settings</b>"),
+            widgets.HTML("<b>Settings</b>"),
             self.form.widget,
             message("settings"),
             row("fan out over", fan_out, message("fan_out")),
@@ -260,21 +291,21 @@ class TasksTab:
         ]
 
     # -- edits, forwarded to the draft -------------------------------------------------------------
-    def _toggle(self, task_id: str, other: str, on: bool, box: w.Checkbox) -> None:
+    def _toggle(self, task_id: str, other: str, linked: bool, box: widgets.Checkbox) -> None:
         """An upstream box: a link made or removed; one that would close a cycle is refused,
         the box unticked and the cycle named next to it."""
         if self.host.updating:
             return
         draft = self.host.draft
         try:
-            if on:
+            if linked:
                 draft.add_link(other, task_id)
             else:
                 draft.remove_link(other, task_id)
         except DraftError as exc:
             with self.host.holding():
-                box.value = not on
-            self.host.show_message(task_id, "upstream", f"✖ {exc}")
+                box.value = not linked
+            self.host.field_messages.say(task_id, "upstream", f"✖ {exc}")
 
     def _field(self, task_id: str, name: str, raw: Any, parse: Callable | None) -> None:
         value = raw
@@ -283,10 +314,20 @@ class TasksTab:
             try:
                 value = parse(text) if text else None
             except ValueError as exc:
-                self.host.show_message(task_id, name, f"✖ {exc}")
+                self.host.field_messages.say(task_id, name, f"✖ {exc}")
                 return
         if name == "fan_out":
             self.host.draft.set_fan_out_grid(task_id, value)
         else:
             self.host.draft.set_task(task_id, name, value)
-        self.host.show_problems()  # a parse message goes, even if the value did not change
+        self.host.field_messages.reshow()  # a parse message goes, even if it did not change
+
+
+def _same(value: Any) -> Any:
+    """The value as it is (a field that needs no conversion)."""
+    return value
+
+
+def _list_entry(task_id: str, invalid: set[str]) -> tuple[str, str]:
+    """A task list entry: its label (✖ when invalid) and its id."""
+    return ("✖ " if task_id in invalid else "") + task_id, task_id

@@ -7,14 +7,14 @@ import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 from kit.widgets.background import run_later
 from kit.widgets.ui import css
 
 if TYPE_CHECKING:
     from kit.codegen.export import ExportPlan
-    from kit.widgets.designer import Designer
+    from kit.widgets.view_host import ToolbarHost
 
 
 def overwrite_question(plan: ExportPlan) -> str | None:
@@ -34,35 +34,42 @@ def overwrite_question(plan: ExportPlan) -> str | None:
 class Toolbar:
     """Buttons that act on the whole draft, and the lines that answer them."""
 
-    def __init__(self, host: Designer) -> None:
+    def __init__(self, host: ToolbarHost) -> None:
         self.host = host
         self._pending: Callable[[bool], None] | None = None
         self.load_path = css(
-            w.Text(placeholder="pipelines/<dag_id>.yaml or any dags/<file>.py"), "kit-load-path"
+            widgets.Text(placeholder="pipelines/<dag_id>.yaml or any dags/<file>.py"),
+            "kit-load-path",
         )
-        self.load_button = css(w.Button(description="Load", icon="folder-open"), "kit-load")
+        self.load_button = css(widgets.Button(description="Load", icon="folder-open"), "kit-load")
         self.undo_button = css(
-            w.Button(description="Undo", icon="undo", disabled=True, layout=w.Layout(width="80px")),
+            widgets.Button(
+                description="Undo", icon="undo", disabled=True, layout=widgets.Layout(width="80px")
+            ),
             "kit-undo",
         )
         self.redo_button = css(
-            w.Button(
-                description="Redo", icon="repeat", disabled=True, layout=w.Layout(width="80px")
+            widgets.Button(
+                description="Redo",
+                icon="repeat",
+                disabled=True,
+                layout=widgets.Layout(width="80px"),
             ),
             "kit-redo",
         )
         self.export_button = css(
-            w.Button(description="Export", icon="save", button_style="primary"), "kit-export"
+            widgets.Button(description="Export", icon="save", button_style="primary"), "kit-export"
         )
         self.deploy_button = css(
-            w.Button(description="Deploy & run", icon="play", button_style="success"), "kit-deploy"
+            widgets.Button(description="Deploy & run", icon="play", button_style="success"),
+            "kit-deploy",
         )
         self.load_button.on_click(lambda _b: host.load(self.load_path.value.strip()))
-        self.undo_button.on_click(lambda _b: host.undo())
-        self.redo_button.on_click(lambda _b: host.redo())
+        self.undo_button.on_click(lambda _b: host.draft.undo())
+        self.redo_button.on_click(lambda _b: host.draft.redo())
         self.export_button.on_click(lambda _b: self.export())
         self.deploy_button.on_click(lambda _b: self.deploy())
-        self.toolbar = w.HBox(
+        self.buttons = widgets.HBox(
             [
                 self.load_path,
                 self.load_button,
@@ -72,19 +79,19 @@ class Toolbar:
                 self.deploy_button,
             ]
         )
-        self.confirm_text = w.HTML()
+        self.confirm_text = widgets.HTML()
         self.confirm_yes = css(
-            w.Button(description="Overwrite", button_style="warning"), "kit-confirm-yes"
+            widgets.Button(description="Overwrite", button_style="warning"), "kit-confirm-yes"
         )
-        self.confirm_no = css(w.Button(description="Cancel"), "kit-confirm-no")
+        self.confirm_no = css(widgets.Button(description="Cancel"), "kit-confirm-no")
         self.confirm_yes.on_click(lambda _b: self._answer(True))
         self.confirm_no.on_click(lambda _b: self._answer(False))
         self.confirm_box = css(
-            w.VBox([self.confirm_text, w.HBox([self.confirm_yes, self.confirm_no])]),
+            widgets.VBox([self.confirm_text, widgets.HBox([self.confirm_yes, self.confirm_no])]),
             "kit-confirm",
         )
         self.confirm_box.layout.display = "none"
-        self.status = css(w.HTML(), "kit-status")
+        self.status = css(widgets.HTML(), "kit-status")
 
     def show_history(self) -> None:
         """Undo/Redo enabled as the draft's history allows, their tooltips saying what."""
@@ -95,6 +102,7 @@ class Toolbar:
         self.redo_button.tooltip = f"redo {history.redo_label}" if history.can_redo else ""
 
     def set_editable(self, editable: bool) -> None:
+        """Export and Deploy only for a draft (a DAG file shown read-only has neither)."""
         for widget in (self.export_button, self.deploy_button):
             widget.disabled = not editable
         if not editable:
@@ -102,6 +110,7 @@ class Toolbar:
 
     # -- status and questions ----------------------------------------------------------------------
     def say(self, text: str, level: str = "info") -> None:
+        """Put a line in the status line; ``level`` is info, ok, warn or error (its colour)."""
         colour = {"error": "#c62828", "ok": "#2e7d32", "warn": "#ef6c00"}.get(level, "#1565c0")
         self.status.value = (
             f"<div class='kit-status-{level}' style='color:{colour};white-space:pre-wrap'>"
@@ -121,6 +130,7 @@ class Toolbar:
 
     @property
     def asking(self) -> bool:
+        """Whether a question (overwrite?) waits for its answer."""
         return self._pending is not None
 
     # -- export and deploy -------------------------------------------------------------------------
@@ -132,8 +142,10 @@ class Toolbar:
         host = self.host
         build = host.changed().build
         if not build.ok or build.spec is None:
-            n = len(build.errors)
-            self.say(f"Not exported: {n} error(s) to fix first (listed under the graph).", "error")
+            count = len(build.errors)
+            self.say(
+                f"Not exported: {count} error(s) to fix first (listed under the graph).", "error"
+            )
             return
         dag_path, spec_path = host.targets()
         plan = plan_export(build.spec, dag_path=dag_path, spec_path=spec_path)
@@ -165,7 +177,6 @@ class Toolbar:
         except Exception as exc:  # noqa: BLE001 - shown in the designer
             self.say(f"Export failed: {exc}", "error")
             return
-        host.last_export = result
         lines = [
             f"Exported {result.dag_id!r}:",
             f"  DAG file: {result.dag_path}",
@@ -177,14 +188,14 @@ class Toolbar:
             lines.append("  (the files were already up to date)")
         lines += [f"  warning: {p}" for p in result.warnings]
         self.say("\n".join(lines), "ok")
-        host.code.refresh()
+        host.exported(result)
         if then is not None:
             then(result)
 
     def deploy(self) -> None:
         """Export, have Airflow load the DAG, unpause it, trigger a run, and watch it."""
         try:
-            conf = self.host.run.run_conf()
+            conf = self.host.run_conf()
         except ValueError as exc:
             self.say(f"Run parameters: {exc}", "error")
             return
@@ -208,7 +219,7 @@ class Toolbar:
 
             self.deploy_button.disabled = False
             self.say(f"Triggered {dag_id!r}, run {run.run_id}. Watching it in the Run tab.", "ok")
-            host.monitor = RunMonitor(
+            monitor = RunMonitor(
                 dag_id,
                 run.run_id,
                 client=host.client(),
@@ -216,8 +227,7 @@ class Toolbar:
                 positions=dict(host.draft.positions),
                 background=host.background,
             )
-            host.run.watch(host.monitor)
-            host.tabs.selected_index = 3
+            host.watch(monitor)
 
         def failed(exc: BaseException, trace: str) -> None:
             self.deploy_button.disabled = False

@@ -6,20 +6,25 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import ipywidgets as w
+import ipywidgets as widgets
 
 
-def css(widget: w.Widget, name: str) -> w.Widget:
+def css(widget: widgets.Widget, name: str) -> widgets.Widget:
     """The widget with a CSS class (the browser test and the page's styles find it by it)."""
     widget.add_class(name)
     return widget
 
 
-def row(label: str, widget: w.Widget, message: w.HTML | None = None, width: str = "130px"):
+def row(
+    label: str, widget: widgets.Widget, message: widgets.HTML | None = None, width: str = "130px"
+):
     """A bold label before a widget, with the field's message area under them."""
-    parts: list[w.Widget] = [w.HTML(f"<b>{label}</b>", layout=w.Layout(width=width)), widget]
-    line = w.HBox(parts)
-    return w.VBox([line, message]) if message is not None else line
+    parts: list[widgets.Widget] = [
+        widgets.HTML(f"<b>{label}</b>", layout=widgets.Layout(width=width)),
+        widget,
+    ]
+    line = widgets.HBox(parts)
+    return widgets.VBox([line, message]) if message is not None else line
 
 
 def read_text(path: Path) -> str | None:
@@ -31,4 +36,5 @@ def read_text(path: Path) -> str | None:
 
 
 def strip_tags(text: str) -> str:
+    """The text without its HTML tags."""
     return re.sub(r"<[^>]+>", "", text)

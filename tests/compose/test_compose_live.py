@@ -69,9 +69,9 @@ def test_the_widgets_work_on_the_compose_stack(compose_stack: ComposeStack) -> N
     project = compose_stack.project_dir
     d = Designer(project_dir=project, dags_dir=project / "dags", client=connect(), background=False)
     build_pipeline(d)
-    d.dag_id.value = "widget_on_compose"
-    d.deploy_button.click()
-    assert d.monitor is not None, d.status.value
+    d.pipeline.dag_id.value = "widget_on_compose"
+    d.toolbar.deploy_button.click()
+    assert d.monitor is not None, d.toolbar.status.value
     run = d.monitor.wait(timeout=600)
     assert run.state == "success", [(t.task_id, t.state) for t in run.tasks]
     d.monitor.task_pick.value = "square"

@@ -76,10 +76,10 @@ def test_a_notebook_from_the_palette_comes_with_its_parameters(project: Path) ->
     assert task["settings"]["parameters"] == {"x": 2, "label": "square", "scale": 1.0}
     # The new task is selected and its form opens in the side panel, filled in.
     assert d.selected == "square" and d.canvas.selected == "square"
-    assert d.tabs.selected_index == 1
-    assert isinstance(d.form, NotebookForm)
-    assert d.task_inputs["id"].value == "square"
-    assert d.form.parameters["label"].value == "square"
+    assert d.side_panel.shown is d.tasks
+    assert isinstance(d.tasks.form, NotebookForm)
+    assert d.tasks.task_inputs["id"].value == "square"
+    assert d.tasks.form.parameters["label"].value == "square"
     assert list(nodes(d)) == ["square"] and nodes(d)["square"]["kind"] == "notebook"
     assert d.canvas.can_undo is True
     assert d.build.ok, d.problems
@@ -93,9 +93,9 @@ def test_building_three_tasks_and_links_only_on_the_canvas(project: Path) -> Non
     assert edges(d) == {("square", "report"), ("prep", "report")}
     # The upstream boxes of the form agree with the links drawn.
     send(d, "select", task="report")
-    assert d.selected == "report" and d.tabs.selected_index == 1
-    assert d.task_inputs["upstream"]["square"].value is True
-    assert d.task_inputs["upstream"]["prep"].value is True
+    assert d.selected == "report" and d.side_panel.shown is d.tasks
+    assert d.tasks.task_inputs["upstream"]["square"].value is True
+    assert d.tasks.task_inputs["upstream"]["prep"].value is True
 
 
 def test_a_link_that_closes_a_cycle_is_refused_on_the_canvas(project: Path) -> None:
@@ -177,7 +177,7 @@ def test_invalid_tasks_are_marked_and_the_mark_goes_when_fixed(project: Path) ->
     send(d, "add_task", kind="python")  # no callable yet: invalid
     assert "problem" in nodes(d)["python"]
     assert "callable" in nodes(d)["python"]["problem"]
-    d.form.inputs["callable"].value = "kit.runtime.examples:make_dataset"
+    d.tasks.form.inputs["callable"].value = "kit.runtime.examples:make_dataset"
     assert "problem" not in nodes(d)["python"]
 
 
@@ -192,7 +192,7 @@ def test_nothing_to_undo_and_unknown_kind_are_said(project: Path) -> None:
 def test_picking_a_task_in_the_list_outlines_it_on_the_canvas(project: Path) -> None:
     d = designer(project)
     three_tasks(d)
-    d.task_list.value = "square"
+    d.tasks.task_list.value = "square"
     assert d.canvas.selected == "square"
     # A selection cleared on the canvas (Escape) leaves the form as it is.
     send(d, "select", task="")
@@ -213,7 +213,7 @@ def test_a_dag_file_shown_read_only_leaves_the_canvas_read_only(
     d = designer(project)
     send(d, "add_task", kind="bash")
     d.load(dag)
-    assert d.read_only_path == dag, d.status.value
+    assert d.read_only_path == dag, d.toolbar.status.value
     assert d.canvas.mode == "run" and d.canvas.graph["nodes"] == []
     assert d.canvas.handle_intent({"intent": "add_task", "kind": "bash"}) is None
     assert d.draft.task_ids == ["bash"]

@@ -19,14 +19,14 @@ def test_deploy_and_run_then_watch_the_run_to_success(project: Path, stack, clie
         project_dir=project, dags_dir=stack.settings.dags_dir, client=client, background=False
     )
     build_pipeline(d)
-    d.dag_id.value = dag_id
-    d.run_inputs["n"].value = "3"
-    d.deploy_button.click()
-    assert d.monitor is not None, d.status.value
+    d.pipeline.dag_id.value = dag_id
+    d.run.run_inputs["n"].value = "3"
+    d.toolbar.deploy_button.click()
+    assert d.monitor is not None, d.toolbar.status.value
     assert (stack.settings.dags_dir / f"{dag_id}.py").is_file()
     run = d.monitor.wait(timeout=600)
     assert run.state == "success", [(t.task_id, t.state) for t in run.tasks]
-    assert d.tabs.selected_index == 3
+    assert d.side_panel.shown is d.run
     # The Airflow API agrees: the run got the typed run parameter and every task succeeded.
     api_run = client.get_run(dag_id, run.run_id)
     assert api_run.conf == {"n": 3}
@@ -68,13 +68,14 @@ def test_a_run_parameter_out_of_bounds_is_refused_by_airflow_and_shown(
         project_dir=project, dags_dir=stack.settings.dags_dir, client=client, background=False
     )
     build_pipeline(d)
-    d.dag_id.value = dag_id
-    d.param_inputs["n"]["maximum"].value = "10"
-    d.run_inputs["n"].value = "99"
-    d.deploy_button.click()
+    d.pipeline.dag_id.value = dag_id
+    d.params.param_inputs["n"]["maximum"].value = "10"
+    d.run.run_inputs["n"].value = "99"
+    d.toolbar.deploy_button.click()
     # Exported and loaded, but Airflow's Params refused the run: the widget says what and why.
     assert (stack.settings.dags_dir / f"{dag_id}.py").is_file()
     assert d.monitor is None
-    assert "Deploy failed: Airflow refused to start" in d.status.value, d.status.value
-    assert "99" in d.status.value and "10" in d.status.value, d.status.value
+    status = d.toolbar.status.value
+    assert "Deploy failed: Airflow refused to start" in status, status
+    assert "99" in status and "10" in status, status
     assert client.runs(dag_id) == []

@@ -263,7 +263,7 @@ def test_a_failing_edit_leaves_the_data_as_it_was(monkeypatch: pytest.MonkeyPatc
     def crash(*_args: object) -> list:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("kit.widgets.draft._without", crash)
+    monkeypatch.setattr("kit.widgets.draft_tasks._without", crash)
     with pytest.raises(RuntimeError):
         draft.remove_task("a")  # fails after the task list was already cut
     assert draft.data == before and not draft.can_undo

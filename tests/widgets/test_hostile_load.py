@@ -25,6 +25,8 @@ def test_loading_a_hostile_file_shows_why_and_keeps_the_draft(project: Path, nam
     d.load(path)
 
     assert time.monotonic() - started < 30
-    assert "kit-status-error" in d.status.value and "Could not load" in d.status.value
+    assert (
+        "kit-status-error" in d.toolbar.status.value and "Could not load" in d.toolbar.status.value
+    )
     assert d.draft.data == before and d.draft.get("dag_id") == "widget_demo"
     assert sorted(project.rglob("*")) == files

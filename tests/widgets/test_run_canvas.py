@@ -92,8 +92,8 @@ def test_the_designers_canvas_opens_a_log_of_the_run_it_watches(
     airflow.finish_run("d", "r1")
     d: Any = Designer(project_dir=project, dags_dir=project / "dags", background=False)
     d.canvas.handle_intent({"intent": "open_log", "task": "a"})  # no run watched: nothing
-    assert d.tabs.selected_index == 0
+    assert d.side_panel.shown is d.pipeline
     d.monitor = RunMonitor("d", "r1", client=client, background=False)
     d.canvas.handle_intent({"intent": "open_log", "task": "a"})
-    assert d.tabs.selected_index == 3 and d.monitor.task_pick.value == "a"
+    assert d.side_panel.shown is d.run and d.monitor.task_pick.value == "a"
     assert "hello from a" in d.monitor.log_view.value

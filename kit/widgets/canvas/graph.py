@@ -228,7 +228,8 @@ def _coords(value: object) -> tuple[float, float] | None:
     if not isinstance(pair, Sequence) or isinstance(pair, str) or len(pair) != 2:
         return None
     if not all(
-        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in pair
+        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        for value in pair
     ):
         return None
     return float(pair[0]), float(pair[1])
@@ -314,8 +315,13 @@ def palette(
             entry["has_parameters_cell"] = found.has_cell
             entry["parameters"] = [
                 # The default as written in the cell: what a person recognises.
-                {"name": p.name, "type": p.type_name, "default": p.default_source, "help": p.help}
-                for p in found.parameters.values()
+                {
+                    "name": parameter.name,
+                    "type": parameter.type_name,
+                    "default": parameter.default_source,
+                    "help": parameter.help,
+                }
+                for parameter in found.parameters.values()
             ]
         entries.append(entry)
     return {"notebooks": entries, "kinds": sorted(kinds) if kinds is not None else kind_names()}
