@@ -17,14 +17,13 @@ the generated secrets. The shape is kept in ``stack.json``, so a later ``kit up`
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-from kit.stack import fast_paths, health, timeline
+from kit import clock
+from kit.stack import fast_paths, health, lock
 from kit.stack.airflow_env import STACK_MARKER, airflow_environment, stack_id
 from kit.stack.base import (
     WAITS,
@@ -62,8 +61,6 @@ from kit.stack.settings import LEGACY_SHAPE, StackSettings
 from kit.stack.state import StackState, read_state, state_file, write_state
 
 ADMIN_USER = "admin"
-# Held by `up` and `down` in the state folder (kit.stack.component restarts nothing meanwhile).
-LOCK_FILE = ".lock"
 # The components of the default shape, in start order.
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "kernel-pool", "mlflow")
 # With the servers (and Celery's workers), what a DAG run needs: started first, on their own.
@@ -191,17 +188,6 @@ class EmbeddedStack:
         return PostgresServer(self.settings, load_or_create(self.settings.secrets_file))
 
     # -- up ------------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        """One `up`/`down` at a time per state folder (two notebooks may click "up" together)."""
-        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.settings.state_dir / LOCK_FILE, "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-
     def _prepare(self) -> dict[str, str]:
         s = self.settings
         if not s.config_file.is_file():
@@ -289,8 +275,8 @@ class EmbeddedStack:
         """Start ``names``; Airflow's components forked from ``warm_parent`` when there is one."""
         for name in names:
             command, env = self._command_and_env(name, airflow_env, secrets)
-            timeline.record(self.timeline_file, name, "started")
-            named = {timeline.TIMELINE_ENV: str(self.timeline_file), timeline.COMPONENT_ENV: name}
+            clock.record(self.timeline_file, name, "started")
+            named = {clock.TIMELINE_ENV: str(self.timeline_file), clock.COMPONENT_ENV: name}
             where = {
                 "env": {**env, **named},
                 "log_file": self.log_path(name),
@@ -342,10 +328,10 @@ class EmbeddedStack:
             raise ValueError(f"wait={wait!r}: expected one of {', '.join(WAITS)}")
         # Each stage asks again about the earlier ones: told once each, with the time since now.
         on_ready = health.once_each(
-            on_ready, also=lambda name: timeline.record(self.timeline_file, name, "healthy")
+            on_ready, also=lambda name: clock.record(self.timeline_file, name, "healthy")
         )
         self._decisions = []
-        with self._lock():
+        with lock.held(self.settings.state_dir):
             self._adopt_running_settings()
             self._refuse_other_remote_services()
             env = self._prepare()
@@ -458,7 +444,7 @@ class EmbeddedStack:
         """Airflow, workers and MLflow first (their connections close), then Redis, then
         PostgreSQL with a fast shutdown; then a sweep for anything of the stack still running.
         A component still running ``timeout`` seconds after SIGTERM is killed (SIGKILL)."""
-        with self._lock():
+        with lock.held(self.settings.state_dir):
             records = self.pids.all()
             apps = [r for r in records if r.name not in SERVICES]
             stop_processes(apps, timeout=timeout, say=_to_stderr)

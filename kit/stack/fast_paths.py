@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from kit.clock import start_ticks
 from kit.files import atomic_write_text
 
 FOLDER = "fast-paths"
@@ -110,8 +111,6 @@ def begin(
 
 
 def _write_own() -> None:
-    from kit.stack.processes import start_ticks
-
     pid = os.getpid()
     record = {
         "component": _record["component"],

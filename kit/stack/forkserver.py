@@ -37,7 +37,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, NoReturn
 
-from kit.stack.processes import PidFiles, PidRecord, record_pid, start_ticks
+from kit.clock import start_ticks
+from kit.stack.processes import PidFiles, PidRecord, record_pid
 
 # What every component imports: once here, shared by the forks.
 SHARED_MODULES = (

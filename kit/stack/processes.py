@@ -21,18 +21,7 @@ from pathlib import Path
 
 import psutil
 
-
-def start_ticks(pid: int) -> int | None:
-    """When ``pid`` started, in clock ticks since boot (/proc/PID/stat, field 22); None where
-    there is no /proc. Unlike psutil's create_time, which adds the wall-clock boot time, it does
-    not move when the wall clock is stepped (seen on CI's virtual machines: after a step every
-    component of a running stack looked dead, and `kit up` tried to start a second one)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) is in parentheses and may hold spaces: count after it.
-    return int(stat[stat.rindex(")") + 2 :].split()[19])
+from kit.clock import start_ticks
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,7 @@ def test_a_wall_clock_step_does_not_make_a_running_component_look_dead(tmp_path)
     import dataclasses
 
     from kit.runtime.kernel_pool import claimer_alive
-    from kit.stack.processes import start_ticks
+    from kit.clock import start_ticks
 
     pids = PidFiles(tmp_path / "run")
     record = start_process(

@@ -1,9 +1,13 @@
-"""When each component of a starting stack got where: started, imports done, port open, healthy.
+"""Clocks shared by the stack's processes and the tasks they run (layer 0: no kit imports).
 
-`kit up` truncates the stack's timeline file and names it to every process it starts
-(``KIT_TIMELINE_FILE``); the processes append their own events (a component launcher after its
-imports), `kit up` appends "started" and "healthy". One JSON object per line, appended whole, so
-processes writing at the same time do not mix their lines. ``bench/bench_stack.py`` prints it.
+- ``start_ticks``: when a process started, in clock ticks since boot; a pid plus its start ticks
+  names one process for good (pid files, claimed kernels, fast-path records).
+- The start-up timeline: when each component of a starting stack got where: started, imports
+  done, port open, healthy. `kit up` truncates the stack's timeline file and names it to every
+  process it starts (``KIT_TIMELINE_FILE``); the processes append their own events (a component
+  launcher after its imports), `kit up` appends "started" and "healthy". One JSON object per line,
+  appended whole, so processes writing at the same time do not mix their lines.
+  ``bench/bench_stack.py`` prints it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,19 @@ TIMELINE_ENV = "KIT_TIMELINE_FILE"
 COMPONENT_ENV = "KIT_COMPONENT"
 # The order in which a component passes them; a table shows them in this order.
 EVENTS = ("started", "imports done", "port open", "healthy")
+
+
+def start_ticks(pid: int) -> int | None:
+    """When ``pid`` started, in clock ticks since boot (/proc/PID/stat, field 22); None where
+    there is no /proc. Unlike psutil's create_time, which adds the wall-clock boot time, it does
+    not move when the wall clock is stepped (seen on CI's virtual machines: after a step every
+    component of a running stack looked dead, and `kit up` tried to start a second one)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces: count after it.
+    return int(stat[stat.rindex(")") + 2 :].split()[19])
 
 
 @dataclass(frozen=True)
