@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_STACK
 
 if TYPE_CHECKING:  # kit.stack is imported only by the commands that need it (start-up time)
-    from kit.stack.base import ComponentStatus
+    from kit.stack.base import ComponentStatus, Stack
+    from kit.stack.fast_paths import FastPathStatus
 
 
 def _shape(args: argparse.Namespace) -> dict[str, object]:
@@ -28,7 +29,7 @@ def _shape(args: argparse.Namespace) -> dict[str, object]:
     return {"celery_workers": workers} if workers else {}
 
 
-def _stack(args: argparse.Namespace):
+def _stack(args: argparse.Namespace) -> Stack:
     """The stack the command means: ``kit.stack.get_stack`` decides, given the options."""
     from kit.stack import StackSettings, get_stack
 
@@ -45,21 +46,20 @@ def _stack(args: argparse.Namespace):
     return get_stack(getattr(args, "stack", "auto"), settings, shape=_shape(args), ports=ports)
 
 
-def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    """The options every stack command takes: the state folder and the backend."""
+    # The registry only (kit.stack.backends): each backend's own modules load when it is used.
+    from kit.stack.backends import AUTO, choices, help_text
+
+    parser.add_argument(
         "--state-dir", type=Path, help="the stack's state folder (default: .kit/ or $KIT_STATE_DIR)"
     )
-    p.add_argument(
-        "--stack",
-        choices=("auto", "embedded", "compose"),
-        default="auto",
-        help="which stack: Compose when a Docker engine answers (auto), or the embedded native one",
-    )
+    parser.add_argument("--stack", choices=choices(), default=AUTO, help=help_text())
 
 
-def _name(stack) -> str:
-    shape = getattr(getattr(stack, "settings", None), "shape", None)
-    return f"{stack.kind} stack ({shape})" if shape else f"{stack.kind} stack"
+def _name(stack: Stack) -> str:
+    """'embedded stack (postgres+local)', 'compose stack': what the messages call it."""
+    return f"{stack.kind} stack ({stack.shape})" if stack.shape else f"{stack.kind} stack"
 
 
 def still_starting(components: Iterable[ComponentStatus], seen_healthy: set[str]) -> list[str]:
@@ -100,7 +100,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             "`kit up --wait all` waits for them."
         )
     print_endpoints(endpoints)
-    if getattr(getattr(stack, "settings", None), "database", None) == "sqlite" and not args.sqlite:
+    if stack.database == "sqlite" and not args.sqlite:
         print(
             "Note: this state folder's stack runs on SQLite (its shape is kept); new stacks run "
             "on PostgreSQL. docs/stacks.md says how to move.",
@@ -121,13 +121,8 @@ def cmd_down(args: argparse.Namespace) -> int:
 NOT_APPLICABLE = "not applicable (the Compose stack's containers run Airflow's own commands)"
 
 
-def _fast_paths(stack) -> list | None:
-    """The stack's fast paths (kit.stack.fast_paths), None where it has none (Compose)."""
-    read = getattr(stack, "fast_path_report", None)
-    return read() if read is not None else None
-
-
-def _print_fast_paths(paths: list | None) -> None:
+def _print_fast_paths(paths: list[FastPathStatus] | None) -> None:
+    """The fast paths' lines of `kit status --verbose` (None: the backend has none)."""
     if paths is None:
         print(f"  fast paths: {NOT_APPLICABLE}")
         return
@@ -140,11 +135,11 @@ def _print_fast_paths(paths: list | None) -> None:
 def cmd_status(args: argparse.Namespace) -> int:
     stack = _stack(args)
     status = stack.status()
-    paths = _fast_paths(stack) if args.verbose else None
+    paths = stack.fast_path_report() if args.verbose else None
     if args.json:
         report = {
             "kind": status.kind,
-            "shape": getattr(getattr(stack, "settings", None), "shape", None),
+            "shape": stack.shape,
             "running": status.running,
             "healthy": status.healthy,
             "components": [c.__dict__ for c in status.components],

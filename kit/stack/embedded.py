@@ -20,10 +20,12 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from kit import clock
-from kit.stack import fast_paths, health, lock
+from kit.stack import embedded_state, fast_paths, health, lock
 from kit.stack.airflow_env import STACK_MARKER, airflow_environment, stack_id
 from kit.stack.base import (
     WAITS,
@@ -42,6 +44,7 @@ from kit.stack.config_check import PATH as CONFIG_CHECK
 from kit.stack.config_check import config_problems, description_problem
 from kit.stack.databases import migrate_once, refuse_to_orphan_sqlite_data
 from kit.stack.dead_scheduler import fail_dead_scheduler_jobs
+from kit.stack.embedded_state import ADMIN_USER
 from kit.stack.forkserver import PATH as WARM_PARENT
 from kit.stack.forkserver import WarmParent, WarmParentError
 from kit.stack.parse_request import request_parse
@@ -57,10 +60,9 @@ from kit.stack.processes import (
 from kit.stack.remote_services import missing_provider
 from kit.stack.secrets import StackSecrets, load_or_create, write_private
 from kit.stack.services.postgres import PostgresServer, stop_fast
-from kit.stack.settings import LEGACY_SHAPE, StackSettings
-from kit.stack.state import StackState, read_state, state_file, write_state
+from kit.stack.settings import StackSettings
+from kit.stack.state import state_file
 
-ADMIN_USER = "admin"
 # The components of the default shape, in start order.
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "kernel-pool", "mlflow")
 # With the servers (and Celery's workers), what a DAG run needs: started first, on their own.
@@ -94,48 +96,34 @@ class EmbeddedStack:
     def state_file(self) -> Path:
         return state_file(self.settings.state_dir)
 
-    def _write_state(self) -> None:
-        s = self.settings
-        write_state(
-            s.state_dir,
-            StackState(
-                kind=self.kind,
-                airflow_url=s.airflow_url,
-                mlflow_url=s.mlflow_url,
-                username=ADMIN_USER,
-                password_file=s.passwords_file,
-                dags_dir=s.dags_dir,
-                project_dir=s.project_dir,
-                task_logs_dir=s.logs_dir / "airflow",
-                api_server_log=self.log_path("api-server"),
-                shape=s.shape,
-                ports=s.ports(),
-                **s.shape_fields(),
-                # What remote logging / e-mail it runs with (no credentials): `up` compares.
-                remote_services=s.remote_services.describe(),
-            ),
-        )
+    @classmethod
+    def from_settings(
+        cls, settings: StackSettings, *, ports: Mapping[str, int], shape: Mapping[str, object]
+    ) -> EmbeddedStack:
+        """A stack of ``settings`` (which hold the ports) in the ``shape`` asked for."""
+        return cls(replace(settings, **shape))
 
     @classmethod
-    def from_state(cls, state_dir: Path, **overrides: object) -> EmbeddedStack:
+    def from_state(
+        cls,
+        state_dir: Path,
+        *,
+        ports: Mapping[str, int] | None = None,
+        shape: Mapping[str, object] | None = None,
+    ) -> EmbeddedStack:
         """The stack whose state is in ``state_dir``, with the ports and shape it was started
-        with (``overrides`` that are not None replace them)."""
-        state = read_state(state_dir)
-        if state.kind != cls.kind:
-            raise StackError(f"the stack of {state_dir} is a {state.kind} stack, not embedded")
-        backend = state.backend()
-        # A state file of an older kit has no shape fields: it was the default shape of then.
-        saved = {k: backend[k] for k in StackSettings.SHAPE_FIELDS if k in backend}
-        shape = {**LEGACY_SHAPE, **saved}
-        values: dict[str, object] = {
-            "state_dir": state_dir,
-            "project_dir": state.project_dir,
-            "dags_dir": state.dags_dir,
-            **backend["ports"],
-            **shape,
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(StackSettings.from_env(**values))
+        with (``ports`` and ``shape`` values that are not None replace them)."""
+        return cls(embedded_state.read_settings(state_dir, {**(ports or {}), **(shape or {})}))
+
+    @property
+    def shape(self) -> str:
+        """Its shape: 'postgres+local' (the default), 'postgres+celery' or 'sqlite+local'."""
+        return self.settings.shape
+
+    @property
+    def database(self) -> str:
+        """Its metadata database: 'postgres' (a server of the kit's own) or 'sqlite'."""
+        return self.settings.database
 
     def request_parse(self, relative_fileloc: str, bundle: str = "dags-folder") -> None:
         """Ask Airflow to parse a file the API cannot name yet (a new file in a bundle where no
@@ -221,45 +209,17 @@ class EmbeddedStack:
             for name in self.components()
         }
 
-    def _adopt_running_settings(self) -> None:
-        """A stack already running keeps its ports: reuse them rather than start a second one.
-        Its shape cannot change while it runs (that would be a second database)."""
+    def _keep_what_runs(self) -> None:
+        """A stack already running keeps its ports, shape and remote services (a StackError for
+        another shape or other remote services): `up` goes on with those."""
         if not self.state_file.exists() or not self._any_process_running():
             return
-        running = EmbeddedStack.from_state(self.settings.state_dir).settings
-        wanted = self.settings
-        if (running.database, running.executor, running.celery_workers) != (
-            wanted.database,
-            wanted.executor,
-            wanted.celery_workers,
-        ):
-            raise StackError(
-                f"a {running.shape} stack is running with its state in {running.state_dir}; "
-                f"take it down (`kit down`) before starting it as {wanted.shape}."
-            )
-        if (
-            running.ports() != wanted.ports()
-            or running.dags_dir != wanted.dags_dir
-            or running.shape_fields() != wanted.shape_fields()
-        ):
-            self.settings = running
+        running = embedded_state.read_settings(self.settings.state_dir)
+        settings = embedded_state.settings_to_run(running, self.settings)
+        if settings is not self.settings:
+            self.settings = settings
             self.pids = PidFiles(self.settings.run_dir)
-
-    def _refuse_other_remote_services(self) -> None:
-        """A running stack keeps the remote logging and e-mail it was started with: a component
-        started now with other KIT_* values would disagree with the rest (a worker sending logs to
-        S3 while the api-server looks for them on disk), and changing nothing would be silent."""
-        if not self.state_file.exists() or not self._any_process_running():
-            return
-        running = read_state(self.settings.state_dir).backend().get("remote_services") or {}
-        wanted = self.settings.remote_services.describe()
-        if running != wanted:
-            raise StackError(
-                "the running stack was started with other remote-logging / e-mail settings "
-                f"(KIT_REMOTE_LOGGING, KIT_S3_*, KIT_SMTP_CONN, KIT_EMAIL_*): {running or 'none'}, "
-                f"now {wanted or 'none'}. Run `kit down`, then `kit up` to apply them, or set "
-                "them as they were."
-            )
+        embedded_state.refuse_other_remote_services(self.settings)
 
     def _any_process_running(self) -> bool:
         """Any component of any shape alive (pid files are per component name)."""
@@ -332,8 +292,7 @@ class EmbeddedStack:
         )
         self._decisions = []
         with lock.held(self.settings.state_dir):
-            self._adopt_running_settings()
-            self._refuse_other_remote_services()
+            self._keep_what_runs()
             env = self._prepare()
             secrets = load_or_create(self.settings.secrets_file)
             running = self._running()
@@ -351,7 +310,7 @@ class EmbeddedStack:
                     # As root: its user can reach its programs and data (a project in /root).
                     PostgresServer(self.settings, secrets).check_reach()
             # Written first: a failed start still leaves the shape for `kit logs` / `kit down`.
-            self._write_state()
+            embedded_state.write(self.settings, self.log_path("api-server"))
             self.timeline_file.unlink(missing_ok=True)
             warm = self._warm_parent(to_start, env)
             try:
@@ -495,7 +454,7 @@ class EmbeddedStack:
     def status(self) -> StackStatus:
         if self.state_file.exists():
             with contextlib.suppress(ValueError, KeyError, OSError):
-                self.settings = EmbeddedStack.from_state(self.settings.state_dir).settings
+                self.settings = embedded_state.read_settings(self.settings.state_dir)
         # Never create a secrets file by asking about a stack that is not there.
         needs_secrets = self.settings.database != "sqlite" and self.settings.secrets_file.exists()
         probes = self._probes(load_or_create(self.settings.secrets_file) if needs_secrets else None)
