@@ -40,6 +40,8 @@ def start_ticks(pid: int) -> int | None:
 
 @dataclass(frozen=True)
 class Event:
+    """One event of the timeline: a component got somewhere at a wall-clock time."""
+
     component: str
     event: str
     at: float  # wall-clock seconds (time.time()): several processes write them
@@ -87,8 +89,8 @@ def read(path: Path) -> list[Event]:
 def first_times(events: Iterable[Event], since: float) -> dict[str, dict[str, float]]:
     """Per component, the seconds from ``since`` to the first time of each of its events."""
     table: dict[str, dict[str, float]] = {}
-    for e in sorted(events, key=lambda e: e.at):
-        table.setdefault(e.component, {}).setdefault(e.event, e.at - since)
+    for event in sorted(events, key=lambda event: event.at):
+        table.setdefault(event.component, {}).setdefault(event.event, event.at - since)
     return table
 
 
@@ -100,9 +102,9 @@ def markdown(events: Iterable[Event], since: float, order: Iterable[str] = ()) -
     head = "| component | " + " | ".join(EVENTS) + " |"
     rule = "|---|" + "---:|" * len(EVENTS)
     rows = [
-        f"| {c} | "
-        + " | ".join(f"{times[c][e]:.1f}" if e in times[c] else "–" for e in EVENTS)
+        f"| {component} | "
+        + " | ".join(f"{times[component][e]:.1f}" if e in times[component] else "–" for e in EVENTS)
         + " |"
-        for c in ordered
+        for component in ordered
     ]
     return "\n".join([head, rule, *rows])

@@ -70,6 +70,7 @@ def still_starting(components: Iterable[ComponentStatus], seen_healthy: set[str]
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    """`kit up`: start the stack and wait until it can run DAGs (or is all healthy)."""
     from kit.stack import StackError
     from kit.summary import print_endpoints
 
@@ -109,6 +110,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    """`kit down`: stop every process or container of the stack."""
     stack = _stack(args)
     if args.timeout is None:
         stack.down()  # each backend's own default
@@ -133,6 +135,7 @@ def _print_fast_paths(paths: list[FastPathStatus] | None) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """`kit status`: each component's state; exit 3 unless all are healthy."""
     stack = _stack(args)
     status = stack.status()
     paths = stack.fast_path_report() if args.verbose else None
@@ -142,17 +145,17 @@ def cmd_status(args: argparse.Namespace) -> int:
             "shape": stack.shape,
             "running": status.running,
             "healthy": status.healthy,
-            "components": [c.__dict__ for c in status.components],
+            "components": [component.__dict__ for component in status.components],
         }
         if args.verbose:
             report["fast_paths"] = NOT_APPLICABLE if paths is None else [p.__dict__ for p in paths]
         print(json.dumps(report, indent=2, default=str))
     else:
         print(f"{_name(stack)}: {'running' if status.running else 'stopped'}")
-        width = max((len(c.name) for c in status.components), default=0) + 1
-        for c in status.components:
-            pid = f" pid {c.pid}" if c.pid else ""
-            print(f"  {c.name:<{width}} {c.detail}{pid}")
+        width = max((len(component.name) for component in status.components), default=0) + 1
+        for component in status.components:
+            pid = f" pid {component.pid}" if component.pid else ""
+            print(f"  {component.name:<{width}} {component.detail}{pid}")
         if status.endpoints:
             print(
                 f"  Airflow {status.endpoints.airflow_url} · MLflow {status.endpoints.mlflow_url}"
@@ -163,6 +166,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_credentials(args: argparse.Namespace) -> int:
+    """`kit credentials`: the URLs, the user and the password of the running stack."""
     from kit.stack import StackNotRunning
 
     try:
@@ -181,6 +185,7 @@ def cmd_credentials(args: argparse.Namespace) -> int:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
+    """`kit logs`: where the logs are, or the last lines of one component's."""
     stack = _stack(args)
     if not args.component:
         for name in stack.log_names():
@@ -201,13 +206,16 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("up", help="start the stack (idempotent) and wait until it is healthy")
-    _add_common(p)
-    p.add_argument(
+    """Add the stack's life-cycle commands (up, down, status, credentials, logs)."""
+    parser = sub.add_parser("up", help="start the stack (idempotent) and wait until it is healthy")
+    _add_common(parser)
+    parser.add_argument(
         "--airflow-port", type=int, help="Airflow api-server port (default 8080, $KIT_AIRFLOW_PORT)"
     )
-    p.add_argument("--mlflow-port", type=int, help="MLflow port (default 5000, $KIT_MLFLOW_PORT)")
-    shape = p.add_argument_group(
+    parser.add_argument(
+        "--mlflow-port", type=int, help="MLflow port (default 5000, $KIT_MLFLOW_PORT)"
+    )
+    shape = parser.add_argument_group(
         "shape of the embedded stack",
         "Kept in the state folder: a later `kit up` without these options starts the same shape. "
         "Change it only while the stack is down.",
@@ -239,10 +247,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--postgres-port", type=int, help="PostgreSQL port (default 5433, $KIT_POSTGRES_PORT)"
     )
     shape.add_argument("--redis-port", type=int, help="Redis port (default 6380, $KIT_REDIS_PORT)")
-    p.add_argument(
+    parser.add_argument(
         "--timeout", type=float, default=300.0, help="seconds to wait for health (default 300)"
     )
-    p.add_argument(
+    parser.add_argument(
         "--wait",
         choices=("airflow", "all"),
         default="airflow",
@@ -250,40 +258,42 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the DAG processor, triggerer, MLflow and the kernel pool go on starting, and a notebook "
         "task waits for MLflow), or when everything is healthy (all)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress display")
-    p.set_defaults(handler=cmd_up)
+    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    parser.set_defaults(handler=cmd_up)
 
-    p = sub.add_parser("down", help="stop every process of the stack; nothing is left running")
-    _add_common(p)
-    p.add_argument(
+    parser = sub.add_parser("down", help="stop every process of the stack; nothing is left running")
+    _add_common(parser)
+    parser.add_argument(
         "--timeout",
         type=float,
         help="seconds each component has to stop before SIGKILL (default: 2 for the embedded "
         "stack, where running tasks are interrupted and run again after `kit up`; 30 for "
         "Compose)",
     )
-    p.set_defaults(handler=cmd_down)
+    parser.set_defaults(handler=cmd_down)
 
-    p = sub.add_parser("status", help="each component: running, healthy; exit 3 unless all healthy")
-    _add_common(p)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument(
+    parser = sub.add_parser(
+        "status", help="each component: running, healthy; exit 3 unless all healthy"
+    )
+    _add_common(parser)
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
         "-v", "--verbose", action="store_true",
         help="also which fast paths the running components took, and why one is off",
     )  # fmt: skip
-    p.set_defaults(handler=cmd_status)
+    parser.set_defaults(handler=cmd_status)
 
-    p = sub.add_parser("credentials", help="how to log in to Airflow and MLflow")
-    _add_common(p)
-    p.set_defaults(handler=cmd_credentials)
+    parser = sub.add_parser("credentials", help="how to log in to Airflow and MLflow")
+    _add_common(parser)
+    parser.set_defaults(handler=cmd_credentials)
 
-    p = sub.add_parser("logs", help="a component's log (no component: where the logs are)")
-    _add_common(p)
-    p.add_argument(
+    parser = sub.add_parser("logs", help="a component's log (no component: where the logs are)")
+    _add_common(parser)
+    parser.add_argument(
         "component",
         nargs="?",
         help="api-server, scheduler, dag-processor, triggerer, mlflow, db-migrate; and postgres, "
         "redis, celery-worker-N in those shapes",
     )
-    p.add_argument("-n", "--lines", type=int, default=50)
-    p.set_defaults(handler=cmd_logs)
+    parser.add_argument("-n", "--lines", type=int, default=50)
+    parser.set_defaults(handler=cmd_logs)

@@ -88,6 +88,7 @@ class ComposeStack(ComposeProject):
     # ------------------------------------------------------------------ commands
     @property
     def cli(self) -> list[str]:
+        """The Compose program, found on first use (`docker compose` or `docker-compose`)."""
         if self._cli is None:
             self._cli = compose_cli()
         return self._cli
@@ -102,12 +103,14 @@ class ComposeStack(ComposeProject):
         return cmd + list(args)
 
     def up_args(self) -> list[str]:
+        """`up -d [--build]`, scaled to the Celery workers under the celery profile."""
         args = ["up", "-d", *(["--build"] if self.build else [])]
         if "celery" in self.profiles:
             args += ["--scale", f"{WORKER_SERVICE}={self.celery_workers()}"]
         return args
 
     def down_args(self, timeout: float = 30.0) -> list[str]:
+        """`down --remove-orphans -t SECONDS`."""
         return ["down", "--remove-orphans", "-t", str(int(timeout))]
 
     def up_command(self) -> list[str]:

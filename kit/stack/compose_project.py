@@ -101,6 +101,7 @@ class ComposeProject:
         return services
 
     def all_profiles(self) -> list[str]:
+        """Every profile a service of the file names (what `down` must cover)."""
         found = {p for svc in self._services().values() for p in svc.get("profiles") or ()}
         return sorted(found)
 

@@ -22,9 +22,9 @@ def parse_ps_json(text: str) -> list[dict[str, Any]]:
 def rows_from_inspect(containers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`docker inspect` output shaped like `compose ps` rows (v1 `ps` has no JSON output)."""
     rows = []
-    for c in containers:
-        state = c.get("State") or {}
-        labels = (c.get("Config") or {}).get("Labels") or {}
+    for container in containers:
+        state = container.get("State") or {}
+        labels = (container.get("Config") or {}).get("Labels") or {}
         rows.append(
             {
                 "Service": labels.get("com.docker.compose.service", ""),
@@ -32,7 +32,7 @@ def rows_from_inspect(containers: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "Health": (state.get("Health") or {}).get("Status", ""),
                 "ExitCode": state.get("ExitCode", 0),
                 "Number": labels.get("com.docker.compose.container-number", ""),
-                "Name": c.get("Name", ""),
+                "Name": container.get("Name", ""),
             }
         )
     return rows

@@ -94,6 +94,7 @@ class EmbeddedStack:
     # -- state ---------------------------------------------------------------------------------
     @property
     def state_file(self) -> Path:
+        """The stack's state file (stack.json in the state folder)."""
         return state_file(self.settings.state_dir)
 
     @classmethod
@@ -133,19 +134,20 @@ class EmbeddedStack:
 
     def components(self) -> list[str]:
         """This shape's components in start order: servers, Airflow, workers, MLflow."""
-        s = self.settings
+        settings = self.settings
         services = [
             name
             for name, wanted in (
-                ("postgres", s.database == "postgres"),
-                ("redis", s.executor == "celery"),
+                ("postgres", settings.database == "postgres"),
+                ("redis", settings.executor == "celery"),
             )
             if wanted
         ]
-        airflow = [c for c in COMPONENTS[:-1] if c != "kernel-pool" or s.kernel_pool_size]
-        return [*services, *airflow, *s.celery_worker_names(), COMPONENTS[-1]]
+        airflow = [c for c in COMPONENTS[:-1] if c != "kernel-pool" or settings.kernel_pool_size]
+        return [*services, *airflow, *settings.celery_worker_names(), COMPONENTS[-1]]
 
     def log_path(self, component: str) -> Path | None:
+        """The log file of a component (or db-migrate); None for a name it does not know."""
         if component not in (*self.components(), "db-migrate"):
             return None
         return self.settings.logs_dir / f"{component}.log"
@@ -177,30 +179,41 @@ class EmbeddedStack:
 
     # -- up ------------------------------------------------------------------------------------
     def _prepare(self) -> dict[str, str]:
-        s = self.settings
-        if not s.config_file.is_file():
-            raise StackError(f"{s.config_file} is missing: the stack reads its settings from it.")
-        refuse_to_orphan_sqlite_data(s)
-        for folder in (s.state_dir, s.airflow_home, s.logs_dir, s.run_dir, s.mlflow_dir):
+        settings = self.settings
+        if not settings.config_file.is_file():
+            raise StackError(
+                f"{settings.config_file} is missing: the stack reads its settings from it."
+            )
+        refuse_to_orphan_sqlite_data(settings)
+        for folder in (
+            settings.state_dir,
+            settings.airflow_home,
+            settings.logs_dir,
+            settings.run_dir,
+            settings.mlflow_dir,
+        ):
             folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(s.state_dir, 0o700)
-        s.dags_dir.mkdir(parents=True, exist_ok=True)
-        s.artifacts_dir.mkdir(parents=True, exist_ok=True)
-        if problem := missing_provider(s.remote_services):
+        os.chmod(settings.state_dir, 0o700)
+        settings.dags_dir.mkdir(parents=True, exist_ok=True)
+        settings.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        if problem := missing_provider(settings.remote_services):
             raise StackError(problem)
-        secrets = load_or_create(s.secrets_file)
-        env = {**os.environ, **airflow_environment(s, secrets)}
-        label = os.path.relpath(s.config_file, Path.cwd())
+        secrets = load_or_create(settings.secrets_file)
+        env = {**os.environ, **airflow_environment(settings, secrets)}
+        label = os.path.relpath(settings.config_file, Path.cwd())
         checked = fast_paths.decide(
             CONFIG_CHECK, description_problem(), on="options checked before anything starts"
         )
         self._decisions.append(checked)
-        if checked.on and (problems := config_problems(s.config_file, env, label=label)):
+        if checked.on and (problems := config_problems(settings.config_file, env, label=label)):
             raise ConfigError(problems)
         # SimpleAuthManager reads the admin password from here; we write it so it is never printed.
         wanted = json.dumps({ADMIN_USER: secrets.admin_password})
-        if not s.passwords_file.exists() or s.passwords_file.read_text().strip() != wanted:
-            write_private(s.passwords_file, wanted + "\n")
+        if (
+            not settings.passwords_file.exists()
+            or settings.passwords_file.read_text().strip() != wanted
+        ):
+            write_private(settings.passwords_file, wanted + "\n")
         return env
 
     def _running(self) -> dict[str, bool]:
@@ -268,9 +281,9 @@ class EmbeddedStack:
         """What a DAG run needs, in start order: the servers, the api-server, the scheduler and
         (Celery) the workers. `up` starts them alone, so they have the CPU to themselves."""
         return [
-            n
-            for n in self.components()
-            if n in SERVICES or n in AIRFLOW_CORE or n.startswith("celery-worker-")
+            name
+            for name in self.components()
+            if name in SERVICES or name in AIRFLOW_CORE or name.startswith("celery-worker-")
         ]
 
     def up(
@@ -386,7 +399,9 @@ class EmbeddedStack:
         bootstrap = set(names) <= set(SERVICES)
         every = self._probes(secrets, bootstrap=bootstrap)
         probes = {
-            n: p for n, p in every.items() if n in names or (n == "metadatabase" and not bootstrap)
+            name: probe
+            for name, probe in every.items()
+            if name in names or (name == "metadatabase" and not bootstrap)
         }
         logs = {name: self.log_path(name) for name in self.components()}
 
@@ -443,15 +458,19 @@ class EmbeddedStack:
         return fast_paths.summarize(records)
 
     def endpoints(self) -> Endpoints:
+        """URLs and login of the running stack; StackNotRunning when no component runs."""
         if not any(self._running().values()):
             raise StackNotRunning(
                 f"no embedded stack is running with its state in {self.settings.state_dir}; "
                 "start it with `kit up` (or `make up`)."
             )
-        s = self.settings
-        return Endpoints(s.airflow_url, s.mlflow_url, ADMIN_USER, s.passwords_file)
+        settings = self.settings
+        return Endpoints(
+            settings.airflow_url, settings.mlflow_url, ADMIN_USER, settings.passwords_file
+        )
 
     def status(self) -> StackStatus:
+        """Each component of the shape it was started in: running, healthy, pid."""
         if self.state_file.exists():
             with contextlib.suppress(ValueError, KeyError, OSError):
                 self.settings = embedded_state.read_settings(self.settings.state_dir)

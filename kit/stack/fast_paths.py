@@ -126,10 +126,12 @@ def _write_own() -> None:
 
 
 def record_file(run_dir: Path, component: str) -> Path:
+    """Where a component's record of its fast paths is kept."""
     return run_dir / FOLDER / f"{component}.json"
 
 
 def write_record(path: Path, record: Mapping[str, object]) -> None:
+    """Write a record atomically (`kit status` may read it meanwhile)."""
     atomic_write_text(path, json.dumps(record, indent=2) + "\n")
 
 
@@ -174,6 +176,7 @@ class FastPathStatus:
     off_in: tuple[tuple[str, str], ...]  # (component, why)
 
     def line(self, width: int) -> str:
+        """The path's line of `kit status --verbose`, its name padded to ``width``."""
         if not self.on_in and not self.off_in:
             return f"{self.path:<{width}} not decided (no running component uses it)"
         parts = []

@@ -83,9 +83,10 @@ def orm_reset_problem(settings: object) -> str | None:
         if not callable(function):
             return f"airflow.settings has no {name}()"
         required = [
-            p.name
-            for p in inspect.signature(function).parameters.values()
-            if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            parameter.name
+            for parameter in inspect.signature(function).parameters.values()
+            if parameter.default is parameter.empty
+            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
         ]
         if required:
             return f"airflow.settings.{name} now needs ({', '.join(required)})"
@@ -203,6 +204,7 @@ class WarmParent:
 
     @property
     def pid(self) -> int:
+        """The warm parent's process id."""
         return self._proc.pid
 
     def _reply(self, seconds: float) -> dict:
@@ -267,6 +269,7 @@ class WarmParent:
 
 
 def main() -> None:
+    """``python -m kit.stack.forkserver``: serve fork requests on stdin/stdout."""
     serve(sys.stdin, sys.stdout)
 
 
