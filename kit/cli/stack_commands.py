@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_STACK
 
 if TYPE_CHECKING:  # kit.stack is imported only by the commands that need it (start-up time)
+    from kit.fast_paths import FastPathStatus
     from kit.stack.base import ComponentStatus, Stack
-    from kit.stack.fast_paths import FastPathStatus
 
 
 def _shape(args: argparse.Namespace) -> dict[str, object]:

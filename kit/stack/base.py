@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # types only: this module stays the lowest of kit.stack
-    from kit.stack.fast_paths import FastPathStatus
+    from kit.fast_paths import FastPathStatus
     from kit.stack.settings import StackSettings
 
 # How long `up` waits: until Airflow can run a DAG, or until every component is healthy.
@@ -193,6 +193,6 @@ class Stack(Protocol):
         ...
 
     def fast_path_report(self) -> list[FastPathStatus] | None:
-        """Which fast paths the running components took (kit.stack.fast_paths); None for a
+        """Which fast paths the running components took (kit.fast_paths); None for a
         backend that has none (Compose's containers run Airflow's own commands)."""
         ...

@@ -48,8 +48,8 @@ def _import_airflow() -> None:
 def _record_fast_paths(args: list[str], forked_from: int | None) -> None:
     """Start this component's record of its fast paths and check those that are its own (cheap:
     Airflow's modules are imported by now, or are about to be by the command itself)."""
+    from kit import fast_paths
     from kit.clock import COMPONENT_ENV
-    from kit.stack import fast_paths
 
     name = os.environ.get(COMPONENT_ENV) or " ".join(args[:1]) or "airflow"
     if forked_from is None:

@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from kit import clock
-from kit.stack import embedded_state, fast_paths, health, lock
+from kit import clock, fast_paths
+from kit.stack import embedded_state, health, lock
 from kit.stack.airflow_env import STACK_MARKER, airflow_environment, stack_id
 from kit.stack.base import (
     WAITS,
@@ -446,7 +446,7 @@ class EmbeddedStack:
     # -- status --------------------------------------------------------------------------------
     def fast_path_report(self) -> list[fast_paths.FastPathStatus]:
         """Which fast paths the running components (and the last `up`) took, from their records
-        (kit.stack.fast_paths); a record of an earlier process with the same name is left out."""
+        (kit.fast_paths); a record of an earlier process with the same name is left out."""
         records: dict[str, dict | None] = {}
         for record in self.pids.all():
             data = fast_paths.read_record(self.settings.run_dir, record.name)

@@ -138,7 +138,7 @@ def _become_component(request: Mapping[str, object], in_session: int) -> NoRetur
 def serve(requests: IO[str], replies: IO[str]) -> None:
     """Import Airflow, say ready, then fork one component per request until input ends. When
     the ORM reset a fork needs is not there, say so instead (`kit up` starts them on their own)."""
-    from kit.stack import fast_paths
+    from kit import fast_paths
     from kit.stack.lean_imports import import_jsonschema_lean
 
     import_jsonschema_lean()

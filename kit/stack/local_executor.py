@@ -22,7 +22,7 @@ import inspect
 
 from airflow.executors.local_executor import LocalExecutor
 
-from kit.stack import fast_paths
+from kit import fast_paths
 
 EXECUTOR_PATH = "kit.stack.local_executor.OnDemandLocalExecutor"
 PATH = "on-demand-workers"
