@@ -33,8 +33,9 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._report import update_section  # noqa: E402
+from kit import clock  # noqa: E402
 from kit.client import connect  # noqa: E402
-from kit.stack import EmbeddedStack, timeline  # noqa: E402
+from kit.stack import EmbeddedStack  # noqa: E402
 from kit.stack.ports import free_ports  # noqa: E402
 from kit.stack.processes import session_members, wait_gone  # noqa: E402
 from tests.conftest import chain_dag_source, stack_settings  # noqa: E402
@@ -202,7 +203,7 @@ class PortWatch:
                     contextlib.suppress(OSError),
                     socket.create_connection(("127.0.0.1", port), 0.2),
                 ):
-                    timeline.record(self.stack.timeline_file, name, "port open")
+                    clock.record(self.stack.timeline_file, name, "port open")
                     del pending[name]
             time.sleep(0.05)
 
@@ -307,9 +308,9 @@ def standalone_round(root: Path, runs: Runs, *, first: bool) -> float | None:
 def first_stack_figures(stack: EmbeddedStack) -> dict:
     """On the first round's restarted stack: where its start went, idle memory, status against
     the stock health check, and DAG files written to triggerable."""
-    events = timeline.read(stack.timeline_file)
+    events = clock.read(stack.timeline_file)
     got = {
-        "start_table": timeline.markdown(events, min(e.at for e in events)),
+        "start_table": clock.markdown(events, min(e.at for e in events)),
         "memory": idle_memory(stack),
         "kit_status": median_seconds([KIT, "status", "--state-dir", str(stack.settings.state_dir)]),
         "curl_health": median_seconds(

@@ -22,6 +22,7 @@ EXIT_NOT_FOUND = 4  # unknown DAG, run or file
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `kit` parser: each module of COMMAND_MODULES adds its sub-commands."""
     parser = argparse.ArgumentParser(
         prog="kit",
         description="Airflow notebook kit: run the Airflow 3 + MLflow stack and pipelines on it.",

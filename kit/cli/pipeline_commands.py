@@ -12,37 +12,37 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_NOT_FOUND = 0, 1, 2, 4
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``validate``, ``export``, ``preview`` and ``schema`` to the ``kit`` command."""
-    p = sub.add_parser("validate", help="check a pipeline spec and list every problem")
-    p.add_argument("pipeline", type=Path, help="pipelines/<dag_id>.yaml")
-    _project_options(p)
-    p.set_defaults(handler=cmd_validate)
+    parser = sub.add_parser("validate", help="check a pipeline spec and list every problem")
+    parser.add_argument("pipeline", type=Path, help="pipelines/<dag_id>.yaml")
+    _project_options(parser)
+    parser.set_defaults(handler=cmd_validate)
 
-    p = sub.add_parser("export", help="write dags/<dag_id>.py from a pipeline spec")
-    p.add_argument("pipeline", type=Path, help="pipelines/<dag_id>.yaml")
-    p.add_argument(
+    parser = sub.add_parser("export", help="write dags/<dag_id>.py from a pipeline spec")
+    parser.add_argument("pipeline", type=Path, help="pipelines/<dag_id>.yaml")
+    parser.add_argument(
         "--force", action="store_true", help="replace a hand-edited file (keeps a backup)"
     )
-    _project_options(p)
-    p.set_defaults(handler=cmd_export)
+    _project_options(parser)
+    parser.set_defaults(handler=cmd_export)
 
-    p = sub.add_parser("preview", help="draw a pipeline spec or any DAG file as an SVG")
-    p.add_argument("source", type=Path, help="pipelines/<dag_id>.yaml or a DAG file (.py)")
-    p.add_argument("--svg", type=Path, required=True, metavar="OUT.svg", help="where to write")
-    p.add_argument("--dag-id", help="which DAG, when the file defines several")
-    p.set_defaults(handler=cmd_preview)
+    parser = sub.add_parser("preview", help="draw a pipeline spec or any DAG file as an SVG")
+    parser.add_argument("source", type=Path, help="pipelines/<dag_id>.yaml or a DAG file (.py)")
+    parser.add_argument("--svg", type=Path, required=True, metavar="OUT.svg", help="where to write")
+    parser.add_argument("--dag-id", help="which DAG, when the file defines several")
+    parser.set_defaults(handler=cmd_preview)
 
-    p = sub.add_parser(
+    parser = sub.add_parser(
         "schema",
         help="print the JSON Schema of pipeline specs (editors complete and check with it)",
     )
-    p.add_argument(
+    parser.add_argument(
         "-o",
         "--output",
         type=Path,
         metavar="FILE",
         help="write it here instead, e.g. pipelines/.schema/pipeline.schema.json",
     )
-    p.set_defaults(handler=cmd_schema)
+    parser.set_defaults(handler=cmd_schema)
 
 
 def _project_options(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +82,7 @@ def _print_problems(problems, source: Path) -> None:  # noqa: ANN001
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """`kit validate`: check a pipeline spec; exit 1 with the problems when it has any."""
     from kit.spec import validate
 
     spec = _load(args.pipeline)
@@ -93,6 +94,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    """`kit export`: write a spec's DAG file (never over one the kit did not write)."""
     from kit.codegen import ExportRefused, export
     from kit.spec import SpecError
 
@@ -150,6 +152,7 @@ def _make_visible(dag_id: str, dag_path: Path) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    """`kit preview`: draw a spec or a DAG file as an SVG picture."""
     from kit.files import atomic_write_text
     from kit.preview import DagFileError, LayoutUnavailable, render_svg
 
@@ -189,6 +192,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    """`kit schema`: print or write the JSON Schema of pipeline specs."""
     from kit.files import atomic_write_text
     from kit.spec.schema import schema_text
 

@@ -25,6 +25,7 @@ def _conf(text: str | None) -> dict:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """`kit run`: trigger a DAG run; with --wait, wait for it and print its summary."""
     from kit.client import ClientError, DagImportError, DagNotFound, ParamsRejected, connect
     from kit.stack import StackNotRunning, read_state
     from kit.summary import print_run_summary
@@ -56,35 +57,40 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def client_state_dir(state_dir: Path | None) -> Path:
+    """The state folder `kit run` connects with (the option, else $KIT_STATE_DIR or .kit/)."""
     from kit.stack import StackSettings
 
     return StackSettings.from_env(state_dir=state_dir).state_dir
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """`kit demo`: bring the stack up and run the demo pipeline on it end to end."""
     from kit.demo import run_demo
 
     return run_demo(pipeline=args.pipeline, timeout=args.timeout)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="trigger a DAG run (with --wait: wait and print a summary)")
-    p.add_argument("dag_id")
-    p.add_argument(
+    """Add `kit run` and `kit demo` to the parser."""
+    parser = sub.add_parser("run", help="trigger a DAG run (with --wait: wait and print a summary)")
+    parser.add_argument("dag_id")
+    parser.add_argument(
         "--conf", help="run parameters as a JSON object, checked against the DAG's Params"
     )
-    p.add_argument(
+    parser.add_argument(
         "--wait", action="store_true", help="wait for the run to finish; exit 1 if it failed"
     )
-    p.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait (default 1800)")
-    p.add_argument("--state-dir", type=Path, help="the stack's state folder (default .kit/)")
-    p.set_defaults(handler=cmd_run)
+    parser.add_argument(
+        "--timeout", type=float, default=1800.0, help="seconds to wait (default 1800)"
+    )
+    parser.add_argument("--state-dir", type=Path, help="the stack's state folder (default .kit/)")
+    parser.set_defaults(handler=cmd_run)
 
-    p = sub.add_parser(
+    parser = sub.add_parser(
         "demo", help="bring the stack up, export and run the example pipeline, report"
     )
-    p.add_argument(
+    parser.add_argument(
         "--pipeline", type=Path, default=None, help="pipeline spec (default: the example)"
     )
-    p.add_argument("--timeout", type=float, default=1800.0)
-    p.set_defaults(handler=cmd_demo)
+    parser.add_argument("--timeout", type=float, default=1800.0)
+    parser.set_defaults(handler=cmd_demo)

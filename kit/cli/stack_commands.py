@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_STACK
 
 if TYPE_CHECKING:  # kit.stack is imported only by the commands that need it (start-up time)
-    from kit.stack.base import ComponentStatus
+    from kit.fast_paths import FastPathStatus
+    from kit.stack.base import ComponentStatus, Stack
 
 
 def _shape(args: argparse.Namespace) -> dict[str, object]:
@@ -28,7 +29,7 @@ def _shape(args: argparse.Namespace) -> dict[str, object]:
     return {"celery_workers": workers} if workers else {}
 
 
-def _stack(args: argparse.Namespace):
+def _stack(args: argparse.Namespace) -> Stack:
     """The stack the command means: ``kit.stack.get_stack`` decides, given the options."""
     from kit.stack import StackSettings, get_stack
 
@@ -45,21 +46,20 @@ def _stack(args: argparse.Namespace):
     return get_stack(getattr(args, "stack", "auto"), settings, shape=_shape(args), ports=ports)
 
 
-def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    """The options every stack command takes: the state folder and the backend."""
+    # The registry only (kit.stack.backends): each backend's own modules load when it is used.
+    from kit.stack.backends import AUTO, choices, help_text
+
+    parser.add_argument(
         "--state-dir", type=Path, help="the stack's state folder (default: .kit/ or $KIT_STATE_DIR)"
     )
-    p.add_argument(
-        "--stack",
-        choices=("auto", "embedded", "compose"),
-        default="auto",
-        help="which stack: Compose when a Docker engine answers (auto), or the embedded native one",
-    )
+    parser.add_argument("--stack", choices=choices(), default=AUTO, help=help_text())
 
 
-def _name(stack) -> str:
-    shape = getattr(getattr(stack, "settings", None), "shape", None)
-    return f"{stack.kind} stack ({shape})" if shape else f"{stack.kind} stack"
+def _name(stack: Stack) -> str:
+    """'embedded stack (postgres+local)', 'compose stack': what the messages call it."""
+    return f"{stack.kind} stack ({stack.shape})" if stack.shape else f"{stack.kind} stack"
 
 
 def still_starting(components: Iterable[ComponentStatus], seen_healthy: set[str]) -> list[str]:
@@ -70,6 +70,7 @@ def still_starting(components: Iterable[ComponentStatus], seen_healthy: set[str]
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    """`kit up`: start the stack and wait until it can run DAGs (or is all healthy)."""
     from kit.stack import StackError
     from kit.summary import print_endpoints
 
@@ -100,7 +101,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             "`kit up --wait all` waits for them."
         )
     print_endpoints(endpoints)
-    if getattr(getattr(stack, "settings", None), "database", None) == "sqlite" and not args.sqlite:
+    if stack.database == "sqlite" and not args.sqlite:
         print(
             "Note: this state folder's stack runs on SQLite (its shape is kept); new stacks run "
             "on PostgreSQL. docs/stacks.md says how to move.",
@@ -109,6 +110,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    """`kit down`: stop every process or container of the stack."""
     stack = _stack(args)
     if args.timeout is None:
         stack.down()  # each backend's own default
@@ -121,13 +123,8 @@ def cmd_down(args: argparse.Namespace) -> int:
 NOT_APPLICABLE = "not applicable (the Compose stack's containers run Airflow's own commands)"
 
 
-def _fast_paths(stack) -> list | None:
-    """The stack's fast paths (kit.stack.fast_paths), None where it has none (Compose)."""
-    read = getattr(stack, "fast_path_report", None)
-    return read() if read is not None else None
-
-
-def _print_fast_paths(paths: list | None) -> None:
+def _print_fast_paths(paths: list[FastPathStatus] | None) -> None:
+    """The fast paths' lines of `kit status --verbose` (None: the backend has none)."""
     if paths is None:
         print(f"  fast paths: {NOT_APPLICABLE}")
         return
@@ -138,26 +135,27 @@ def _print_fast_paths(paths: list | None) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """`kit status`: each component's state; exit 3 unless all are healthy."""
     stack = _stack(args)
     status = stack.status()
-    paths = _fast_paths(stack) if args.verbose else None
+    paths = stack.fast_path_report() if args.verbose else None
     if args.json:
         report = {
             "kind": status.kind,
-            "shape": getattr(getattr(stack, "settings", None), "shape", None),
+            "shape": stack.shape,
             "running": status.running,
             "healthy": status.healthy,
-            "components": [c.__dict__ for c in status.components],
+            "components": [component.__dict__ for component in status.components],
         }
         if args.verbose:
             report["fast_paths"] = NOT_APPLICABLE if paths is None else [p.__dict__ for p in paths]
         print(json.dumps(report, indent=2, default=str))
     else:
         print(f"{_name(stack)}: {'running' if status.running else 'stopped'}")
-        width = max((len(c.name) for c in status.components), default=0) + 1
-        for c in status.components:
-            pid = f" pid {c.pid}" if c.pid else ""
-            print(f"  {c.name:<{width}} {c.detail}{pid}")
+        width = max((len(component.name) for component in status.components), default=0) + 1
+        for component in status.components:
+            pid = f" pid {component.pid}" if component.pid else ""
+            print(f"  {component.name:<{width}} {component.detail}{pid}")
         if status.endpoints:
             print(
                 f"  Airflow {status.endpoints.airflow_url} · MLflow {status.endpoints.mlflow_url}"
@@ -168,6 +166,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_credentials(args: argparse.Namespace) -> int:
+    """`kit credentials`: the URLs, the user and the password of the running stack."""
     from kit.stack import StackNotRunning
 
     try:
@@ -186,6 +185,7 @@ def cmd_credentials(args: argparse.Namespace) -> int:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
+    """`kit logs`: where the logs are, or the last lines of one component's."""
     stack = _stack(args)
     if not args.component:
         for name in stack.log_names():
@@ -206,13 +206,16 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("up", help="start the stack (idempotent) and wait until it is healthy")
-    _add_common(p)
-    p.add_argument(
+    """Add the stack's life-cycle commands (up, down, status, credentials, logs)."""
+    parser = sub.add_parser("up", help="start the stack (idempotent) and wait until it is healthy")
+    _add_common(parser)
+    parser.add_argument(
         "--airflow-port", type=int, help="Airflow api-server port (default 8080, $KIT_AIRFLOW_PORT)"
     )
-    p.add_argument("--mlflow-port", type=int, help="MLflow port (default 5000, $KIT_MLFLOW_PORT)")
-    shape = p.add_argument_group(
+    parser.add_argument(
+        "--mlflow-port", type=int, help="MLflow port (default 5000, $KIT_MLFLOW_PORT)"
+    )
+    shape = parser.add_argument_group(
         "shape of the embedded stack",
         "Kept in the state folder: a later `kit up` without these options starts the same shape. "
         "Change it only while the stack is down.",
@@ -244,10 +247,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--postgres-port", type=int, help="PostgreSQL port (default 5433, $KIT_POSTGRES_PORT)"
     )
     shape.add_argument("--redis-port", type=int, help="Redis port (default 6380, $KIT_REDIS_PORT)")
-    p.add_argument(
+    parser.add_argument(
         "--timeout", type=float, default=300.0, help="seconds to wait for health (default 300)"
     )
-    p.add_argument(
+    parser.add_argument(
         "--wait",
         choices=("airflow", "all"),
         default="airflow",
@@ -255,40 +258,42 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the DAG processor, triggerer, MLflow and the kernel pool go on starting, and a notebook "
         "task waits for MLflow), or when everything is healthy (all)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress display")
-    p.set_defaults(handler=cmd_up)
+    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    parser.set_defaults(handler=cmd_up)
 
-    p = sub.add_parser("down", help="stop every process of the stack; nothing is left running")
-    _add_common(p)
-    p.add_argument(
+    parser = sub.add_parser("down", help="stop every process of the stack; nothing is left running")
+    _add_common(parser)
+    parser.add_argument(
         "--timeout",
         type=float,
         help="seconds each component has to stop before SIGKILL (default: 2 for the embedded "
         "stack, where running tasks are interrupted and run again after `kit up`; 30 for "
         "Compose)",
     )
-    p.set_defaults(handler=cmd_down)
+    parser.set_defaults(handler=cmd_down)
 
-    p = sub.add_parser("status", help="each component: running, healthy; exit 3 unless all healthy")
-    _add_common(p)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument(
+    parser = sub.add_parser(
+        "status", help="each component: running, healthy; exit 3 unless all healthy"
+    )
+    _add_common(parser)
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
         "-v", "--verbose", action="store_true",
         help="also which fast paths the running components took, and why one is off",
     )  # fmt: skip
-    p.set_defaults(handler=cmd_status)
+    parser.set_defaults(handler=cmd_status)
 
-    p = sub.add_parser("credentials", help="how to log in to Airflow and MLflow")
-    _add_common(p)
-    p.set_defaults(handler=cmd_credentials)
+    parser = sub.add_parser("credentials", help="how to log in to Airflow and MLflow")
+    _add_common(parser)
+    parser.set_defaults(handler=cmd_credentials)
 
-    p = sub.add_parser("logs", help="a component's log (no component: where the logs are)")
-    _add_common(p)
-    p.add_argument(
+    parser = sub.add_parser("logs", help="a component's log (no component: where the logs are)")
+    _add_common(parser)
+    parser.add_argument(
         "component",
         nargs="?",
         help="api-server, scheduler, dag-processor, triggerer, mlflow, db-migrate; and postgres, "
         "redis, celery-worker-N in those shapes",
     )
-    p.add_argument("-n", "--lines", type=int, default=50)
-    p.set_defaults(handler=cmd_logs)
+    parser.add_argument("-n", "--lines", type=int, default=50)
+    parser.set_defaults(handler=cmd_logs)

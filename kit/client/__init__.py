@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kit.client.airflow import AirflowClient
 from kit.client.errors import (
@@ -21,6 +22,9 @@ from kit.client.errors import (
     ServerError,
 )
 from kit.client.models import DagRun, DagTask, TaskRun
+
+if TYPE_CHECKING:  # kit.stack is imported by connect(), when a stack is needed
+    from kit.stack.base import Stack
 
 __all__ = [
     "AirflowClient",
@@ -60,17 +64,13 @@ def connect(state_dir: str | Path | None = None, *, timeout: float = 30.0) -> Ai
     )
 
 
-def _parse_requester(stack: object) -> Callable[[str], None] | None:
+def _parse_requester(stack: Stack) -> Callable[[str], None]:
     """The stack's way to have Airflow parse a file now, failing as a ClientError."""
     from kit.stack import StackError
 
-    parse = getattr(stack, "request_parse", None)
-    if parse is None:
-        return None
-
     def request(relative_fileloc: str) -> None:
         try:
-            parse(relative_fileloc)
+            stack.request_parse(relative_fileloc)
         except StackError as exc:
             raise ClientError(str(exc)) from exc
 

@@ -168,9 +168,11 @@ class AirflowClient:
 
     # -- DAGs ----------------------------------------------------------------------------------
     def version(self) -> str:
+        """The Airflow version the api-server reports."""
         return self._call(lambda c: af.VersionApi(c).get_version).version
 
     def health(self) -> dict[str, str]:
+        """Each Airflow component's health status ('healthy', 'unhealthy', 'unknown')."""
         info = self._call(lambda c: af.MonitorApi(c).get_health)
         out = {"metadatabase": info.metadatabase.status}
         for name in ("scheduler", "triggerer", "dag_processor"):
@@ -179,6 +181,7 @@ class AirflowClient:
         return out
 
     def list_dags(self) -> list[af.DAGResponse]:
+        """Every DAG Airflow knows, all pages read."""
         dags: list[af.DAGResponse] = []
         while True:
             page = self._call(lambda c: af.DAGApi(c).get_dags, limit=100, offset=len(dags))
@@ -187,6 +190,7 @@ class AirflowClient:
                 return dags
 
     def get_dag(self, dag_id: str) -> af.DAGResponse:
+        """One DAG; DagNotFound (naming the known ones) for an unknown id."""
         try:
             return self._call(lambda c: af.DAGApi(c).get_dag, dag_id)
         except ApiException as exc:
@@ -207,7 +211,9 @@ class AirflowClient:
                 raise self._missing_dag(dag_id) from exc
             raise
         downstream = {
-            t.task_id: tuple(sorted(t.downstream_task_ids or [])) for t in page.tasks if t.task_id
+            task.task_id: tuple(sorted(task.downstream_task_ids or []))
+            for task in page.tasks
+            if task.task_id
         }
         upstream: dict[str, list[str]] = {task_id: [] for task_id in downstream}
         for task_id, downs in downstream.items():
@@ -215,14 +221,14 @@ class AirflowClient:
                 upstream.setdefault(down, []).append(task_id)
         return [
             DagTask(
-                task_id=t.task_id,
-                operator=t.operator_name,
-                mapped=bool(t.is_mapped),
-                upstream=tuple(sorted(upstream[t.task_id])),
-                downstream=downstream[t.task_id],
+                task_id=task.task_id,
+                operator=task.operator_name,
+                mapped=bool(task.is_mapped),
+                upstream=tuple(sorted(upstream[task.task_id])),
+                downstream=downstream[task.task_id],
             )
-            for t in sorted(page.tasks, key=lambda t: t.task_id or "")
-            if t.task_id
+            for task in sorted(page.tasks, key=lambda task: task.task_id or "")
+            if task.task_id
         ]
 
     def _missing_dag(self, dag_id: str) -> ClientError:
@@ -249,9 +255,9 @@ class AirflowClient:
     def _import_error_entry(self, path: str | Path) -> tuple[str, Any] | None:
         """(traceback, when Airflow recorded it) of one file's import error, if it has one."""
         wanted = self._relative(path)
-        for e in self._import_error_rows():
-            if e.filename in (wanted, str(path)) or e.filename.endswith("/" + wanted):
-                return e.stack_trace, e.timestamp
+        for entry in self._import_error_rows():
+            if entry.filename in (wanted, str(path)) or entry.filename.endswith("/" + wanted):
+                return entry.stack_trace, entry.timestamp
         return None
 
     def import_error_for_dag(self, dag_id: str) -> tuple[str, str] | None:
@@ -260,6 +266,7 @@ class AirflowClient:
         return (f"{dag_id}.py", trace) if trace else None
 
     def set_paused(self, dag_id: str, paused: bool) -> None:
+        """Pause or unpause a DAG; DagNotFound for an unknown id."""
         self.get_dag(dag_id)  # a clear error for an unknown DAG
         self._call(lambda c: af.DAGApi(c).patch_dag, dag_id, af.DAGPatchBody(is_paused=paused))
 
@@ -385,12 +392,14 @@ class AirflowClient:
         return self._dag_run(run)
 
     def get_run(self, dag_id: str, run_id: str, *, with_tasks: bool = True) -> DagRun:
+        """One run of a DAG, with its task tries unless ``with_tasks`` is False."""
         run = self._dag_run(self._call(lambda c: af.DagRunApi(c).get_dag_run, dag_id, run_id))
         if not with_tasks:
             return run
         return DagRun(**{**run.__dict__, "tasks": tuple(self.task_runs(dag_id, run_id))})
 
     def latest_run(self, dag_id: str) -> DagRun | None:
+        """The DAG's newest run with its tasks; None before its first run."""
         latest = self.runs(dag_id, limit=1)
         return self.get_run(dag_id, latest[0].run_id) if latest else None
 
@@ -402,6 +411,7 @@ class AirflowClient:
         return [self._dag_run(run) for run in page.dag_runs]
 
     def task_runs(self, dag_id: str, run_id: str) -> list[TaskRun]:
+        """The task tries of a run, in start order (not started ones last)."""
         page = self._call(
             lambda c: af.TaskInstanceApi(c).get_task_instances, dag_id, run_id, limit=1000
         )
@@ -512,10 +522,10 @@ class AirflowClient:
         """The log of one try of a task instance as text (the latest try by default)."""
         if try_number is None:
             ti = self._call(
-                lambda c: (
-                    af.TaskInstanceApi(c).get_mapped_task_instance
+                lambda api: (
+                    af.TaskInstanceApi(api).get_mapped_task_instance
                     if map_index >= 0
-                    else af.TaskInstanceApi(c).get_task_instance
+                    else af.TaskInstanceApi(api).get_task_instance
                 ),
                 dag_id,
                 run_id,
@@ -526,9 +536,9 @@ class AirflowClient:
 
         # Raw JSON: the generated model of a log line keeps only `event` and `timestamp`, and
         # would drop the level and the exception Airflow attaches (`error_detail`).
-        def raw_log(c: af.ApiClient) -> Callable[..., Any]:
+        def raw_log(api: af.ApiClient) -> Callable[..., Any]:
             def call(*args: Any, **kw: Any) -> Any:
-                resp = af.TaskInstanceApi(c).get_log_without_preload_content(*args, **kw)
+                resp = af.TaskInstanceApi(api).get_log_without_preload_content(*args, **kw)
                 if resp.status >= 400:  # through _call's handling: renewal, 5xx retries
                     raise ApiException(http_resp=resp)
                 return resp
@@ -568,12 +578,14 @@ class AirflowClient:
         return getattr(entry, "actual_instance", entry).value
 
     def xcoms(self, dag_id: str, run_id: str, task_id: str = "~") -> dict[str, Any]:
+        """The XCom values of a run ('task.key[map_index]' -> value), of one task or all (``~``)."""
         page = self._call(
             lambda c: af.XComApi(c).get_xcom_entries, dag_id, run_id, task_id, limit=1000
         )
         return {
-            f"{e.task_id}.{e.key}" + (f"[{e.map_index}]" if e.map_index >= 0 else ""): e
-            for e in page.xcom_entries
+            f"{entry.task_id}.{entry.key}"
+            + (f"[{entry.map_index}]" if entry.map_index >= 0 else ""): entry
+            for entry in page.xcom_entries
         }
 
     def clear_task(

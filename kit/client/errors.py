@@ -8,6 +8,8 @@ class ClientError(RuntimeError):
 
 
 class ServerDown(ClientError):
+    """Nothing answers at the api-server's URL (the stack is down or starting)."""
+
     def __init__(self, url: str, cause: str = "") -> None:
         super().__init__(
             f"Airflow at {url} is not answering{f' ({cause})' if cause else ''}. "
@@ -53,6 +55,8 @@ class ServerError(ServerDown):
 
 
 class AuthFailed(ClientError):
+    """The api-server refused the login."""
+
     def __init__(self, url: str, username: str, status: int) -> None:
         super().__init__(
             f"Airflow at {url} refused the credentials of user {username!r} (HTTP {status}). "
@@ -61,6 +65,8 @@ class AuthFailed(ClientError):
 
 
 class DagNotFound(ClientError):
+    """No DAG has this id; the message lists the known ones."""
+
     def __init__(self, dag_id: str, known: list[str]) -> None:
         hint = (
             f" Known DAGs: {', '.join(sorted(known)[:20])}." if known else " No DAG is loaded yet."
@@ -81,6 +87,8 @@ class DagImportError(ClientError):
 
 
 class RunTimeout(ClientError):
+    """A run did not finish within the time waited; it goes on in Airflow."""
+
     def __init__(self, dag_id: str, run_id: str, state: str, timeout: float) -> None:
         super().__init__(
             f"run {run_id!r} of {dag_id!r} is still {state!r} after {timeout:.0f} s; it goes on in "

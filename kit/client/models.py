@@ -13,6 +13,8 @@ FINISHED_TASK_STATES = frozenset(
 
 @dataclass(frozen=True)
 class TaskRun:
+    """One try of one task (or mapped task instance) of a run."""
+
     task_id: str
     map_index: int
     state: str | None
@@ -26,6 +28,7 @@ class TaskRun:
 
     @property
     def label(self) -> str:
+        """'task' or 'task[map_index]' for a mapped instance."""
         return self.task_id if self.map_index < 0 else f"{self.task_id}[{self.map_index}]"
 
 
@@ -42,6 +45,8 @@ class DagTask:
 
 @dataclass(frozen=True)
 class DagRun:
+    """One run of a DAG, with its task tries when asked for."""
+
     dag_id: str
     run_id: str
     state: str
@@ -52,10 +57,12 @@ class DagRun:
 
     @property
     def finished(self) -> bool:
+        """True once the run is in a terminal state (success or failed)."""
         return self.state in TERMINAL_RUN_STATES
 
     @property
     def duration(self) -> float | None:
+        """Seconds from start to end; None while it runs or if it never started."""
         if self.start and self.end:
             return (self.end - self.start).total_seconds()
         return None

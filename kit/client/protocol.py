@@ -21,27 +21,36 @@ class AirflowApi(Protocol):
     url: str
     username: str
 
-    def dag_tasks(self, dag_id: str) -> list[DagTask]: ...
+    def dag_tasks(self, dag_id: str) -> list[DagTask]:
+        """The tasks of a DAG, in its order."""
 
-    def import_error_for(self, path: str | Path) -> str | None: ...
+    def import_error_for(self, path: str | Path) -> str | None:
+        """Airflow's import error for a DAG file; None when it has none."""
 
-    def make_visible(self, dag_id: str, dag_file: str | Path, *, timeout: float = ...) -> Any: ...
+    def make_visible(self, dag_id: str, dag_file: str | Path, *, timeout: float = ...) -> Any:
+        """Wait until Airflow has parsed a DAG file and lists the DAG."""
 
-    def set_paused(self, dag_id: str, paused: bool) -> None: ...
+    def set_paused(self, dag_id: str, paused: bool) -> None:
+        """Pause or unpause a DAG."""
 
-    def trigger(self, dag_id: str, conf: dict | None = None) -> DagRun: ...
+    def trigger(self, dag_id: str, conf: dict | None = None) -> DagRun:
+        """Start a run of a DAG with ``conf`` as its params."""
 
-    def get_run(self, dag_id: str, run_id: str, *, with_tasks: bool = True) -> DagRun: ...
+    def get_run(self, dag_id: str, run_id: str, *, with_tasks: bool = True) -> DagRun:
+        """One run of a DAG, with its task tries unless ``with_tasks`` is False."""
 
-    def latest_run(self, dag_id: str) -> DagRun | None: ...
+    def latest_run(self, dag_id: str) -> DagRun | None:
+        """The DAG's newest run; None before its first run."""
 
     def wait(
         self, dag_id: str, run_id: str, *, timeout: float = ..., progress: bool = ...
-    ) -> DagRun: ...
+    ) -> DagRun:
+        """Wait until a run finishes; RunTimeout after ``timeout`` seconds."""
 
     def run(
         self, dag_id: str, conf: dict | None = None, *, timeout: float = ..., progress: bool = ...
-    ) -> DagRun: ...
+    ) -> DagRun:
+        """Trigger a run and wait until it finishes."""
 
     def task_log(
         self,
@@ -51,12 +60,15 @@ class AirflowApi(Protocol):
         *,
         try_number: int | None = None,
         map_index: int = -1,
-    ) -> str: ...
+    ) -> str:
+        """The log text of one task try."""
 
     def xcom(
         self, dag_id: str, run_id: str, task_id: str, key: str = ..., *, map_index: int = -1
-    ) -> Any: ...
+    ) -> Any:
+        """One XCom value of a task of a run."""
 
     def clear_task(
         self, dag_id: str, run_id: str, task_ids: Iterable[str], *, downstream: bool = True
-    ) -> Any: ...
+    ) -> Any:
+        """Clear tasks of a run (and by default their downstream) so they run again."""

@@ -34,7 +34,7 @@ from pathlib import Path
 import psutil
 from jupyter_client.manager import KernelManager
 
-from kit.stack.processes import start_ticks
+from kit.clock import start_ticks
 
 STATUS_FILE = "pool.json"
 TICK_SECONDS = 0.2
@@ -170,9 +170,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kernel", default="python3", help="kernel spec name")
     parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="the kernels' folder")
     args = parser.parse_args(argv)
-    from kit.stack import timeline
+    from kit.clock import mark
 
-    timeline.mark("imports done")
+    mark("imports done")
     pool = KernelPool(args.dir, size=args.size, kernel_name=args.kernel, cwd=args.cwd)
     stopping = False
 

@@ -34,8 +34,8 @@ from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.client import KernelClient
 from jupyter_client.manager import AsyncKernelManager
 
-from kit.stack import fast_paths
-from kit.stack.processes import start_ticks
+from kit import fast_paths
+from kit.clock import start_ticks
 
 POOL_DIR_ENV = "KIT_KERNEL_POOL_DIR"
 PREPARE_TIMEOUT = 30.0

@@ -1,16 +1,25 @@
 """Bring the Airflow + MLflow stack up, watch it, take it down.
 
-``get_stack()`` picks the backend: the one last started with the state folder, else Docker Compose
-when a Docker engine answers, else the embedded stack of native processes. Both follow the
-``Stack`` protocol of ``kit.stack.base`` and record where they answer in one state
+The backends are registered by name here (``kit.stack.backends``): the embedded stack of native
+processes, and Docker Compose. ``get_stack()`` picks one: the one last started with the state
+folder, else Compose when a Docker engine answers, else the embedded stack. Each follows the
+``Stack`` protocol of ``kit.stack.base`` and records where it answers in one state
 (``kit.stack.state``), which ``open_stack()`` and ``kit.client.connect()`` read.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
+from kit.stack.backends import (
+    AUTO,
+    Backend,
+    auto_backend,
+    choices,
+    default_backend,
+    get_backend,
+    register_backend,
+)
 from kit.stack.base import (
     ComponentStatus,
     ConfigError,
@@ -27,6 +36,7 @@ from kit.stack.settings import StackSettings
 from kit.stack.state import StackState, read_state, saved_kind
 
 __all__ = [
+    "Backend",
     "ComponentStatus",
     "ConfigError",
     "EmbeddedStack",
@@ -42,59 +52,75 @@ __all__ = [
     "get_stack",
     "open_stack",
     "read_state",
+    "register_backend",
     "saved_kind",
 ]
 
-KINDS = ("auto", "embedded", "compose")
+
+def _embedded() -> type[Stack]:
+    return EmbeddedStack
+
+
+def _compose() -> type[Stack]:
+    from kit.stack.compose import ComposeStack  # only when asked for: Compose's own modules
+
+    return ComposeStack
+
+
+def _docker_engine_answers() -> bool:
+    from kit.stack.compose_engine import docker_engine_available
+
+    return docker_engine_available()
+
+
+# The backends, in the order `kit up --stack` lists them; `auto` asks Compose's engine first.
+register_backend(
+    Backend(
+        "embedded",
+        "Airflow and MLflow as native processes of this virtualenv (shapes: --sqlite ...)",
+        _embedded,
+        default=True,
+    )
+)
+register_backend(
+    Backend(
+        "compose",
+        "Airflow and MLflow in containers (docker-compose.airflow.yml); auto's pick when a "
+        "Docker engine answers",
+        _compose,
+        answers=_docker_engine_answers,
+    )
+)
 
 
 def get_stack(
-    kind: str = "auto",
+    kind: str = AUTO,
     settings: StackSettings | None = None,
     *,
     shape: dict[str, object] | None = None,
     ports: dict[str, int | None] | None = None,
 ) -> Stack:
-    """The stack to use: ``embedded``, ``compose``, or ``auto``.
+    """The stack to use: a backend by name (``kit.stack.backends``), or ``auto``.
 
     ``auto`` is the stack last started with the state folder, with the ports and shape it was
-    started with; if none was, Compose when a Docker engine answers, else the embedded stack.
-    ``shape`` (database, executor, workers) asks for the embedded stack in that shape; ``ports``
-    that are not None replace the saved ones.
+    started with; if none was, the first backend that answers (Compose when a Docker engine
+    does), else the default (embedded). ``shape`` (database, executor, workers) asks for the
+    default backend in that shape; ``ports`` that are not None replace the saved ones.
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown stack kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if kind not in choices():
+        raise ValueError(f"unknown stack kind {kind!r}; choose one of {', '.join(choices())}")
     ports = {k: v for k, v in (ports or {}).items() if v is not None}
     shape = {k: v for k, v in (shape or {}).items() if v is not None}
     if settings is None:
         settings = StackSettings.from_env(**ports)
     saved = saved_kind(settings.state_dir)
-    if kind == "auto":
-        kind = saved or "auto"
-    if shape:
-        if kind == "compose":
-            raise StackError(
-                "--sqlite/--postgres/--celery choose the shape of the embedded stack; the Compose "
-                "stack has its own (COMPOSE_PROFILES=celery, see docs/compose.md)."
-            )
-        kind = "embedded"  # a shape asked for means the native stack
-    if kind == saved == "embedded":
-        return EmbeddedStack.from_state(settings.state_dir, **ports, **shape)
-    if kind == "embedded":
-        return EmbeddedStack(replace(settings, **shape))
-    from kit.stack.compose import ComposeStack, docker_engine_available
-
-    compose_ports = {k: v for k, v in ports.items() if k in ("airflow_port", "mlflow_port")}
-    if kind == saved == "compose":
-        return ComposeStack.from_state(settings.state_dir, **compose_ports)
-    if kind == "compose" or docker_engine_available():
-        return ComposeStack(
-            project_dir=settings.project_dir,
-            state_dir=settings.state_dir,
-            airflow_port=ports.get("airflow_port"),
-            mlflow_port=ports.get("mlflow_port"),
-        )
-    return EmbeddedStack(replace(settings, **shape))
+    if kind == AUTO:
+        # A shape asked for means the default (native) stack, unless another one was started.
+        kind = saved or (default_backend().name if shape else auto_backend().name)
+    stack_class = get_backend(kind).load()
+    if kind == saved:
+        return stack_class.from_state(settings.state_dir, ports=ports, shape=shape)
+    return stack_class.from_settings(settings, ports=ports, shape=shape)
 
 
 def open_stack(state_dir: Path | None = None) -> Stack:

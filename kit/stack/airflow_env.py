@@ -23,6 +23,7 @@ STACK_MARKER = "KIT_STACK_ID"
 
 
 def stack_id(settings: StackSettings) -> str:
+    """A short id of the stack (from its state folder) that marks its processes."""
     return hashlib.sha256(str(settings.state_dir).encode()).hexdigest()[:16]
 
 
@@ -120,6 +121,7 @@ def _shape_environment(settings: StackSettings, secrets: StackSecrets) -> dict[s
 
 
 def mlflow_environment(settings: StackSettings, secrets: StackSecrets) -> dict[str, str]:
+    """Variables for the MLflow server's process (its stores, no telemetry)."""
     env = {
         # MLflow 3's job runner serves GenAI evaluation jobs, which the kit does not use: one busy
         # process less on a small machine.

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # types only: this module stays the lowest of kit.stack
+    from kit.fast_paths import FastPathStatus
+    from kit.stack.settings import StackSettings
 
 # How long `up` waits: until Airflow can run a DAG, or until every component is healthy.
 Wait = Literal["airflow", "all"]
@@ -85,6 +89,8 @@ class Endpoints:
 
 @dataclass
 class ComponentStatus:
+    """One component (process or container) of a stack: running, healthy, and why not."""
+
     name: str
     running: bool
     healthy: bool | None = None  # None: not asked or unknown
@@ -94,21 +100,56 @@ class ComponentStatus:
 
 @dataclass
 class StackStatus:
-    kind: str  # "embedded", "compose", ...
+    """A stack as `kit status` shows it: running or not, where it answers, each component."""
+
+    kind: str  # a backend's name (kit.stack.backends)
     running: bool
     endpoints: Endpoints | None = None
     components: list[ComponentStatus] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
+        """Running, and every component healthy."""
         return self.running and all(c.healthy for c in self.components)
 
 
 @runtime_checkable
 class Stack(Protocol):
-    """A way to run Airflow + MLflow: start, stop, inspect. Implementations: embedded, compose."""
+    """A way to run Airflow + MLflow: start, stop, inspect; everything the client and the CLI use.
+    Implementations are registered by name in ``kit.stack.backends`` (embedded, compose)."""
 
-    kind: str
+    kind: str  # its name in kit.stack.backends
+
+    @classmethod
+    def from_settings(
+        cls, settings: StackSettings, *, ports: Mapping[str, int], shape: Mapping[str, object]
+    ) -> Stack:
+        """A stack for ``settings`` where none was started yet (or another backend was), with the
+        ``ports`` and ``shape`` asked for; StackError for a shape the backend does not take."""
+        ...
+
+    @classmethod
+    def from_state(
+        cls,
+        state_dir: Path,
+        *,
+        ports: Mapping[str, int] | None = None,
+        shape: Mapping[str, object] | None = None,
+    ) -> Stack:
+        """The stack this backend last started with ``state_dir``, as it was started (``ports``
+        and ``shape`` replace what they name); StackError for a shape the backend does not take."""
+        ...
+
+    @property
+    def shape(self) -> str | None:
+        """Its shape ('postgres+local', 'sqlite+local', ...); None where the backend's own files
+        decide it (Compose)."""
+        ...
+
+    @property
+    def database(self) -> str | None:
+        """The metadata database it runs ('postgres', 'sqlite'); None where its files decide."""
+        ...
 
     def up(
         self,
@@ -144,4 +185,14 @@ class Stack(Protocol):
 
     def log_tail(self, component: str, lines: int = 25) -> str | None:
         """The last lines of a component's log (a file or a container's); None if unknown."""
+        ...
+
+    def request_parse(self, relative_fileloc: str, bundle: str = "dags-folder") -> None:
+        """Have Airflow parse a file of ``bundle`` now (a new file the API cannot name yet);
+        StackError when the request cannot be made."""
+        ...
+
+    def fast_path_report(self) -> list[FastPathStatus] | None:
+        """Which fast paths the running components took (kit.fast_paths); None for a
+        backend that has none (Compose's containers run Airflow's own commands)."""
         ...

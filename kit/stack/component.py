@@ -48,9 +48,10 @@ def _import_airflow() -> None:
 def _record_fast_paths(args: list[str], forked_from: int | None) -> None:
     """Start this component's record of its fast paths and check those that are its own (cheap:
     Airflow's modules are imported by now, or are about to be by the command itself)."""
-    from kit.stack import fast_paths, timeline
+    from kit import fast_paths
+    from kit.clock import COMPONENT_ENV
 
-    name = os.environ.get(timeline.COMPONENT_ENV) or " ".join(args[:1]) or "airflow"
+    name = os.environ.get(COMPONENT_ENV) or " ".join(args[:1]) or "airflow"
     if forked_from is None:
         why = "started on its own (kit up says why, or restarted after a crash)"
         fast_paths.note(fast_paths.Decision("warm-parent", False, why))
@@ -108,7 +109,8 @@ def _stop_what_it_left(name: str) -> None:
     dead component's session."""
     import psutil
 
-    from kit.stack.processes import PidRecord, reap_orphans, start_ticks
+    from kit.clock import start_ticks
+    from kit.stack.processes import PidRecord, reap_orphans
 
     me = psutil.Process()
     reap_orphans(PidRecord(name, me.pid, me.create_time(), me.cmdline(), start_ticks(me.pid)))
@@ -116,23 +118,10 @@ def _stop_what_it_left(name: str) -> None:
 
 def _stack_is_changing() -> bool:
     """True while a `kit up` or `kit down` holds the stack's lock: not the time to restart."""
-    import fcntl
-
-    from kit.stack.embedded import LOCK_FILE
+    from kit.stack import lock
 
     state_dir = os.environ.get("KIT_STATE_DIR")
-    if not state_dir:
-        return False
-    try:
-        with open(os.path.join(state_dir, LOCK_FILE), "a") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(fh, fcntl.LOCK_UN)
-    except OSError:
-        return False
-    return False
+    return bool(state_dir) and lock.taken(state_dir)
 
 
 def main(argv: list[str] | None = None, forked_from: int | None = None) -> None:
@@ -148,9 +137,9 @@ def main(argv: list[str] | None = None, forked_from: int | None = None) -> None:
 
         preload()
     _record_fast_paths(args, forked_from)
-    from kit.stack import timeline
+    from kit.clock import mark
 
-    timeline.mark("imports done")
+    mark("imports done")
     code = _run_airflow(args)
     if code == 0 or _stack_is_changing():
         _exit_now(code)

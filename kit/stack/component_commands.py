@@ -50,51 +50,52 @@ def airflow_cli() -> list[str]:
     return [venv_bin("airflow")]
 
 
-def mlflow_command(s: StackSettings) -> list[str]:
+def mlflow_command(settings: StackSettings) -> list[str]:
+    """The command line of the stack's MLflow tracking server."""
     command = [
         venv_bin("mlflow"),
         "server",
-        "--host", s.host,
-        "--port", str(s.mlflow_port),
-        "--artifacts-destination", str(s.mlflow_dir / "artifacts"),
+        "--host", settings.host,
+        "--port", str(settings.mlflow_port),
+        "--artifacts-destination", str(settings.mlflow_dir / "artifacts"),
         "--serve-artifacts",
         "--workers", "1",
     ]  # fmt: skip
-    if s.database == "sqlite":
+    if settings.database == "sqlite":
         # On PostgreSQL the URL holds a password: it goes in MLFLOW_BACKEND_STORE_URI instead.
-        command += ["--backend-store-uri", f"sqlite:///{s.mlflow_dir / 'mlflow.db'}"]
+        command += ["--backend-store-uri", f"sqlite:///{settings.mlflow_dir / 'mlflow.db'}"]
     return command
 
 
 def command_and_env(
-    s: StackSettings, name: str, airflow_env: dict[str, str], secrets: StackSecrets
+    settings: StackSettings, name: str, airflow_env: dict[str, str], secrets: StackSecrets
 ) -> tuple[list[str], dict[str, str]]:
     """What to run for the component ``name``, and in which environment."""
-    marker = {STACK_MARKER: stack_id(s)}
+    marker = {STACK_MARKER: stack_id(settings)}
     if name == "postgres":
-        server = PostgresServer(s, secrets)
+        server = PostgresServer(settings, secrets)
         return server.command(), {**server.environment(), **marker}
     if name == "redis":
-        redis = RedisServer(s, secrets)
+        redis = RedisServer(settings, secrets)
         return redis.command(), {**redis.environment(), **marker}
     if name == "kernel-pool":
         command = [
             sys.executable, "-m", "kit.runtime.kernel_pool",
-            "--dir", str(s.kernels_dir),
-            "--size", str(s.kernel_pool_size),
-            "--cwd", str(s.project_dir),
+            "--dir", str(settings.kernels_dir),
+            "--size", str(settings.kernel_pool_size),
+            "--cwd", str(settings.project_dir),
         ]  # fmt: skip
         return command, airflow_env  # the environment a task's own kernel would inherit
     if name == "mlflow":
-        return mlflow_command(s), {**os.environ, **mlflow_environment(s, secrets)}
+        return mlflow_command(settings), {**os.environ, **mlflow_environment(settings, secrets)}
     if name.startswith("celery-worker-"):
-        command = celery_workers.worker_command(WARM_LAUNCHER, name, s.celery_concurrency)
-        extra = celery_workers.worker_environment(name, s.celery_worker_log_port(name))
+        command = celery_workers.worker_command(WARM_LAUNCHER, name, settings.celery_concurrency)
+        extra = celery_workers.worker_environment(name, settings.celery_worker_log_port(name))
         return command, {**airflow_env, **extra}
-    if s.database == "sqlite" and name in PATIENT_ON_SQLITE:
+    if settings.database == "sqlite" and name in PATIENT_ON_SQLITE:
         airflow_env = {**airflow_env, **SQLITE_PATIENCE}
-    if s.database == "postgres" and name == "api-server":
+    if settings.database == "postgres" and name == "api-server":
         airflow_env = {**airflow_env, **API_SERVER_POOL}
-    if name == "scheduler" and s.executor == "local":
+    if name == "scheduler" and settings.executor == "local":
         return [*WARM_LAUNCHER, name], airflow_env  # its LocalExecutor runs the tasks
     return [*LAUNCHER, name], airflow_env

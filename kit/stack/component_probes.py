@@ -16,7 +16,7 @@ SERVICES = ("postgres", "redis")
 
 
 def component_probes(
-    s: StackSettings,
+    settings: StackSettings,
     components: Iterable[str],
     secrets: StackSecrets | None,
     *,
@@ -28,17 +28,17 @@ def component_probes(
     probes: dict[str, health.Probe] = {}
     services: dict[str, health.Probe] = {}
     if secrets is not None:
-        if s.database == "postgres":
+        if settings.database == "postgres":
             user = "postgres" if bootstrap else "airflow"
-            services["postgres"] = PostgresServer(s, secrets).probe(user)
-        if s.executor == "celery":
-            redis = RedisServer(s, secrets)
+            services["postgres"] = PostgresServer(settings, secrets).probe(user)
+        if settings.executor == "celery":
+            redis = RedisServer(settings, secrets)
             services["redis"] = redis.probe()
-            services.update(celery_workers.ping_probes(redis.url(), s.celery_worker_names()))
+            services.update(celery_workers.ping_probes(redis.url(), settings.celery_worker_names()))
     for name in components:
         if name in SERVICES or name.startswith("celery-worker-"):
             probes[name] = services.get(name, lambda: "no secrets file")
-    probes.update(health.airflow_probes(s.airflow_url))
-    probes["mlflow"] = health.mlflow_probe(s.mlflow_url)
-    probes["kernel-pool"] = health.kernel_pool_probe(s.kernels_dir)
+    probes.update(health.airflow_probes(settings.airflow_url))
+    probes["mlflow"] = health.mlflow_probe(settings.mlflow_url)
+    probes["kernel-pool"] = health.kernel_pool_probe(settings.kernels_dir)
     return probes

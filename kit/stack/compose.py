@@ -1,24 +1,22 @@
-"""The Compose stack: Airflow 3 + MLflow in containers, from docker-compose.airflow.yml."""
+"""The Compose stack: Airflow 3 + MLflow in containers, from docker-compose.airflow.yml.
+
+Its engine and the Compose program are found by ``kit.stack.compose_engine``, its ``.env`` and
+host folders written by ``kit.stack.compose_env``, `compose ps` read by ``kit.stack.compose_ps``,
+and its health asked with the embedded stack's probes (``kit.stack.health``).
+"""
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import shutil
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from kit.stack import engine_api, parse_request, podman, standin_images
+from kit.stack import engine_api, health, parse_request, podman, standin_images
 from kit.stack.base import (
     ComponentStatus,
     ConfigError,
@@ -31,199 +29,38 @@ from kit.stack.base import (
     StackStatus,
     Wait,
 )
+from kit.stack.compose_engine import ENGINE_TIMEOUT, compose_cli, engine, run
+from kit.stack.compose_engine import docker_host as engine_docker_host
 from kit.stack.compose_env import (
     ADMIN_USER,
-    ENV_FILE_NAME,
     PASSWORDS_FILE_NAME,
     SECRET_KEYS,
     ensure_env,
     ensure_host_dirs,
     ensure_password_file,
-    read_env_file,
 )
+from kit.stack.compose_project import (
+    AIRFLOW_CONFIG,
+    AIRFLOW_SERVICE,
+    COMPOSE_FILE,
+    DAG_PROCESSOR_SERVICE,
+    MLFLOW_SERVICE,
+    PORT_SETTINGS,
+    PROFILE_SWITCHES,
+    WORKER_SERVICE,
+    ComposeProject,
+)
+from kit.stack.compose_ps import components_of_service, parse_ps_json, rows_from_inspect
 from kit.stack.config_check import check_config_file
-from kit.stack.health import once_each
+from kit.stack.settings import StackSettings
 from kit.stack.state import StackState, read_state, write_state
 
-COMPOSE_FILE = "docker-compose.airflow.yml"
-# Beside it, included when present: local changes (other images, an extra service, more memory)
-# without editing the main file, as `docker compose` does with compose.override.yaml.
-OVERRIDE_FILE = "docker-compose.airflow.override.yml"
-AIRFLOW_CONFIG = Path("config") / "airflow.cfg"
-
-# Compose profiles can only add services; what a profile changes in the always-on Airflow services
-# is a KIT_* variable of docker-compose.airflow.yml, set here when the profile is asked for.
-PROFILE_SWITCHES: dict[str, dict[str, str]] = {
-    "celery": {"KIT_EXECUTOR": "CeleryExecutor"},
-    "remote-logs": {"KIT_REMOTE_LOGGING": "True"},
-    "email": {},
-}
-
-# The services whose HTTP endpoint `up` waits for, and the setting that moves each port.
-AIRFLOW_SERVICE, MLFLOW_SERVICE = "airflow-apiserver", "mlflow"
-DAG_PROCESSOR_SERVICE = "airflow-dag-processor"
-AIRFLOW_HEALTH_PATH, MLFLOW_HEALTH_PATH = "/api/v2/monitor/health", "/health"
-PORT_SETTINGS = {
-    AIRFLOW_SERVICE: ("KIT_AIRFLOW_PORT", 8080),
-    MLFLOW_SERVICE: ("KIT_MLFLOW_PORT", 5000),
-}
-
-# The celery profile's workers: one container each (`up --scale`), as many as the native stack's.
-WORKER_SERVICE, WORKERS_SETTING, DEFAULT_WORKERS = "airflow-worker", "KIT_CELERY_WORKERS", 2
-
-ENGINE_TIMEOUT = 5.0
 LOG_TAIL_LINES = 40
 
 
-def _run(
-    cmd: Sequence[str],
-    *,
-    timeout: float,
-    env: dict[str, str] | None = None,
-    cwd: Path | None = None,
-) -> subprocess.CompletedProcess:
-    """Run a command, capturing its output; a missing program or a hang become a StackError."""
-    try:
-        return subprocess.run(
-            list(cmd), capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd
-        )
-    except FileNotFoundError as exc:
-        raise StackError(f"`{cmd[0]}` was not found: install the Docker client") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise StackError(f"`{' '.join(cmd)}` did not finish within {timeout:.0f} s") from exc
-
-
-def environment_docker_host() -> str:
-    """The engine the environment names (DOCKER_HOST), else Docker's usual socket."""
-    return os.environ.get("DOCKER_HOST") or engine_api.DEFAULT_HOST
-
-
-def docker_engine_problem(timeout: float = ENGINE_TIMEOUT, host: str | None = None) -> str | None:
-    """Why no Docker engine answers at ``host`` (default: DOCKER_HOST), or None when one does.
-    Asked through the Engine API itself: no `docker` program is needed (podman has none)."""
-    return engine_api.problem(host or environment_docker_host(), timeout=timeout)
-
-
-def docker_engine_available(timeout: float = ENGINE_TIMEOUT) -> bool:
-    """True when a Docker engine answers within ``timeout`` seconds."""
-    return docker_engine_problem(timeout) is None
-
-
-def compose_cli() -> list[str]:
-    """The Compose program: the v2 plugin (`docker compose`), else the v1 `docker-compose`."""
-    if shutil.which("docker") is not None:
-        # `docker compose version` needs no engine; it fails only when the plugin is missing.
-        done = _run(["docker", "compose", "version"], timeout=ENGINE_TIMEOUT)
-        if done.returncode == 0:
-            return ["docker", "compose"]
-    if shutil.which("docker-compose") is not None:
-        return ["docker-compose"]
-    raise StackError(
-        "neither `docker compose` (v2 plugin) nor `docker-compose` (v1) is installed; "
-        "install the Compose plugin, or Debian's docker-compose package"
-    )
-
-
-def parse_ps_json(text: str) -> list[dict[str, Any]]:
-    """Rows of `docker compose ps --format json`: a JSON array (older v2) or one object a line."""
-    text = text.strip()
-    if not text:
-        return []
-    if text.startswith("["):
-        return list(json.loads(text))
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def rows_from_inspect(containers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`docker inspect` output shaped like `compose ps` rows (v1 `ps` has no JSON output)."""
-    rows = []
-    for c in containers:
-        state = c.get("State") or {}
-        labels = (c.get("Config") or {}).get("Labels") or {}
-        rows.append(
-            {
-                "Service": labels.get("com.docker.compose.service", ""),
-                "State": state.get("Status", ""),
-                "Health": (state.get("Health") or {}).get("Status", ""),
-                "ExitCode": state.get("ExitCode", 0),
-                "Number": labels.get("com.docker.compose.container-number", ""),
-                "Name": c.get("Name", ""),
-            }
-        )
-    return rows
-
-
-def replica_number(row: dict[str, Any]) -> int:
-    """Which container of a scaled service a row is (1 when Compose does not say)."""
-    number = str(row.get("Number") or "")
-    if not number:
-        match = re.search(r"[-_](\d+)$", str(row.get("Name") or ""))
-        number = match.group(1) if match else "1"
-    return int(number)
-
-
-def components_of_service(name: str, rows: list[dict[str, Any]]) -> list[ComponentStatus]:
-    """A service's status: one component, or one per container when it is scaled
-    (``airflow-worker-1``, ``airflow-worker-2``)."""
-    if len(rows) <= 1:
-        return [component_from_row(name, rows[0] if rows else None)]
-    ordered = sorted(rows, key=replica_number)
-    return [component_from_row(f"{name}-{replica_number(row)}", row) for row in ordered]
-
-
-def component_from_row(name: str, row: dict[str, Any] | None) -> ComponentStatus:
-    """One service's status from its `ps` row; no row means no container."""
-    if row is None:
-        return ComponentStatus(name=name, running=False, healthy=False, detail="no container")
-    running = row.get("State") == "running"
-    health = row.get("Health") or ""
-    # A service without a health check is as healthy as it is running.
-    healthy = health == "healthy" if health else running
-    detail = row.get("State", "")
-    if health:
-        detail += f" ({health})"
-    if not running and row.get("ExitCode"):
-        detail += f", exit code {row['ExitCode']}"
-    return ComponentStatus(name=name, running=running, healthy=healthy, detail=detail)
-
-
-def _http_ok(url: str, timeout: float = 3.0) -> tuple[bool, str, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (loopback URL)
-            return True, f"HTTP {resp.status}", resp.read()
-    except urllib.error.HTTPError as exc:
-        return False, f"HTTP {exc.code}", b""
-    except (urllib.error.URLError, OSError) as exc:
-        return False, f"no answer ({getattr(exc, 'reason', exc)})", b""
-
-
-def airflow_health(base_url: str) -> tuple[bool, str]:
-    """Whether every component in Airflow's /api/v2/monitor/health reports healthy, and why not."""
-    ok, why, body = _http_ok(base_url + AIRFLOW_HEALTH_PATH)
-    if not ok:
-        return False, why
-    try:
-        report = json.loads(body)
-    except ValueError:
-        return False, "the health endpoint did not return JSON"
-    bad = {
-        name: (part or {}).get("status")
-        for name, part in report.items()
-        if isinstance(part, dict) and part.get("status") != "healthy"
-    }
-    if bad:
-        return False, ", ".join(f"{name} is {status}" for name, status in bad.items())
-    return True, "healthy"
-
-
-def mlflow_health(base_url: str) -> tuple[bool, str]:
-    """Whether MLflow's /health answers."""
-    ok, why, _ = _http_ok(base_url + MLFLOW_HEALTH_PATH)
-    return ok, "healthy" if ok else why
-
-
-class ComposeStack:
-    """Airflow 3 + MLflow run by Docker Compose from ``compose_file`` in ``project_dir``."""
+class ComposeStack(ComposeProject):
+    """Airflow 3 + MLflow run by Docker Compose from ``compose_file`` in ``project_dir``, with its
+    state (and the podman socket the kit may start) in ``state_dir``."""
 
     kind = "compose"
 
@@ -239,27 +76,10 @@ class ComposeStack:
         build: bool = True,
         cli: Sequence[str] | None = None,
     ) -> None:
-        self.project_dir = Path(project_dir).resolve()
+        super().__init__(
+            project_dir, compose_file, profiles, airflow_port=airflow_port, mlflow_port=mlflow_port
+        )
         self.state_dir = Path(state_dir)
-        self.compose_path = (self.project_dir / compose_file).resolve()
-        # Explicit ports win over KIT_*_PORT of the environment and .env.
-        self._ports = {
-            name: str(port)
-            for name, port in (("KIT_AIRFLOW_PORT", airflow_port), ("KIT_MLFLOW_PORT", mlflow_port))
-            if port is not None
-        }
-        if profiles is None:
-            # Compose's own variable, from the environment or .env: the kit and a manual
-            # `docker compose` then agree on the profiles.
-            listed = self.setting("COMPOSE_PROFILES", "")
-            profiles = [p.strip() for p in listed.split(",") if p.strip()]
-        unknown = sorted(set(profiles) - set(PROFILE_SWITCHES))
-        if unknown:
-            raise StackError(
-                f"unknown Compose profile(s) {', '.join(unknown)}; "
-                f"known: {', '.join(PROFILE_SWITCHES)}"
-            )
-        self.profiles = tuple(dict.fromkeys(profiles))
         self.build = build  # rebuild the image on `up` (cached layers make it quick)
         self._cli = list(cli) if cli else None
         # podman's API socket, when the kit starts one (no DOCKER_HOST and no Docker answering).
@@ -268,6 +88,7 @@ class ComposeStack:
     # ------------------------------------------------------------------ commands
     @property
     def cli(self) -> list[str]:
+        """The Compose program, found on first use (`docker compose` or `docker-compose`)."""
         if self._cli is None:
             self._cli = compose_cli()
         return self._cli
@@ -281,28 +102,15 @@ class ComposeStack:
             cmd += ["--profile", profile]
         return cmd + list(args)
 
-    def compose_files(self) -> list[Path]:
-        """The Compose file, and its override beside it when there is one."""
-        override = self.compose_path.parent / OVERRIDE_FILE
-        return [self.compose_path, *([override] if override.is_file() else [])]
-
-    def celery_workers(self) -> int:
-        """How many worker containers the celery profile starts (``KIT_CELERY_WORKERS``)."""
-        value = self.setting(WORKERS_SETTING, str(DEFAULT_WORKERS))
-        if not value.isdigit() or int(value) < 1:
-            raise StackError(
-                f"{WORKERS_SETTING}={value!r}: give the number of Celery worker containers, "
-                f"a whole number from 1 (default {DEFAULT_WORKERS})"
-            )
-        return int(value)
-
     def up_args(self) -> list[str]:
+        """`up -d [--build]`, scaled to the Celery workers under the celery profile."""
         args = ["up", "-d", *(["--build"] if self.build else [])]
         if "celery" in self.profiles:
             args += ["--scale", f"{WORKER_SERVICE}={self.celery_workers()}"]
         return args
 
     def down_args(self, timeout: float = 30.0) -> list[str]:
+        """`down --remove-orphans -t SECONDS`."""
         return ["down", "--remove-orphans", "-t", str(int(timeout))]
 
     def up_command(self) -> list[str]:
@@ -316,11 +124,11 @@ class ComposeStack:
     def docker_host(self) -> str:
         """The engine this stack uses: DOCKER_HOST when set, else the podman socket the kit
         started in the state folder when it answers, else Docker's usual socket."""
-        if os.environ.get("DOCKER_HOST"):
-            return os.environ["DOCKER_HOST"]
-        if podman.answers(self.podman_dir):
-            return podman.docker_host(self.podman_dir)
-        return engine_api.DEFAULT_HOST
+        return engine_docker_host(self.podman_dir)
+
+    def engine_problem(self) -> str | None:
+        """Why the engine this stack uses does not answer (None: it does), asked once."""
+        return engine(self.podman_dir)[1]
 
     def environment(self) -> dict[str, str]:
         """The environment Compose runs in: ours, minus secrets (so .env decides), plus switches,
@@ -341,62 +149,11 @@ class ComposeStack:
     def _compose(
         self, *args: str, timeout: float, profiles: Sequence[str] | None = None
     ) -> subprocess.CompletedProcess:
-        return _run(
+        return run(
             self.command(*args, profiles=profiles),
             timeout=timeout,
             env=self.environment(),
             cwd=self.project_dir,
-        )
-
-    # ------------------------------------------------------------------ the compose file
-    def _services(self) -> dict[str, dict[str, Any]]:
-        """The services of the Compose file and its override (an override's keys win)."""
-        services: dict[str, dict[str, Any]] = {}
-        for path in self.compose_files():
-            found = (yaml.safe_load(path.read_text()) or {}).get("services") or {}
-            for name, service in found.items():
-                services[name] = {**services.get(name, {}), **(service or {})}
-        return services
-
-    def all_profiles(self) -> list[str]:
-        found = {p for svc in self._services().values() for p in svc.get("profiles") or ()}
-        return sorted(found)
-
-    def _in_profiles(self, service: dict[str, Any]) -> bool:
-        wanted = service.get("profiles")
-        return not wanted or bool(set(wanted) & set(self.profiles))
-
-    def long_running_services(self) -> list[str]:
-        """Services that should stay up under this stack's profiles (one-shots left out)."""
-        return [
-            name
-            for name, svc in self._services().items()
-            if self._in_profiles(svc)
-            and svc.get("restart") in ("always", "unless-stopped", "on-failure")
-        ]
-
-    # ------------------------------------------------------------------ settings
-    def setting(self, name: str, default: str) -> str:
-        """A variable as Compose sees it: the environment, then .env, then the file's default."""
-        if name in self._ports:
-            return self._ports[name]
-        if name in os.environ and name not in SECRET_KEYS:
-            return os.environ[name]
-        return read_env_file(self.project_dir / ENV_FILE_NAME).get(name, default)
-
-    def _host(self) -> str:
-        bind = self.setting("KIT_BIND_ADDRESS", "127.0.0.1")
-        return "127.0.0.1" if bind in ("", "0.0.0.0", "::") else bind
-
-    def _port(self, service: str) -> int:
-        name, default = PORT_SETTINGS[service]
-        return int(self.setting(name, str(default)))
-
-    def _urls(self) -> tuple[str, str]:
-        host = self._host()
-        return (
-            f"http://{host}:{self._port(AIRFLOW_SERVICE)}",
-            f"http://{host}:{self._port(MLFLOW_SERVICE)}",
         )
 
     def _endpoints(self) -> Endpoints:
@@ -445,9 +202,25 @@ class ComposeStack:
         )
 
     @classmethod
-    def from_state(cls, state_dir: Path, **overrides: Any) -> ComposeStack:
+    def from_settings(
+        cls, settings: StackSettings, *, ports: Mapping[str, int], shape: Mapping[str, object]
+    ) -> ComposeStack:
+        """A Compose stack for the project and state folder of ``settings``, publishing the
+        Airflow and MLflow ``ports`` asked for (it runs no other server of the kit's)."""
+        _refuse_shape(shape)
+        return cls(settings.project_dir, settings.state_dir, **_own_ports(ports))
+
+    @classmethod
+    def from_state(
+        cls,
+        state_dir: Path,
+        *,
+        ports: Mapping[str, int] | None = None,
+        shape: Mapping[str, object] | None = None,
+    ) -> ComposeStack:
         """The Compose stack last started with ``state_dir``: its file, profiles and ports
-        (``overrides`` that are not None replace them)."""
+        (Airflow's and MLflow's ``ports`` that are not None replace them)."""
+        _refuse_shape(shape or {})
         state = read_state(state_dir)
         if state.kind != cls.kind:
             raise StackError(f"the stack of {state_dir} is a {state.kind} stack, not a Compose one")
@@ -457,8 +230,22 @@ class ComposeStack:
             "profiles": backend.get("profiles"),
             **(backend.get("ports") or {}),
         }
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        values.update({k: v for k, v in _own_ports(ports or {}).items() if v is not None})
         return cls(project_dir=state.project_dir, state_dir=Path(state_dir), **values)
+
+    @property
+    def shape(self) -> None:
+        """None: its services and profiles (COMPOSE_PROFILES) are its shape."""
+        return None
+
+    @property
+    def database(self) -> None:
+        """None: the Compose file decides the metadata database."""
+        return None
+
+    def fast_path_report(self) -> None:
+        """None: the containers run Airflow's own commands, none of the kit's fast paths."""
+        return None
 
     def request_parse(self, relative_fileloc: str, bundle: str = "dags-folder") -> None:
         """Ask Airflow to parse a file now, from inside the dag-processor's container."""
@@ -472,7 +259,7 @@ class ComposeStack:
     def _require_engine(self, progress: bool = False) -> None:
         """An engine that answers: DOCKER_HOST's or Docker's; else, where podman is installed,
         podman's API started by the kit in the state folder (``kit down`` stops it)."""
-        problem = docker_engine_problem(host=self.docker_host())
+        problem = self.engine_problem()
         if problem is None:
             return
         if not os.environ.get("DOCKER_HOST") and podman.installed():
@@ -545,13 +332,14 @@ class ComposeStack:
     ) -> None:
         """Poll Airflow's and MLflow's health endpoints; on timeout, raise with the logs."""
         airflow_url, mlflow_url = self._urls()
+        probes = {
+            AIRFLOW_SERVICE: health.airflow_probe(airflow_url),
+            MLFLOW_SERVICE: health.mlflow_probe(mlflow_url),
+        }
         deadline = time.monotonic() + timeout
-        ready = once_each(on_ready)
+        ready = health.once_each(on_ready)
         while True:
-            checks = {
-                AIRFLOW_SERVICE: airflow_health(airflow_url),
-                MLFLOW_SERVICE: mlflow_health(mlflow_url),
-            }
+            checks = {name: _as_check(probe()) for name, probe in probes.items()}
             for name in (n for n, (ok, _) in checks.items() if ok):
                 ready(name, 0.0)
             if wait == "airflow" and checks[AIRFLOW_SERVICE][0]:
@@ -599,7 +387,7 @@ class ComposeStack:
     def down(self, *, timeout: float = 30.0) -> None:
         """Stop and remove the containers of every profile; volumes (data) are kept. Then the
         podman API the kit started for this stack, if it did."""
-        if docker_engine_problem(host=self.docker_host()) is None:
+        if self.engine_problem() is None:
             done = self._compose(
                 *self.down_args(timeout), timeout=timeout + 60, profiles=self.all_profiles()
             )
@@ -629,7 +417,7 @@ class ComposeStack:
     def status(self) -> StackStatus:
         """Each long-running service's state; never raises because the stack or engine is down."""
         services = self.long_running_services()
-        problem = docker_engine_problem(host=self.docker_host())
+        problem = self.engine_problem()
         if problem is not None:
             detail = f"no Docker engine answers: {problem}"
             components = [ComponentStatus(n, running=False, detail=detail) for n in services]
@@ -679,3 +467,23 @@ class ComposeStack:
         if component not in self._services():
             return None
         return self.log_tails([component], lines)[component]
+
+
+def _as_check(reason: str | None) -> tuple[bool, str]:
+    """A probe's answer as (healthy, why): the form `wait_healthy` reports."""
+    return (reason is None, reason or "healthy")
+
+
+def _refuse_shape(shape: Mapping[str, object]) -> None:
+    """A StackError for a shape asked of the Compose stack (it has profiles instead)."""
+    if any(value is not None for value in shape.values()):
+        raise StackError(
+            "--sqlite/--postgres/--celery choose the shape of the embedded stack; the Compose "
+            "stack has its own (COMPOSE_PROFILES=celery, see docs/compose.md)."
+        )
+
+
+def _own_ports(ports: Mapping[str, int | None]) -> dict[str, int | None]:
+    """The ports the Compose stack publishes, of those asked for (it runs no PostgreSQL or Redis
+    of the kit's, so their ports are not its to use)."""
+    return {name: ports.get(name) for name in ("airflow_port", "mlflow_port")}

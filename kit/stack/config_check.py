@@ -54,6 +54,8 @@ _BOOLEANS = {"true", "false", "t", "f", "1", "0"}
 
 @dataclass(frozen=True)
 class ConfigProblem:
+    """One error in the Airflow configuration, with where it is."""
+
     where: str  # "config/airflow.cfg:23" or "environment variable AIRFLOW__CORE__PARALELISM"
     message: str
 

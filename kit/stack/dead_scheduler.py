@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from kit.stack import fast_paths
+from kit import fast_paths
 from kit.stack.secrets import StackSecrets
 from kit.stack.services.postgres import PostgresServer
 from kit.stack.settings import StackSettings

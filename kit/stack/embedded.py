@@ -17,14 +17,15 @@ the generated secrets. The shape is kept in ``stack.json``, so a later ``kit up`
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
-from kit.stack import fast_paths, health, timeline
+from kit import clock, fast_paths
+from kit.stack import embedded_state, health, lock
 from kit.stack.airflow_env import STACK_MARKER, airflow_environment, stack_id
 from kit.stack.base import (
     WAITS,
@@ -43,6 +44,7 @@ from kit.stack.config_check import PATH as CONFIG_CHECK
 from kit.stack.config_check import config_problems, description_problem
 from kit.stack.databases import migrate_once, refuse_to_orphan_sqlite_data
 from kit.stack.dead_scheduler import fail_dead_scheduler_jobs
+from kit.stack.embedded_state import ADMIN_USER
 from kit.stack.forkserver import PATH as WARM_PARENT
 from kit.stack.forkserver import WarmParent, WarmParentError
 from kit.stack.parse_request import request_parse
@@ -58,12 +60,9 @@ from kit.stack.processes import (
 from kit.stack.remote_services import missing_provider
 from kit.stack.secrets import StackSecrets, load_or_create, write_private
 from kit.stack.services.postgres import PostgresServer, stop_fast
-from kit.stack.settings import LEGACY_SHAPE, StackSettings
-from kit.stack.state import StackState, read_state, state_file, write_state
+from kit.stack.settings import StackSettings
+from kit.stack.state import state_file
 
-ADMIN_USER = "admin"
-# Held by `up` and `down` in the state folder (kit.stack.component restarts nothing meanwhile).
-LOCK_FILE = ".lock"
 # The components of the default shape, in start order.
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "kernel-pool", "mlflow")
 # With the servers (and Celery's workers), what a DAG run needs: started first, on their own.
@@ -95,50 +94,37 @@ class EmbeddedStack:
     # -- state ---------------------------------------------------------------------------------
     @property
     def state_file(self) -> Path:
+        """The stack's state file (stack.json in the state folder)."""
         return state_file(self.settings.state_dir)
 
-    def _write_state(self) -> None:
-        s = self.settings
-        write_state(
-            s.state_dir,
-            StackState(
-                kind=self.kind,
-                airflow_url=s.airflow_url,
-                mlflow_url=s.mlflow_url,
-                username=ADMIN_USER,
-                password_file=s.passwords_file,
-                dags_dir=s.dags_dir,
-                project_dir=s.project_dir,
-                task_logs_dir=s.logs_dir / "airflow",
-                api_server_log=self.log_path("api-server"),
-                shape=s.shape,
-                ports=s.ports(),
-                **s.shape_fields(),
-                # What remote logging / e-mail it runs with (no credentials): `up` compares.
-                remote_services=s.remote_services.describe(),
-            ),
-        )
+    @classmethod
+    def from_settings(
+        cls, settings: StackSettings, *, ports: Mapping[str, int], shape: Mapping[str, object]
+    ) -> EmbeddedStack:
+        """A stack of ``settings`` (which hold the ports) in the ``shape`` asked for."""
+        return cls(replace(settings, **shape))
 
     @classmethod
-    def from_state(cls, state_dir: Path, **overrides: object) -> EmbeddedStack:
+    def from_state(
+        cls,
+        state_dir: Path,
+        *,
+        ports: Mapping[str, int] | None = None,
+        shape: Mapping[str, object] | None = None,
+    ) -> EmbeddedStack:
         """The stack whose state is in ``state_dir``, with the ports and shape it was started
-        with (``overrides`` that are not None replace them)."""
-        state = read_state(state_dir)
-        if state.kind != cls.kind:
-            raise StackError(f"the stack of {state_dir} is a {state.kind} stack, not embedded")
-        backend = state.backend()
-        # A state file of an older kit has no shape fields: it was the default shape of then.
-        saved = {k: backend[k] for k in StackSettings.SHAPE_FIELDS if k in backend}
-        shape = {**LEGACY_SHAPE, **saved}
-        values: dict[str, object] = {
-            "state_dir": state_dir,
-            "project_dir": state.project_dir,
-            "dags_dir": state.dags_dir,
-            **backend["ports"],
-            **shape,
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(StackSettings.from_env(**values))
+        with (``ports`` and ``shape`` values that are not None replace them)."""
+        return cls(embedded_state.read_settings(state_dir, {**(ports or {}), **(shape or {})}))
+
+    @property
+    def shape(self) -> str:
+        """Its shape: 'postgres+local' (the default), 'postgres+celery' or 'sqlite+local'."""
+        return self.settings.shape
+
+    @property
+    def database(self) -> str:
+        """Its metadata database: 'postgres' (a server of the kit's own) or 'sqlite'."""
+        return self.settings.database
 
     def request_parse(self, relative_fileloc: str, bundle: str = "dags-folder") -> None:
         """Ask Airflow to parse a file the API cannot name yet (a new file in a bundle where no
@@ -148,19 +134,20 @@ class EmbeddedStack:
 
     def components(self) -> list[str]:
         """This shape's components in start order: servers, Airflow, workers, MLflow."""
-        s = self.settings
+        settings = self.settings
         services = [
             name
             for name, wanted in (
-                ("postgres", s.database == "postgres"),
-                ("redis", s.executor == "celery"),
+                ("postgres", settings.database == "postgres"),
+                ("redis", settings.executor == "celery"),
             )
             if wanted
         ]
-        airflow = [c for c in COMPONENTS[:-1] if c != "kernel-pool" or s.kernel_pool_size]
-        return [*services, *airflow, *s.celery_worker_names(), COMPONENTS[-1]]
+        airflow = [c for c in COMPONENTS[:-1] if c != "kernel-pool" or settings.kernel_pool_size]
+        return [*services, *airflow, *settings.celery_worker_names(), COMPONENTS[-1]]
 
     def log_path(self, component: str) -> Path | None:
+        """The log file of a component (or db-migrate); None for a name it does not know."""
         if component not in (*self.components(), "db-migrate"):
             return None
         return self.settings.logs_dir / f"{component}.log"
@@ -191,42 +178,42 @@ class EmbeddedStack:
         return PostgresServer(self.settings, load_or_create(self.settings.secrets_file))
 
     # -- up ------------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        """One `up`/`down` at a time per state folder (two notebooks may click "up" together)."""
-        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.settings.state_dir / LOCK_FILE, "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-
     def _prepare(self) -> dict[str, str]:
-        s = self.settings
-        if not s.config_file.is_file():
-            raise StackError(f"{s.config_file} is missing: the stack reads its settings from it.")
-        refuse_to_orphan_sqlite_data(s)
-        for folder in (s.state_dir, s.airflow_home, s.logs_dir, s.run_dir, s.mlflow_dir):
+        settings = self.settings
+        if not settings.config_file.is_file():
+            raise StackError(
+                f"{settings.config_file} is missing: the stack reads its settings from it."
+            )
+        refuse_to_orphan_sqlite_data(settings)
+        for folder in (
+            settings.state_dir,
+            settings.airflow_home,
+            settings.logs_dir,
+            settings.run_dir,
+            settings.mlflow_dir,
+        ):
             folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(s.state_dir, 0o700)
-        s.dags_dir.mkdir(parents=True, exist_ok=True)
-        s.artifacts_dir.mkdir(parents=True, exist_ok=True)
-        if problem := missing_provider(s.remote_services):
+        os.chmod(settings.state_dir, 0o700)
+        settings.dags_dir.mkdir(parents=True, exist_ok=True)
+        settings.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        if problem := missing_provider(settings.remote_services):
             raise StackError(problem)
-        secrets = load_or_create(s.secrets_file)
-        env = {**os.environ, **airflow_environment(s, secrets)}
-        label = os.path.relpath(s.config_file, Path.cwd())
+        secrets = load_or_create(settings.secrets_file)
+        env = {**os.environ, **airflow_environment(settings, secrets)}
+        label = os.path.relpath(settings.config_file, Path.cwd())
         checked = fast_paths.decide(
             CONFIG_CHECK, description_problem(), on="options checked before anything starts"
         )
         self._decisions.append(checked)
-        if checked.on and (problems := config_problems(s.config_file, env, label=label)):
+        if checked.on and (problems := config_problems(settings.config_file, env, label=label)):
             raise ConfigError(problems)
         # SimpleAuthManager reads the admin password from here; we write it so it is never printed.
         wanted = json.dumps({ADMIN_USER: secrets.admin_password})
-        if not s.passwords_file.exists() or s.passwords_file.read_text().strip() != wanted:
-            write_private(s.passwords_file, wanted + "\n")
+        if (
+            not settings.passwords_file.exists()
+            or settings.passwords_file.read_text().strip() != wanted
+        ):
+            write_private(settings.passwords_file, wanted + "\n")
         return env
 
     def _running(self) -> dict[str, bool]:
@@ -235,45 +222,17 @@ class EmbeddedStack:
             for name in self.components()
         }
 
-    def _adopt_running_settings(self) -> None:
-        """A stack already running keeps its ports: reuse them rather than start a second one.
-        Its shape cannot change while it runs (that would be a second database)."""
+    def _keep_what_runs(self) -> None:
+        """A stack already running keeps its ports, shape and remote services (a StackError for
+        another shape or other remote services): `up` goes on with those."""
         if not self.state_file.exists() or not self._any_process_running():
             return
-        running = EmbeddedStack.from_state(self.settings.state_dir).settings
-        wanted = self.settings
-        if (running.database, running.executor, running.celery_workers) != (
-            wanted.database,
-            wanted.executor,
-            wanted.celery_workers,
-        ):
-            raise StackError(
-                f"a {running.shape} stack is running with its state in {running.state_dir}; "
-                f"take it down (`kit down`) before starting it as {wanted.shape}."
-            )
-        if (
-            running.ports() != wanted.ports()
-            or running.dags_dir != wanted.dags_dir
-            or running.shape_fields() != wanted.shape_fields()
-        ):
-            self.settings = running
+        running = embedded_state.read_settings(self.settings.state_dir)
+        settings = embedded_state.settings_to_run(running, self.settings)
+        if settings is not self.settings:
+            self.settings = settings
             self.pids = PidFiles(self.settings.run_dir)
-
-    def _refuse_other_remote_services(self) -> None:
-        """A running stack keeps the remote logging and e-mail it was started with: a component
-        started now with other KIT_* values would disagree with the rest (a worker sending logs to
-        S3 while the api-server looks for them on disk), and changing nothing would be silent."""
-        if not self.state_file.exists() or not self._any_process_running():
-            return
-        running = read_state(self.settings.state_dir).backend().get("remote_services") or {}
-        wanted = self.settings.remote_services.describe()
-        if running != wanted:
-            raise StackError(
-                "the running stack was started with other remote-logging / e-mail settings "
-                f"(KIT_REMOTE_LOGGING, KIT_S3_*, KIT_SMTP_CONN, KIT_EMAIL_*): {running or 'none'}, "
-                f"now {wanted or 'none'}. Run `kit down`, then `kit up` to apply them, or set "
-                "them as they were."
-            )
+        embedded_state.refuse_other_remote_services(self.settings)
 
     def _any_process_running(self) -> bool:
         """Any component of any shape alive (pid files are per component name)."""
@@ -289,8 +248,8 @@ class EmbeddedStack:
         """Start ``names``; Airflow's components forked from ``warm_parent`` when there is one."""
         for name in names:
             command, env = self._command_and_env(name, airflow_env, secrets)
-            timeline.record(self.timeline_file, name, "started")
-            named = {timeline.TIMELINE_ENV: str(self.timeline_file), timeline.COMPONENT_ENV: name}
+            clock.record(self.timeline_file, name, "started")
+            named = {clock.TIMELINE_ENV: str(self.timeline_file), clock.COMPONENT_ENV: name}
             where = {
                 "env": {**env, **named},
                 "log_file": self.log_path(name),
@@ -322,9 +281,9 @@ class EmbeddedStack:
         """What a DAG run needs, in start order: the servers, the api-server, the scheduler and
         (Celery) the workers. `up` starts them alone, so they have the CPU to themselves."""
         return [
-            n
-            for n in self.components()
-            if n in SERVICES or n in AIRFLOW_CORE or n.startswith("celery-worker-")
+            name
+            for name in self.components()
+            if name in SERVICES or name in AIRFLOW_CORE or name.startswith("celery-worker-")
         ]
 
     def up(
@@ -342,12 +301,11 @@ class EmbeddedStack:
             raise ValueError(f"wait={wait!r}: expected one of {', '.join(WAITS)}")
         # Each stage asks again about the earlier ones: told once each, with the time since now.
         on_ready = health.once_each(
-            on_ready, also=lambda name: timeline.record(self.timeline_file, name, "healthy")
+            on_ready, also=lambda name: clock.record(self.timeline_file, name, "healthy")
         )
         self._decisions = []
-        with self._lock():
-            self._adopt_running_settings()
-            self._refuse_other_remote_services()
+        with lock.held(self.settings.state_dir):
+            self._keep_what_runs()
             env = self._prepare()
             secrets = load_or_create(self.settings.secrets_file)
             running = self._running()
@@ -365,7 +323,7 @@ class EmbeddedStack:
                     # As root: its user can reach its programs and data (a project in /root).
                     PostgresServer(self.settings, secrets).check_reach()
             # Written first: a failed start still leaves the shape for `kit logs` / `kit down`.
-            self._write_state()
+            embedded_state.write(self.settings, self.log_path("api-server"))
             self.timeline_file.unlink(missing_ok=True)
             warm = self._warm_parent(to_start, env)
             try:
@@ -441,7 +399,9 @@ class EmbeddedStack:
         bootstrap = set(names) <= set(SERVICES)
         every = self._probes(secrets, bootstrap=bootstrap)
         probes = {
-            n: p for n, p in every.items() if n in names or (n == "metadatabase" and not bootstrap)
+            name: probe
+            for name, probe in every.items()
+            if name in names or (name == "metadatabase" and not bootstrap)
         }
         logs = {name: self.log_path(name) for name in self.components()}
 
@@ -458,7 +418,7 @@ class EmbeddedStack:
         """Airflow, workers and MLflow first (their connections close), then Redis, then
         PostgreSQL with a fast shutdown; then a sweep for anything of the stack still running.
         A component still running ``timeout`` seconds after SIGTERM is killed (SIGKILL)."""
-        with self._lock():
+        with lock.held(self.settings.state_dir):
             records = self.pids.all()
             apps = [r for r in records if r.name not in SERVICES]
             stop_processes(apps, timeout=timeout, say=_to_stderr)
@@ -486,7 +446,7 @@ class EmbeddedStack:
     # -- status --------------------------------------------------------------------------------
     def fast_path_report(self) -> list[fast_paths.FastPathStatus]:
         """Which fast paths the running components (and the last `up`) took, from their records
-        (kit.stack.fast_paths); a record of an earlier process with the same name is left out."""
+        (kit.fast_paths); a record of an earlier process with the same name is left out."""
         records: dict[str, dict | None] = {}
         for record in self.pids.all():
             data = fast_paths.read_record(self.settings.run_dir, record.name)
@@ -498,18 +458,22 @@ class EmbeddedStack:
         return fast_paths.summarize(records)
 
     def endpoints(self) -> Endpoints:
+        """URLs and login of the running stack; StackNotRunning when no component runs."""
         if not any(self._running().values()):
             raise StackNotRunning(
                 f"no embedded stack is running with its state in {self.settings.state_dir}; "
                 "start it with `kit up` (or `make up`)."
             )
-        s = self.settings
-        return Endpoints(s.airflow_url, s.mlflow_url, ADMIN_USER, s.passwords_file)
+        settings = self.settings
+        return Endpoints(
+            settings.airflow_url, settings.mlflow_url, ADMIN_USER, settings.passwords_file
+        )
 
     def status(self) -> StackStatus:
+        """Each component of the shape it was started in: running, healthy, pid."""
         if self.state_file.exists():
             with contextlib.suppress(ValueError, KeyError, OSError):
-                self.settings = EmbeddedStack.from_state(self.settings.state_dir).settings
+                self.settings = embedded_state.read_settings(self.settings.state_dir)
         # Never create a secrets file by asking about a stack that is not there.
         needs_secrets = self.settings.database != "sqlite" and self.settings.secrets_file.exists()
         probes = self._probes(load_or_create(self.settings.secrets_file) if needs_secrets else None)

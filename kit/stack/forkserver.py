@@ -37,7 +37,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, NoReturn
 
-from kit.stack.processes import PidFiles, PidRecord, record_pid, start_ticks
+from kit.clock import start_ticks
+from kit.stack.processes import PidFiles, PidRecord, record_pid
 
 # What every component imports: once here, shared by the forks.
 SHARED_MODULES = (
@@ -82,9 +83,10 @@ def orm_reset_problem(settings: object) -> str | None:
         if not callable(function):
             return f"airflow.settings has no {name}()"
         required = [
-            p.name
-            for p in inspect.signature(function).parameters.values()
-            if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            parameter.name
+            for parameter in inspect.signature(function).parameters.values()
+            if parameter.default is parameter.empty
+            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
         ]
         if required:
             return f"airflow.settings.{name} now needs ({', '.join(required)})"
@@ -136,7 +138,7 @@ def _become_component(request: Mapping[str, object], in_session: int) -> NoRetur
 def serve(requests: IO[str], replies: IO[str]) -> None:
     """Import Airflow, say ready, then fork one component per request until input ends. When
     the ORM reset a fork needs is not there, say so instead (`kit up` starts them on their own)."""
-    from kit.stack import fast_paths
+    from kit import fast_paths
     from kit.stack.lean_imports import import_jsonschema_lean
 
     import_jsonschema_lean()
@@ -202,6 +204,7 @@ class WarmParent:
 
     @property
     def pid(self) -> int:
+        """The warm parent's process id."""
         return self._proc.pid
 
     def _reply(self, seconds: float) -> dict:
@@ -266,6 +269,7 @@ class WarmParent:
 
 
 def main() -> None:
+    """``python -m kit.stack.forkserver``: serve fork requests on stdin/stdout."""
     serve(sys.stdin, sys.stdout)
 
 

@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -14,6 +15,7 @@ from kit.stack.base import HealthTimeoutError, ReadyCallback, StackError
 
 # A probe returns None when healthy, else a short reason.
 Probe = Callable[[], "str | None"]
+AIRFLOW_HEALTH_PATH, MLFLOW_HEALTH_PATH = "/api/v2/monitor/health", "/health"
 
 
 def once_each(
@@ -35,23 +37,51 @@ def once_each(
     return ready
 
 
-def airflow_probes(airflow_url: str) -> dict[str, Probe]:
-    """One probe per Airflow component, all answered by the api-server's health endpoint."""
-    cache: dict[str, tuple[float, object]] = {}
+def airflow_report(airflow_url: str) -> dict[str, Any] | str:
+    """Airflow's health report ({component: {"status": ...}}) from the api-server, or why there
+    is none: "not answering (...)", "HTTP 503", "answered with something that is not JSON"."""
+    try:
+        status, body = http_get(airflow_url + AIRFLOW_HEALTH_PATH)
+    except OSError as exc:  # refused, reset, timed out
+        return f"not answering ({type(exc).__name__})"
+    if status != 200:
+        return f"HTTP {status}"
+    try:
+        report = json.loads(body)
+    except ValueError:
+        return "answered with something that is not JSON"
+    return report if isinstance(report, dict) else "answered with something that is not a report"
 
-    def fetch() -> dict | str:
+
+def airflow_probe(airflow_url: str) -> Probe:
+    """Airflow as one component (a Compose service): healthy when the api-server answers and
+    every component it reports on is healthy."""
+
+    def check() -> str | None:
+        report = airflow_report(airflow_url)
+        if isinstance(report, str):
+            return report
+        bad = [
+            f"{name} is {part.get('status')}"
+            for name, part in report.items()
+            if isinstance(part, dict) and part.get("status") != "healthy"
+        ]
+        return ", ".join(bad) or None
+
+    return check
+
+
+def airflow_probes(airflow_url: str) -> dict[str, Probe]:
+    """One probe per Airflow component, all answered by one fetch of the api-server's report
+    (kept 0.2 s, so asking them in a row asks the api-server once)."""
+    cache: dict[str, tuple[float, dict[str, Any] | str]] = {}
+
+    def fetch() -> dict[str, Any] | str:
         now = time.monotonic()
-        if "h" in cache and now - cache["h"][0] < 0.2:
-            return cache["h"][1]  # type: ignore[return-value]
-        try:
-            status, body = http_get(f"{airflow_url}/api/v2/monitor/health")
-            value: dict | str = json.loads(body) if status == 200 else f"HTTP {status}"
-        except OSError as exc:  # refused, reset, timed out
-            value = f"not answering ({type(exc).__name__})"
-        except ValueError:
-            value = "answered with something that is not JSON"
-        cache["h"] = (now, value)
-        return value
+        if "report" in cache and now - cache["report"][0] < 0.2:
+            return cache["report"][1]
+        cache["report"] = (now, airflow_report(airflow_url))
+        return cache["report"][1]
 
     def probe(component: str | None) -> Probe:
         def check() -> str | None:
@@ -75,9 +105,11 @@ def airflow_probes(airflow_url: str) -> dict[str, Probe]:
 
 
 def mlflow_probe(mlflow_url: str) -> Probe:
+    """Healthy when MLflow's /health answers HTTP 200."""
+
     def check() -> str | None:
         try:
-            status, _ = http_get(f"{mlflow_url}/health")
+            status, _ = http_get(mlflow_url + MLFLOW_HEALTH_PATH)
         except OSError as exc:
             return f"not answering ({type(exc).__name__})"
         return None if status == 200 else f"HTTP {status}"
@@ -99,6 +131,7 @@ def kernel_pool_probe(kernels_dir: Path) -> Probe:
 
 
 def tail(path: Path | None, lines: int = 25) -> str:
+    """The last ``lines`` of a log file (its last 64 kB read), or "(no log file)"."""
     if path is None or not path.exists():
         return "(no log file)"
     with open(path, "rb") as fh:

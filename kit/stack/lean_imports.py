@@ -20,7 +20,7 @@ import sys
 import types
 from collections.abc import Callable
 
-from kit.stack import fast_paths
+from kit import fast_paths
 
 DEFERRED = "rfc3987_syntax"
 # What jsonschema._format takes from it (jsonschema 4.23+), and the formats it registers with it.

@@ -22,7 +22,7 @@ import inspect
 
 from airflow.executors.local_executor import LocalExecutor
 
-from kit.stack import fast_paths
+from kit import fast_paths
 
 EXECUTOR_PATH = "kit.stack.local_executor.OnDemandLocalExecutor"
 PATH = "on-demand-workers"
@@ -53,6 +53,7 @@ class OnDemandLocalExecutor(LocalExecutor):
     _starting = False
 
     def start(self) -> None:
+        """Start the executor; its workers fork as tasks come when the fast path holds."""
         on = "workers forked as tasks come, at most [core] parallelism"
         self._on_demand = fast_paths.check(PATH, on_demand_problem(), on=on)
         self._starting = True  # Airflow's start() forks them all

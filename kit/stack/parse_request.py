@@ -15,7 +15,7 @@ import inspect
 import subprocess
 import sys
 
-from kit.stack import fast_paths
+from kit import fast_paths
 from kit.stack.base import StackError
 
 PATH = "priority-parse"

@@ -43,6 +43,7 @@ done"""
 
 
 def installed() -> bool:
+    """True when the podman program is on the PATH."""
     return shutil.which("podman") is not None
 
 
@@ -53,6 +54,7 @@ def docker_host(folder: Path) -> str:
 
 
 def answers(folder: Path, timeout: float = 2.0) -> bool:
+    """True when podman's API socket in ``folder`` exists and answers a ping."""
     sock = Path(folder).resolve() / SOCKET
     return sock.is_socket() and engine_api.problem(docker_host(folder), timeout=timeout) is None
 

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 
 def port_is_free(host: str, port: int) -> bool:
+    """True when nothing listens on ``host``:``port`` (one in TIME_WAIT counts as free)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -55,24 +56,24 @@ COMPONENT_PORTS = {
 }
 
 
-def component_ports(s: StackSettings, component: str) -> list[tuple[int, str, str, str]]:
+def component_ports(settings: StackSettings, component: str) -> list[tuple[int, str, str, str]]:
     """(port, setting, environment variable, label) of each port ``component`` listens on."""
     from kit.stack.settings import PORT_SETTINGS
 
     if component.startswith("celery-worker-"):
         env_var, _, label = PORT_SETTINGS["celery_log_port"]
-        return [(s.celery_worker_log_port(component), "celery_log_port", env_var, label)]
+        return [(settings.celery_worker_log_port(component), "celery_log_port", env_var, label)]
     names = COMPONENT_PORTS[component]
-    if component == "scheduler" and s.executor == "celery":
+    if component == "scheduler" and settings.executor == "celery":
         names = ("scheduler_health_port",)  # no log server: Celery workers serve task logs
-    return [(getattr(s, n), n, PORT_SETTINGS[n][0], PORT_SETTINGS[n][2]) for n in names]
+    return [(getattr(settings, n), n, PORT_SETTINGS[n][0], PORT_SETTINGS[n][2]) for n in names]
 
 
-def check_ports(s: StackSettings, components: list[str]) -> None:
+def check_ports(settings: StackSettings, components: list[str]) -> None:
     """Raise PortBusyError (naming the setting that moves it) for the first port taken."""
     from kit.stack.base import PortBusyError
 
     for component in components:
-        for port, _, env_var, label in component_ports(s, component):
-            if not port_is_free(s.host, port):
+        for port, _, env_var, label in component_ports(settings, component):
+            if not port_is_free(settings.host, port):
                 raise PortBusyError(port, label, env_var)

@@ -21,22 +21,13 @@ from pathlib import Path
 
 import psutil
 
-
-def start_ticks(pid: int) -> int | None:
-    """When ``pid`` started, in clock ticks since boot (/proc/PID/stat, field 22); None where
-    there is no /proc. Unlike psutil's create_time, which adds the wall-clock boot time, it does
-    not move when the wall clock is stepped (seen on CI's virtual machines: after a step every
-    component of a running stack looked dead, and `kit up` tried to start a second one)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) is in parentheses and may hold spaces: count after it.
-    return int(stat[stat.rindex(")") + 2 :].split()[19])
+from kit.clock import start_ticks
 
 
 @dataclass(frozen=True)
 class PidRecord:
+    """A pid file's content: a component's pid, command and start time."""
+
     name: str
     pid: int
     create_time: float
@@ -64,6 +55,7 @@ class PidRecord:
 
     @property
     def alive(self) -> bool:
+        """True while the recorded process (not a re-used pid) runs."""
         return self.process() is not None
 
 
@@ -74,9 +66,11 @@ class PidFiles:
         self.run_dir = run_dir
 
     def path(self, name: str) -> Path:
+        """The pid file of component ``name``."""
         return self.run_dir / f"{name}.pid"
 
     def read(self, name: str) -> PidRecord | None:
+        """The record of ``name``; None when there is none or it is unreadable."""
         try:
             data = json.loads(self.path(name).read_text())
             return PidRecord(**data)
@@ -84,13 +78,16 @@ class PidFiles:
             return None
 
     def write(self, record: PidRecord) -> None:
+        """Write a component's pid file."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.path(record.name).write_text(json.dumps(record.__dict__))
 
     def remove(self, name: str) -> None:
+        """Remove a component's pid file (none is fine)."""
         self.path(name).unlink(missing_ok=True)
 
     def all(self) -> list[PidRecord]:
+        """Every readable pid file's record, by name."""
         if not self.run_dir.is_dir():
             return []
         records = (self.read(p.stem) for p in sorted(self.run_dir.glob("*.pid")))

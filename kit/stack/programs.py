@@ -46,6 +46,7 @@ class Program:
         return None
 
     def missing_message(self) -> str:
+        """What to say when the program is missing: who needs it and which package has it."""
         how = f" ({self.script} install)" if self.script == ENGINE_SCRIPT else (
             f" ({self.script})" if self.script else ""
         )  # fmt: skip
@@ -88,6 +89,7 @@ PROGRAMS: tuple[Program, ...] = (*ENGINE, *ROOTLESS, *OTHERS)
 
 
 def by_name(name: str) -> Program | None:
+    """The program called ``name``; None for one the kit does not list."""
     return next((p for p in PROGRAMS if p.name == name), None)
 
 

@@ -104,6 +104,7 @@ class RemoteServices:
 
     @property
     def folder(self) -> str:
+        """Where task logs go remotely (the default folder unless set)."""
         return self.remote_log_folder or DEFAULT_REMOTE_LOG_FOLDER
 
     def describe(self) -> dict[str, str]:

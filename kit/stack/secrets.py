@@ -13,6 +13,8 @@ from cryptography.fernet import Fernet
 
 @dataclass(frozen=True)
 class StackSecrets:
+    """The secrets of one stack, generated once and kept in its state folder."""
+
     fernet_key: str  # encrypts connections and variables in the metadata database
     jwt_secret: str  # signs API and task-execution tokens; the same in every Airflow process
     api_secret_key: str  # [api] secret_key: signs file tokens and sessions
@@ -22,6 +24,7 @@ class StackSecrets:
 
     @classmethod
     def generate(cls) -> StackSecrets:
+        """New random secrets."""
         return cls(
             fernet_key=Fernet.generate_key().decode(),
             jwt_secret=secrets.token_urlsafe(48),

@@ -113,46 +113,57 @@ class StackSettings:
 
     @property
     def config_file(self) -> Path:
+        """The project's Airflow configuration file (config/airflow.cfg)."""
         return self.project_dir / "config" / "airflow.cfg"
 
     @property
     def airflow_home(self) -> Path:
+        """AIRFLOW_HOME of the stack's processes."""
         return self.state_dir / "airflow"
 
     @property
     def logs_dir(self) -> Path:
+        """Where the components' logs are written."""
         return self.state_dir / "logs"
 
     @property
     def run_dir(self) -> Path:
+        """Pid files, the timeline and fast-path records."""
         return self.state_dir / "run"
 
     @property
     def secrets_file(self) -> Path:
+        """The stack's generated secrets (mode 0600)."""
         return self.state_dir / "secrets.json"
 
     @property
     def passwords_file(self) -> Path:
+        """The admin login for SimpleAuthManager ({user: password}, mode 0600)."""
         return self.state_dir / "passwords.json"
 
     @property
     def kernels_dir(self) -> Path:
+        """The kernel pool's folder."""
         return self.state_dir / "kernels"
 
     @property
     def mlflow_dir(self) -> Path:
+        """MLflow's own files (its SQLite store in that shape)."""
         return self.state_dir / "mlflow"
 
     @property
     def artifacts_dir(self) -> Path:
+        """Where MLflow keeps artifacts (in the project)."""
         return self.project_dir / "artifacts"
 
     @property
     def airflow_url(self) -> str:
+        """The api-server's URL."""
         return f"http://{self.host}:{self.airflow_port}"
 
     @property
     def mlflow_url(self) -> str:
+        """The MLflow server's URL."""
         return f"http://{self.host}:{self.mlflow_port}"
 
     @property
@@ -165,20 +176,25 @@ class StackSettings:
         return {name: getattr(self, name) for name in self.SHAPE_FIELDS}
 
     def celery_worker_names(self) -> list[str]:
+        """The Celery workers' component names (none without Celery)."""
         if self.executor != "celery":
             return []
         return [f"celery-worker-{i}" for i in range(1, self.celery_workers + 1)]
 
     def celery_worker_log_port(self, name: str) -> int:
+        """The log-server port of Celery worker ``name`` (one port each)."""
         return self.celery_log_port + int(name.rsplit("-", 1)[1]) - 1
 
     @property
     def postgres_dir(self) -> Path:
+        """The PostgreSQL server's folder."""
         return self.state_dir / "postgres"
 
     @property
     def redis_dir(self) -> Path:
+        """The Redis server's folder."""
         return self.state_dir / "redis"
 
     def ports(self) -> dict[str, int]:
+        """Every port setting by field name (what stack.json keeps)."""
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name in PORT_SETTINGS}

@@ -27,6 +27,7 @@ LOG_PREFIX = "build-images: "
 
 
 def registry_answers(url: str = REGISTRY_URL, timeout: float = REGISTRY_TIMEOUT) -> bool:
+    """True when the image registry answers at all (even 'unauthorized')."""
     try:
         with urllib.request.urlopen(url, timeout=timeout):  # noqa: S310 (a fixed https URL)
             return True

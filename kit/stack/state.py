@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from kit.files import atomic_write_text
+from kit.stack.backends import get_backend
 from kit.stack.base import Endpoints, StackError, StackNotRunning
 
 STATE_FILE_NAME = "stack.json"
-Kind = Literal["embedded", "compose"]
 
 
 class StackState(BaseModel):
@@ -26,7 +26,7 @@ class StackState(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    kind: Kind
+    kind: str  # the backend that wrote it: a name registered in kit.stack.backends
     airflow_url: str
     mlflow_url: str
     username: str
@@ -35,6 +35,12 @@ class StackState(BaseModel):
     project_dir: Path
     task_logs_dir: Path | None = None  # Airflow's task logs, as seen from this machine
     api_server_log: Path | None = None  # the api-server's log file, where there is one
+
+    @field_validator("kind")
+    @classmethod
+    def _a_registered_backend(cls, kind: str) -> str:
+        get_backend(kind)  # ValueError naming the known backends
+        return kind
 
     def password(self) -> str:
         """The admin password, read from its file (never stored in the state itself)."""
@@ -50,6 +56,7 @@ class StackState(BaseModel):
 
 
 def state_file(state_dir: Path) -> Path:
+    """Where the state of the stack started with ``state_dir`` is kept."""
     return Path(state_dir) / STATE_FILE_NAME
 
 
@@ -75,7 +82,7 @@ def read_state(state_dir: Path) -> StackState:
         ) from exc
 
 
-def saved_kind(state_dir: Path) -> Kind | None:
+def saved_kind(state_dir: Path) -> str | None:
     """The kind of the stack last started with ``state_dir`` (None: none, or unreadable)."""
     try:
         return read_state(state_dir).kind

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from kit.stack.compose import COMPOSE_FILE
 from kit.stack.compose_env import ensure_env
+from kit.stack.compose_project import COMPOSE_FILE
 
 from . import live
 

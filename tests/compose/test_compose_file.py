@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kit.stack.compose import COMPOSE_FILE, PROFILE_SWITCHES, ComposeStack
+from kit.stack.compose import ComposeStack
 from kit.stack.compose_env import BIND_MOUNTED_DIRS, ensure_host_dirs, read_env_file
+from kit.stack.compose_project import COMPOSE_FILE, PROFILE_SWITCHES
 
 from .conftest import REPO, airflow_cfg, clean_env, compose_model, lock_pins, run_config
 

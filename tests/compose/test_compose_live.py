@@ -21,7 +21,8 @@ import pytest
 from kit.cli import main
 from kit.client import connect
 from kit.stack import podman, standin_images
-from kit.stack.compose import ComposeStack, mlflow_health
+from kit.stack.compose import ComposeStack
+from kit.stack.health import mlflow_probe
 from kit.widgets import Designer, StackPanel
 from tests.compose.live import compose_project, containers, running_compose_stack
 from tests.mlops.race import check, race
@@ -138,7 +139,7 @@ def test_runs_and_the_registry_survive_down_and_up_with_podman_started_by_the_ki
     assert after is not None and (after.run_id, after.state) == (before.run_id, "success")
     mlflow_url = compose_stack.endpoints().mlflow_url
     deadline = time.monotonic() + 180
-    while not mlflow_health(mlflow_url)[0] and time.monotonic() < deadline:
+    while mlflow_probe(mlflow_url)() is not None and time.monotonic() < deadline:
         time.sleep(2)
     mlflow.set_tracking_uri(mlflow_url)
     versions = mlflow.MlflowClient().search_model_versions("name='breast_cancer_classifier'")

@@ -25,7 +25,8 @@ import pytest
 from kit.cli import main
 from kit.client import connect
 from kit.client.models import DagRun
-from kit.stack.compose import OVERRIDE_FILE, ComposeStack
+from kit.stack.compose import ComposeStack
+from kit.stack.compose_project import OVERRIDE_FILE
 from kit.stack.ports import free_ports
 from tests.compose.live import compose_project, containers, running_compose_stack
 

@@ -15,21 +15,18 @@ import pytest
 
 from kit.stack import engine_api, podman, standin_images
 from kit.stack.base import HealthTimeoutError, PortBusyError, Stack, StackError, StackNotRunning
-from kit.stack.compose import (
-    COMPOSE_FILE,
-    OVERRIDE_FILE,
-    ComposeStack,
-    airflow_health,
+from kit.stack.compose import ComposeStack
+from kit.stack.compose_engine import compose_cli, docker_engine_available, docker_engine_problem
+from kit.stack.compose_env import ensure_env
+from kit.stack.compose_project import COMPOSE_FILE, OVERRIDE_FILE
+from kit.stack.compose_ps import (
     component_from_row,
     components_of_service,
-    compose_cli,
-    docker_engine_available,
-    docker_engine_problem,
     parse_ps_json,
     replica_number,
     rows_from_inspect,
 )
-from kit.stack.compose_env import ensure_env
+from kit.stack.health import airflow_probe
 
 from . import live
 from .conftest import REPO
@@ -281,12 +278,11 @@ def test_airflow_health_reads_every_component(health_server) -> None:
     url, handler = health_server
     healthy = {"status": "healthy"}
     handler.body = json.dumps({"metadatabase": healthy, "scheduler": healthy}).encode()
-    assert airflow_health(url) == (True, "healthy")
+    assert airflow_probe(url)() is None
     handler.body = json.dumps(
         {"metadatabase": healthy, "scheduler": {"status": "unhealthy"}}
     ).encode()
-    ok, why = airflow_health(url)
-    assert not ok and why == "scheduler is unhealthy"
+    assert airflow_probe(url)() == "scheduler is unhealthy"
 
 
 def test_health_timeout_names_services_and_carries_logs(
@@ -299,8 +295,8 @@ def test_health_timeout_names_services_and_carries_logs(
     with pytest.raises(HealthTimeoutError) as caught:
         stack.wait_healthy(timeout=0.1)
     error = caught.value
-    assert error.unhealthy["airflow-apiserver"].startswith("no answer")
-    assert error.unhealthy["mlflow"].startswith("no answer")
+    assert error.unhealthy["airflow-apiserver"].startswith("not answering")
+    assert error.unhealthy["mlflow"].startswith("not answering")
     assert set(error.log_tails) == set(error.unhealthy)
     # The tail is what `docker-compose logs` said; here, that no engine answers.
     assert "DockerException" in error.log_tails["mlflow"]

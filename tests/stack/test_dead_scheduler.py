@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from kit.stack import fast_paths
+from kit import fast_paths
 from kit.stack.dead_scheduler import PATH, fail_dead_scheduler_jobs
 from kit.stack.secrets import StackSecrets
 from tests.conftest import stack_settings

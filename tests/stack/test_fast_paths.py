@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.stack import fast_paths
+from kit import fast_paths
 from tests.conftest import stack_settings
 
 

@@ -15,8 +15,9 @@ import time
 import psutil
 import pytest
 
+from kit import fast_paths
 from kit.client import ParamsRejected, connect
-from kit.stack import EmbeddedStack, fast_paths
+from kit.stack import EmbeddedStack
 from kit.stack.embedded import FORKED
 
 IRI_DAG = textwrap.dedent(

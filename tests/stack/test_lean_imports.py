@@ -65,7 +65,8 @@ def test_when_jsonschema_takes_another_name_it_is_imported_as_usual_with_one_lin
     done = _python(
         """
         import sys
-        from kit.stack import fast_paths, lean_imports
+        from kit import fast_paths
+        from kit.stack import lean_imports
         lean_imports.EXPECTED_NAMES = frozenset({"validate_iri"})
         lean_imports.import_jsonschema_lean()
         import jsonschema

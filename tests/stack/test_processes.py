@@ -140,8 +140,8 @@ def test_a_wall_clock_step_does_not_make_a_running_component_look_dead(tmp_path)
     dead, and `kit up` tried to start a second stack on its ports."""
     import dataclasses
 
+    from kit.clock import start_ticks
     from kit.runtime.kernel_pool import claimer_alive
-    from kit.stack.processes import start_ticks
 
     pids = PidFiles(tmp_path / "run")
     record = start_process(

@@ -20,6 +20,7 @@ def node_name(component: str) -> str:
 
 
 def worker_command(airflow: list[str], component: str, concurrency: int) -> list[str]:
+    """The command line of one Celery worker of the stack."""
     return [
         *airflow, "celery", "worker",
         "--celery-hostname", node_name(component),
@@ -31,6 +32,7 @@ def worker_command(airflow: list[str], component: str, concurrency: int) -> list
 
 
 def worker_environment(component: str, log_port: int) -> dict[str, str]:
+    """The variables that make one worker distinct (its name and log port)."""
     return {
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(log_port),
         "KIT_WORKER_NAME": component,

@@ -141,23 +141,26 @@ class PostgresServer:
 
     @property
     def data_dir(self) -> Path:
+        """The server's data folder (its cluster)."""
         return self.settings.postgres_dir / "data"
 
     @property
     def socket_dir(self) -> Path:
+        """The folder of its Unix socket and lock file."""
         return self.settings.postgres_dir / "run"
 
     @property
     def initialized(self) -> bool:
+        """True once the cluster exists (initdb has run)."""
         return (self.data_dir / "PG_VERSION").exists()
 
     # -- addresses -----------------------------------------------------------------------------
     def url(self, database: str = "airflow", scheme: str = "postgresql") -> str:
         """A SQLAlchemy/libpq URL with the password in it: environment only, never printed."""
-        s = self.settings
+        settings = self.settings
         return (
             f"{scheme}://{database}:{quote(self._password, safe='')}"
-            f"@{s.host}:{s.postgres_port}/{database}"
+            f"@{settings.host}:{settings.postgres_port}/{database}"
         )
 
     def connect_args(self, database: str = "airflow", user: str | None = None) -> dict:
@@ -233,14 +236,15 @@ class PostgresServer:
             )
 
     def command(self) -> list[str]:
-        s = self.settings
+        """The command line that runs the server (as its own user under root)."""
+        settings = self.settings
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         hand_over(self.socket_dir)
         return self._as_server_user([
             str(self.programs() / "postgres"),
             "-D", str(self.data_dir),
-            "-c", f"listen_addresses={s.host}",
-            "-c", f"port={s.postgres_port}",
+            "-c", f"listen_addresses={settings.host}",
+            "-c", f"port={settings.postgres_port}",
             # The default 100 is too few for the api-server's 40 pooled connections plus the
             # scheduler's, dag-processor's, triggerer's, workers' and MLflow's 15 each.
             "-c", "max_connections=200",

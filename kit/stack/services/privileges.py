@@ -15,6 +15,7 @@ KIT_USER = "kit-postgres"
 
 
 def running_as_root() -> bool:
+    """True when this process runs as root."""
     return os.geteuid() == 0
 
 

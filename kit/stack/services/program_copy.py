@@ -42,6 +42,7 @@ def copy_key(version: str, record: str) -> str:
 
 
 def wheel_key() -> str:
+    """The copy's folder name for the installed wheel (``copy_key`` of its version and RECORD)."""
     dist = importlib.metadata.distribution(DISTRIBUTION)
     return copy_key(dist.version, dist.read_text("RECORD") or "")
 

@@ -67,4 +67,5 @@ def can_pass_on(capability: int, status_text: str) -> bool:
 
 
 def own_status() -> str:
+    """This process's /proc status (its capabilities)."""
     return Path("/proc/self/status").read_text()

@@ -18,20 +18,26 @@ from kit.stack.settings import StackSettings
 
 
 class RedisServer:
+    """The stack's Redis broker (Celery shape): its config, command and probe."""
+
     def __init__(self, settings: StackSettings, secrets: StackSecrets) -> None:
         self.settings = settings
         self._password = secrets.redis_password
 
     @property
     def config_file(self) -> Path:
+        """The server's config file in its folder."""
         return self.settings.redis_dir / "redis.conf"
 
     def url(self, db: int = 0) -> str:
         """The broker URL with the password in it: environment only, never printed."""
-        s = self.settings
-        return f"redis://:{quote(self._password, safe='')}@{s.host}:{s.redis_port}/{db}"
+        settings = self.settings
+        return (
+            f"redis://:{quote(self._password, safe='')}@{settings.host}:{settings.redis_port}/{db}"
+        )
 
     def write_config(self) -> None:
+        """Write its config (loopback, password, nothing kept on disk) to its private folder."""
         folder = self.settings.redis_dir
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
@@ -50,6 +56,7 @@ class RedisServer:
         write_private(self.config_file, "\n".join(lines) + "\n")
 
     def command(self) -> list[str]:
+        """The command line of redis-server; StackError naming the package when it is missing."""
         server = shutil.which("redis-server") or "/usr/bin/redis-server"
         if not Path(server).exists():
             raise StackError(
@@ -60,10 +67,13 @@ class RedisServer:
         return [server, str(self.config_file)]
 
     def environment(self) -> dict[str, str]:
+        """The few variables redis-server runs with."""
         keep = ("PATH", "LANG", "LC_ALL", "TZ")
         return {k: os.environ[k] for k in keep if k in os.environ}
 
     def probe(self) -> Probe:
+        """A health probe: healthy when Redis answers a PING with the password."""
+
         def check() -> str | None:
             import redis
 

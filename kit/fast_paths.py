@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from kit.clock import start_ticks
 from kit.files import atomic_write_text
 
 FOLDER = "fast-paths"
@@ -110,8 +111,6 @@ def begin(
 
 
 def _write_own() -> None:
-    from kit.stack.processes import start_ticks
-
     pid = os.getpid()
     record = {
         "component": _record["component"],
@@ -127,10 +126,12 @@ def _write_own() -> None:
 
 
 def record_file(run_dir: Path, component: str) -> Path:
+    """Where a component's record of its fast paths is kept."""
     return run_dir / FOLDER / f"{component}.json"
 
 
 def write_record(path: Path, record: Mapping[str, object]) -> None:
+    """Write a record atomically (`kit status` may read it meanwhile)."""
     atomic_write_text(path, json.dumps(record, indent=2) + "\n")
 
 
@@ -175,6 +176,7 @@ class FastPathStatus:
     off_in: tuple[tuple[str, str], ...]  # (component, why)
 
     def line(self, width: int) -> str:
+        """The path's line of `kit status --verbose`, its name padded to ``width``."""
         if not self.on_in and not self.off_in:
             return f"{self.path:<{width}} not decided (no running component uses it)"
         parts = []

@@ -1,9 +1,13 @@
-"""When each component of a starting stack got where: started, imports done, port open, healthy.
+"""Clocks shared by the stack's processes and the tasks they run (layer 0: no kit imports).
 
-`kit up` truncates the stack's timeline file and names it to every process it starts
-(``KIT_TIMELINE_FILE``); the processes append their own events (a component launcher after its
-imports), `kit up` appends "started" and "healthy". One JSON object per line, appended whole, so
-processes writing at the same time do not mix their lines. ``bench/bench_stack.py`` prints it.
+- ``start_ticks``: when a process started, in clock ticks since boot; a pid plus its start ticks
+  names one process for good (pid files, claimed kernels, fast-path records).
+- The start-up timeline: when each component of a starting stack got where: started, imports
+  done, port open, healthy. `kit up` truncates the stack's timeline file and names it to every
+  process it starts (``KIT_TIMELINE_FILE``); the processes append their own events (a component
+  launcher after its imports), `kit up` appends "started" and "healthy". One JSON object per line,
+  appended whole, so processes writing at the same time do not mix their lines.
+  ``bench/bench_stack.py`` prints it.
 """
 
 from __future__ import annotations
@@ -21,8 +25,23 @@ COMPONENT_ENV = "KIT_COMPONENT"
 EVENTS = ("started", "imports done", "port open", "healthy")
 
 
+def start_ticks(pid: int) -> int | None:
+    """When ``pid`` started, in clock ticks since boot (/proc/PID/stat, field 22); None where
+    there is no /proc. Unlike psutil's create_time, which adds the wall-clock boot time, it does
+    not move when the wall clock is stepped (seen on CI's virtual machines: after a step every
+    component of a running stack looked dead, and `kit up` tried to start a second one)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces: count after it.
+    return int(stat[stat.rindex(")") + 2 :].split()[19])
+
+
 @dataclass(frozen=True)
 class Event:
+    """One event of the timeline: a component got somewhere at a wall-clock time."""
+
     component: str
     event: str
     at: float  # wall-clock seconds (time.time()): several processes write them
@@ -70,8 +89,8 @@ def read(path: Path) -> list[Event]:
 def first_times(events: Iterable[Event], since: float) -> dict[str, dict[str, float]]:
     """Per component, the seconds from ``since`` to the first time of each of its events."""
     table: dict[str, dict[str, float]] = {}
-    for e in sorted(events, key=lambda e: e.at):
-        table.setdefault(e.component, {}).setdefault(e.event, e.at - since)
+    for event in sorted(events, key=lambda event: event.at):
+        table.setdefault(event.component, {}).setdefault(event.event, event.at - since)
     return table
 
 
@@ -83,9 +102,9 @@ def markdown(events: Iterable[Event], since: float, order: Iterable[str] = ()) -
     head = "| component | " + " | ".join(EVENTS) + " |"
     rule = "|---|" + "---:|" * len(EVENTS)
     rows = [
-        f"| {c} | "
-        + " | ".join(f"{times[c][e]:.1f}" if e in times[c] else "–" for e in EVENTS)
+        f"| {component} | "
+        + " | ".join(f"{times[component][e]:.1f}" if e in times[component] else "–" for e in EVENTS)
         + " |"
-        for c in ordered
+        for component in ordered
     ]
     return "\n".join([head, rule, *rows])
