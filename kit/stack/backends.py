@@ -1,15 +1,18 @@
 """The stack backends by name: the one list that `kit up --stack`, the state and ``get_stack`` read.
 
-A backend is a class following ``kit.stack.base.Stack`` plus one ``register_backend`` call (the
-built-in ones are registered in ``kit/stack/__init__.py``). Its class is loaded on first use, so a
-command that never needs a backend never imports it (Compose's modules stay out of `kit status` of
-an embedded stack). This module imports nothing but ``base``: the state can read it.
+A backend is a class following ``kit.stack.base.Stack`` plus one ``register_backend`` call: the
+built-in ones are at the end of this module. Its class is named by import path and loaded on first
+use, so a command that never needs a backend never imports it (`kit --help` imports no backend;
+Compose's modules stay out of `kit status` of an embedded stack). This module imports nothing but
+``base``: the state and the CLI's parser read it cheaply.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from kit.stack.base import Stack
 
@@ -30,6 +33,16 @@ class Backend:
 
 
 _BACKENDS: dict[str, Backend] = {}
+
+
+def by_path(target: str) -> Callable[[], Any]:
+    """A loader for ``"package.module:name"``: imports the module when called, returns the name."""
+    module_name, _, attribute = target.partition(":")
+
+    def load() -> Any:
+        return getattr(importlib.import_module(module_name), attribute)
+
+    return load
 
 
 def register_backend(backend: Backend, *, replace: bool = False) -> None:
@@ -88,3 +101,23 @@ def help_text() -> str:
         f"else {default_backend().name}"
     )
     return "; ".join([auto, *(f"{b.name}: {b.summary}" for b in _BACKENDS.values())])
+
+
+# The built-in backends, in the order `kit up --stack` lists them (`auto` asks Compose first).
+register_backend(
+    Backend(
+        "embedded",
+        "Airflow and MLflow as native processes of this virtualenv (shapes: --sqlite ...)",
+        by_path("kit.stack.embedded:EmbeddedStack"),
+        default=True,
+    )
+)
+register_backend(
+    Backend(
+        "compose",
+        "Airflow and MLflow in containers (docker-compose.airflow.yml); auto's pick when a "
+        "Docker engine answers",
+        by_path("kit.stack.compose:ComposeStack"),
+        answers=lambda: by_path("kit.stack.compose_engine:docker_engine_available")()(),
+    )
+)

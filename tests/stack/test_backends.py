@@ -4,6 +4,8 @@ and ``open_stack`` all know it from the registry (kit.stack.backends). Pure: not
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -173,3 +175,13 @@ def test_a_backend_is_registered_once_and_auto_is_no_name() -> None:
     with pytest.raises(ValueError, match="only one default backend"):
         register_backend(Backend("toy2", "no", lambda: ToyStack, default=True))
     assert "toy2" not in choices()
+
+
+def test_building_the_cli_parser_imports_no_backend_and_no_pydantic() -> None:
+    """`kit --help` and every command's parser read the registry, never a backend's modules."""
+    code = (
+        "import sys, kit.cli; kit.cli.build_parser(); "
+        "print(' '.join(m for m in sys.modules if m.startswith(('kit.stack.', 'pydantic'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert sorted(done.stdout.split()) == ["kit.stack.backends", "kit.stack.base"]
