@@ -73,6 +73,10 @@ def test_deploys_of_runs_at_once_leave_the_best_version_champion(
     champion = mlflow.MlflowClient(uri, uri).get_model_version_by_alias(MODEL, "champion")
     assert int(champion.version) == best, versions
     deploys = [client.xcom(result.dag_id, r, "deploy") for r in run_ids]
-    assert sum(d["promoted"] for d in deploys) == 1 and all(
-        d["champion_version"] == best for d in deploys
-    ), deploys
+    # On a busy machine the runs may not overlap, so several deploys can promote in turn; what
+    # must hold whatever the order: no deploy leaves a champion worse than its own version, and
+    # the best version's deploy leaves the best version champion.
+    for version, deploy in zip(versions, deploys, strict=True):
+        assert versions[deploy["champion_version"]] >= versions[version], deploys
+    assert deploys[list(versions).index(best)]["champion_version"] == best, deploys
+    assert any(d["promoted"] for d in deploys), deploys
