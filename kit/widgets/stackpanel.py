@@ -153,10 +153,11 @@ class StackPanel:
         return self.widget._repr_mimebundle_(**kwargs)
 
     def refresh(self) -> Any:
-        """Read the status and show it (logging in once while the stack runs, to say who is
-        logged in); returns the ``StackStatus``."""
+        """Read the status and show it (logging in while the stack runs, once it worked, to say
+        who is logged in); returns the ``StackStatus``."""
         status = self.stack.status()
-        if status.running and status.endpoints is not None and self.identity is None:
+        known = self.identity is not None and self.identity.error is None
+        if status.running and status.endpoints is not None and not known:
             self.identity = look_up_identity(status.endpoints, self.user, self._password)
         elif not status.running:
             self.identity = None
