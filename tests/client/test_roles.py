@@ -1,6 +1,6 @@
 """FAB's roles on the real session stack: a Viewer reads DAGs and runs but may not trigger,
 pause or clear; an Op triggers; nobody gets in without a token (basic auth neither); the kit's
-admin entry makes and sets right an admin in FAB's tables with the password on standard input."""
+admin entry sets a user right in FAB's tables with the password on standard input."""
 
 from __future__ import annotations
 
@@ -72,24 +72,23 @@ def test_without_a_token_airflow_answers_401(stack, client: AirflowClient) -> No
         AirflowClient(url, "roles-nobody", "x").token()
 
 
-def test_the_admin_entry_makes_an_admin_and_sets_its_password_right(
+def test_the_admin_entry_sets_an_existing_user_right(
     stack, client: AirflowClient, tmp_path
 ) -> None:
+    """The entry that made this stack's admin (every client test logs in as it) also sets right a
+    user that exists: the role Admin given back, the kit's password set (secrets.json edited)."""
     url, log = stack.settings.airflow_url, tmp_path / "entry.log"
     first, second = generate_password(), generate_password()
-    where = {"env": stack.environment(), "cwd": stack.settings.state_dir, "log": log}
+    Users(client).add("roles-admin", "Viewer", first)
     try:
-        # An old state's admin (SimpleAuthManager's password) made in FAB's tables.
-        run_admin_entry(("roles-admin", first), migrate=False, **where)  # type: ignore[arg-type]
-        made = AirflowClient(url, "roles-admin", first)
-        assert Users(made).get("roles-admin").roles == ("Admin",)
-        # The kit's password changed: the same user gets it, the old one stops working.
+        where = {"env": stack.environment(), "cwd": stack.settings.state_dir, "log": log}
         run_admin_entry(("roles-admin", second), migrate=False, **where)  # type: ignore[arg-type]
+        assert set(Users(client).get("roles-admin").roles) == {"Viewer", "Admin"}
         assert AirflowClient(url, "roles-admin", second).token()
         with pytest.raises(AuthFailed):
             AirflowClient(url, "roles-admin", first).token()
         text = log.read_text()
-        assert "created the user 'roles-admin'" in text and "set the password of" in text
+        assert "gave 'roles-admin' the role Admin back" in text and "set the password of" in text
         assert first not in text and second not in text
     finally:
         with contextlib.suppress(UserNotFound):
