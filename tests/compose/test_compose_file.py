@@ -204,7 +204,7 @@ def test_the_admin_is_made_in_init_with_the_password_on_stdin() -> None:
     assert made.endswith("kit.stack.fab_admin admin")
     assert script.index("airflow db migrate") < script.index("kit.stack.fab_admin")
     # Only airflow-init holds the admin password; no service keeps a password file any more.
-    holders = {n for n, svc in SERVICES.items() if "KIT_ADMIN_PASSWORD" in svc.get("environment", {})}
+    holders = {n for n, s in SERVICES.items() if "KIT_ADMIN_PASSWORD" in s.get("environment", {})}
     assert holders == {"airflow-init"}
     assert "SIMPLE_AUTH_MANAGER" not in (REPO / COMPOSE_FILE).read_text()
 
