@@ -26,10 +26,12 @@ RUN pip install --no-cache-dir --constraint /opt/kit/requirements.lock \
         scikit-learn \
     && pip check
 
-# The kit itself (DAGs import it), with the rest of its dependencies, pinned by the same lock.
-# Owned by airflow: pip builds it in place and the image runs pip as that user.
+# The kit itself (DAGs import it), with the rest of its dependencies, pinned by the same lock
+# (FAB's auth manager among them: apache-airflow-providers-fab at the lock's version, whatever the
+# base image ships). Owned by airflow: pip builds it in place and the image runs pip as that user.
 COPY --chown=airflow:0 pyproject.toml /opt/kit/src/pyproject.toml
 COPY --chown=airflow:0 kit /opt/kit/src/kit
 RUN pip install --no-cache-dir --constraint /opt/kit/requirements.lock /opt/kit/src \
     && pip check \
-    && python -c "import kit, papermill, mlflow, sklearn"
+    && python -c "import kit, papermill, mlflow, sklearn, \
+airflow.providers.fab.auth_manager.fab_auth_manager"

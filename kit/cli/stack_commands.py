@@ -180,7 +180,9 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     if endpoints.password_file and endpoints.password_file.exists():
         print(f"password: {endpoints.password()}")
         print(f"          (kept in {endpoints.password_file}, readable by you only)")
-    print('API token: POST /auth/token with {"username", "password"}; or kit.client.connect().')
+    print('API token: `kit token` (curl -H "Authorization: Bearer $(kit token)" …), or POST')
+    print('          /auth/token with {"username", "password"}; kit.client.connect() does it.')
+    print("users:    `kit users list`; `kit users add NAME --role Viewer|User|Op|Admin`.")
     return EXIT_OK
 
 

@@ -15,6 +15,7 @@ from kit.client.errors import (
     ClientError,
     DagImportError,
     DagNotFound,
+    Forbidden,
     ParamsRejected,
     RunTimeout,
     ServerBusy,
@@ -33,6 +34,7 @@ __all__ = [
     "DagImportError",
     "DagNotFound",
     "DagRun",
+    "Forbidden",
     "DagTask",
     "ParamsRejected",
     "RunTimeout",
@@ -41,27 +43,63 @@ __all__ = [
     "ServerError",
     "TaskRun",
     "connect",
+    "login",
 ]
 
 
-def connect(state_dir: str | Path | None = None, *, timeout: float = 30.0) -> AirflowClient:
+def connect(
+    state_dir: str | Path | None = None,
+    *,
+    user: str | None = None,
+    password: str | None = None,
+    timeout: float = 30.0,
+) -> AirflowClient:
     """A client for the stack whose state is in ``state_dir`` (default: $KIT_STATE_DIR or .kit/),
-    whatever its backend: its endpoints and login come from the stack's state."""
+    whatever its backend: its endpoints come from the stack's state.
+
+    It logs in as ``user`` with ``password`` (a token from ``POST /auth/token``); without
+    ``user``, as the stack's admin. A user the kit made with a generated password (``kit users
+    add``) needs no ``password``: the kit reads it from ``<state_dir>/users/<user>.json``."""
     from kit.stack import StackSettings, open_stack, read_state
 
     settings = StackSettings.from_env(state_dir=state_dir)
     state = read_state(settings.state_dir)  # StackNotRunning if no stack was ever started
     stack = open_stack(settings.state_dir)
     stack.endpoints()  # StackNotRunning after `kit down`, rather than a connection error later
+    username, secret = login(settings.state_dir, state.username, state.password, user, password)
     return AirflowClient(
         state.airflow_url,
-        state.username,
-        state.password(),
+        username,
+        secret,
         dags_dir=state.dags_dir,
         request_parse=_parse_requester(stack),
         timeout=timeout,
         server_log=state.api_server_log,
     )
+
+
+def login(
+    state_dir: Path,
+    admin: str,
+    admin_password: Callable[[], str],
+    user: str | None,
+    password: str | None,
+) -> tuple[str, str]:
+    """The (user, password) a client logs in with: the admin by default, else ``user`` with the
+    password given or the one the kit generated for it; ClientError naming both ways if none."""
+    from kit.client.users import password_file, saved_password
+
+    if user is None or (user == admin and password is None):
+        return admin, password if password is not None else admin_password()
+    if password is not None:
+        return user, password
+    saved = saved_password(state_dir, user)
+    if saved is None:
+        raise ClientError(
+            f"no password for user {user!r}: give it (connect(user={user!r}, password=...)); "
+            f"the kit keeps only passwords it generated, in {password_file(state_dir, user)}."
+        )
+    return user, saved
 
 
 def _parse_requester(stack: Stack) -> Callable[[str], None]:

@@ -18,6 +18,7 @@ from kit.client.errors import (
     ClientError,
     DagImportError,
     DagNotFound,
+    Forbidden,
     ParamsRejected,
     RunTimeout,
     ServerBusy,
@@ -91,6 +92,11 @@ class AirflowClient:
             )
         return resp.json()["access_token"]
 
+    def access_token(self, *, renew: bool = False) -> str:
+        """The token this client sends: got at the first call, kept until it expires
+        (``renew`` logs in again). For other HTTP calls of the same user (kit.client.users)."""
+        return str(self._client(renew=renew).configuration.access_token)
+
     def _client(self, *, renew: bool = False) -> af.ApiClient:
         if self._api is None or renew:
             config = af.Configuration(host=self.url, access_token=self.token())
@@ -121,7 +127,9 @@ class AirflowClient:
                 if renew:  # an expired token: log in again, once
                     renewed = True
                     continue
-                if exc.status in (401, 403):
+                if exc.status == 403:
+                    raise Forbidden(self.url, self.username, _request_line(exc)) from exc
+                if exc.status == 401:
                     raise AuthFailed(self.url, self.username, exc.status) from exc
                 if exc.status >= 500:
                     error = self._server_error(exc)
@@ -660,6 +668,13 @@ def _detail(exc: ApiException) -> str:
         return str(detail)
     except ValueError:
         return (exc.body or str(exc))[:500]
+
+
+def _request_line(exc: ApiException) -> str:
+    """What was asked, for a refusal: the API method's name is not known here, so say nothing
+    more than the status reason when there is no detail."""
+    detail = _detail(exc)
+    return f"this request ({detail})" if detail else "this request"
 
 
 def _error_id(detail: str) -> str | None:

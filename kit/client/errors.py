@@ -64,6 +64,20 @@ class AuthFailed(ClientError):
         )
 
 
+class Forbidden(AuthFailed):
+    """The api-server knows the user but its roles do not allow this (HTTP 403)."""
+
+    def __init__(self, url: str, username: str, what: str = "") -> None:
+        ClientError.__init__(
+            self,
+            f"Airflow at {url} refused {what or 'this request'} to user {username!r} (HTTP 403): "
+            "its roles do not allow it. An admin gives a user another role in the Airflow UI "
+            "(Security > List Users) or with `kit users add NAME --role ROLE` for a new user; "
+            "`kit users list` shows who has which role.",
+        )
+        self.status = 403
+
+
 class DagNotFound(ClientError):
     """No DAG has this id; the message lists the known ones."""
 

@@ -62,7 +62,6 @@ def airflow_environment(settings: StackSettings, secrets: StackSecrets) -> dict[
         "AIRFLOW__CORE__FERNET_KEY": secrets.fernet_key,
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.jwt_secret,
         "AIRFLOW__API__SECRET_KEY": secrets.api_secret_key,
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(settings.passwords_file),
         # What tasks and notebooks need to find the rest of the stack.
         "MLFLOW_TRACKING_URI": settings.mlflow_url,
         # MLflow's usage telemetry phones home (no network here) and its session-id bookkeeping

@@ -10,9 +10,10 @@ from kit.stack.secrets import load_or_create, write_private
 
 ENV_FILE_NAME = ".env"
 SECRETS_FILE_NAME = "secrets.json"
-# The admin login for the kit's client, in SimpleAuthManager's format ({"user": "password"}).
+# The admin login for the kit's client ({"user": "password"}); airflow-init makes the user in FAB's
+# tables with the same password (python -m kit.stack.fab_admin).
 PASSWORDS_FILE_NAME = "compose_passwords.json"
-ADMIN_USER = "admin"  # simple_auth_manager_users in config/airflow.cfg
+ADMIN_USER = "admin"  # the user airflow-init makes (docker-compose.airflow.yml)
 
 # Keys holding a secret: .env is their only source for Compose (see ComposeStack.environment).
 SECRET_KEYS = (

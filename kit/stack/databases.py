@@ -1,16 +1,15 @@
-"""The native stack's databases in its state folder: migrated once per Airflow version, and never
-started afresh on PostgreSQL over a stack whose runs are in SQLite."""
+"""The native stack's databases in its state folder: migrated once per Airflow and FAB version, with
+the kit's admin user in FAB's tables, and never started afresh on PostgreSQL over a stack whose runs
+are in SQLite."""
 
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 from importlib.metadata import version
 from pathlib import Path
 
-from kit.stack import health
+from kit.stack.admin_user import ADMIN_MARKER_NAME, admin_needed, record_admin, run_admin_entry
 from kit.stack.base import StackError
-from kit.stack.component_commands import airflow_cli
 from kit.stack.settings import StackSettings
 
 
@@ -31,38 +30,45 @@ def refuse_to_orphan_sqlite_data(settings: StackSettings) -> None:
     )
 
 
-def migrate_once(settings: StackSettings, env: dict[str, str], log: Path) -> None:
-    """Create or upgrade the metadata database, once per Airflow version."""
+def migrate_once(
+    settings: StackSettings, env: dict[str, str], log: Path, admin: tuple[str, str]
+) -> None:
+    """Create or upgrade the metadata database once per Airflow and FAB version, and make the
+    kit's admin user (``admin`` = (name, password)) in FAB's tables when it is not known to be
+    there with that password; both in one process when both are due (kit.stack.admin_user)."""
     if settings.database == "postgres":
         # Kept beside the cluster's data: a new cluster (data folder removed) migrates again.
-        marker = settings.postgres_dir / f".airflow-migrated-{version('apache-airflow')}"
+        folder = settings.postgres_dir
         database_exists = (settings.postgres_dir / "data" / "PG_VERSION").exists()
     else:
-        marker = settings.airflow_home / f".migrated-{version('apache-airflow')}"
+        folder = settings.airflow_home
         database_exists = (settings.airflow_home / "airflow.db").exists()
-    if marker.exists() and database_exists:
+    versions = {
+        name: version(dist)
+        for name, dist in (("airflow", "apache-airflow"), ("fab", "apache-airflow-providers-fab"))
+    }
+    marker = folder / migrated_marker_name(settings.database, versions)
+    admin_marker = folder / ADMIN_MARKER_NAME
+    migrate = not (marker.exists() and database_exists)
+    if migrate:
+        admin_marker.unlink(missing_ok=True)  # a new database has no admin yet
+    if not migrate and not admin_needed(admin_marker, *admin):
         return
-    _migrate(settings, env, log)
-    if settings.database == "sqlite":
+    run_admin_entry(admin, env=env, cwd=settings.state_dir, log=log, migrate=migrate)
+    if migrate and settings.database == "sqlite":
         # WAL: readers (the api-server answering the UI and tasks) no longer wait behind a
         # writer (scheduler, dag-processor); the setting stays with the database file.
         with sqlite3.connect(settings.airflow_home / "airflow.db") as db:
             db.execute("PRAGMA journal_mode=WAL")
-    marker.touch()
+    if migrate:
+        marker.touch()
+    record_admin(admin_marker, *admin)
 
 
-def _migrate(settings: StackSettings, env: dict[str, str], log: Path) -> None:
-    with open(log, "ab") as fh:
-        done = subprocess.run(
-            [*airflow_cli(), "db", "migrate"],
-            env=env,
-            cwd=settings.state_dir,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            timeout=600,
-        )
-    if done.returncode != 0:
-        raise StackError(
-            f"`airflow db migrate` failed (exit {done.returncode}).\n"
-            f"--- last lines of {log} ---\n{health.tail(log)}"
-        )
+def migrated_marker_name(database: str, versions: dict[str, str]) -> str:
+    """The name of the file that says the database was migrated for these versions (pure).
+
+    FAB's version is part of it: a database migrated by a kit without FAB (SimpleAuthManager)
+    lacks FAB's tables, and its next `kit up` migrates again, which adds them."""
+    prefix = ".airflow-migrated" if database == "postgres" else ".migrated"
+    return f"{prefix}-{versions['airflow']}-fab-{versions['fab']}"

@@ -207,7 +207,8 @@ class EmbeddedStack:
         self._decisions.append(checked)
         if checked.on and (problems := config_problems(settings.config_file, env, label=label)):
             raise ConfigError(problems)
-        # SimpleAuthManager reads the admin password from here; we write it so it is never printed.
+        # The kit's client (and `kit credentials`) read the admin password from here; FAB keeps
+        # only its hash (kit.stack.fab_admin makes the user with it).
         wanted = json.dumps({ADMIN_USER: secrets.admin_password})
         if (
             not settings.passwords_file.exists()
@@ -371,7 +372,10 @@ class EmbeddedStack:
         if self.settings.database == "postgres":
             postgres.ensure_databases()
         if "api-server" in to_start or "scheduler" in to_start:
-            migrate_once(self.settings, env, self.log_path("db-migrate"))  # type: ignore[arg-type]
+            # The database, and the kit's admin in FAB's tables (with the password the client
+            # reads from passwords.json), each only when not already done.
+            admin = (ADMIN_USER, secrets.admin_password)
+            migrate_once(self.settings, env, self.log_path("db-migrate"), admin)  # type: ignore[arg-type]
         if scheduler_died:
             # Its tasks are re-queued by the new scheduler at start, not after 120 s.
             fail_dead_scheduler_jobs(self.settings, secrets)

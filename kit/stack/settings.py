@@ -138,7 +138,7 @@ class StackSettings:
 
     @property
     def passwords_file(self) -> Path:
-        """The admin login for SimpleAuthManager ({user: password}, mode 0600)."""
+        """The admin login the kit's client uses ({user: password}, mode 0600)."""
         return self.state_dir / "passwords.json"
 
     @property

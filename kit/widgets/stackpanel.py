@@ -1,8 +1,10 @@
-"""The stack panel: status of each component, up/down with progress, links, credentials."""
+"""The stack panel: status of each component, up/down with progress, links, credentials, and who
+is logged in."""
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as widgets
@@ -42,17 +44,75 @@ def read_password(endpoints: Any) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who the panel's login is, as Airflow answered (or why it did not)."""
+
+    username: str
+    roles: tuple[str, ...] | None = None  # None: not readable by that user
+    error: str | None = None  # the login failed: why
+
+
+def identity_html(identity: Identity | None) -> str:
+    """The panel's "logged in as" line (pure)."""
+    if identity is None:
+        return ""
+    name = f"<code>{html.escape(identity.username)}</code>"
+    if identity.error:
+        why = html.escape(identity.error)
+        return f"<span style='color:#c62828'>Not logged in as {name}: {why}</span>"
+    roles = f" ({html.escape(', '.join(identity.roles))})" if identity.roles else ""
+    return (
+        f"<span data-logged-in='{html.escape(identity.username)}'>Logged in as {name}{roles}</span>"
+    )
+
+
+def look_up_identity(endpoints: Any, user: str | None, password: str | None) -> Identity:
+    """Log in to the stack as ``user`` (default: its admin) and ask Airflow who that is; its roles
+    as the admin reads them."""
+    from kit.client import AirflowClient, ClientError, login
+    from kit.client.users import Users
+    from kit.stack import StackError
+
+    name = user or endpoints.username
+    try:
+        state_dir = endpoints.password_file.parent  # the admin's file is in the state folder
+        name, secret = login(state_dir, endpoints.username, endpoints.password, user, password)
+        me = Users(AirflowClient(endpoints.airflow_url, name, secret, timeout=10.0)).me()
+    except (ClientError, StackError, AttributeError) as exc:
+        return Identity(name, error=str(exc))
+    try:
+        admin = AirflowClient(
+            endpoints.airflow_url, endpoints.username, endpoints.password(), timeout=10.0
+        )
+        roles: tuple[str, ...] | None = Users(admin).get(me).roles
+    except (ClientError, StackError):
+        roles = None
+    return Identity(me, roles)
+
+
 class StackPanel:
     """``StackPanel()`` in a notebook: is the stack up, start/stop it, where are the UIs."""
 
     def __init__(
-        self, stack: Any = None, *, background: bool | None = None, timeout: float = 600.0
+        self,
+        stack: Any = None,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        background: bool | None = None,
+        timeout: float = 600.0,
     ) -> None:
         if stack is None:
             from kit.stack import get_stack
 
             stack = get_stack()
         self.stack = stack
+        # Whom the panel logs in as (kit.client.connect's rules): the stack's admin by default.
+        self.user, self._password = user, password
+        self.identity: Identity | None = None  # looked up once per running stack
+        self.whoami = widgets.HTML()
+        self.whoami.add_class("kit-stack-login")
         self.background = background
         self.timeout = timeout
         self.summary = widgets.HTML()
@@ -81,6 +141,7 @@ class StackPanel:
                 self.message,
                 self.table,
                 self.links,
+                self.whoami,
                 widgets.HBox([self.credentials, self.password_button]),
             ]
         )
@@ -92,8 +153,14 @@ class StackPanel:
         return self.widget._repr_mimebundle_(**kwargs)
 
     def refresh(self) -> Any:
-        """Read the status and show it; returns the ``StackStatus``."""
+        """Read the status and show it (logging in while the stack runs, once it worked, to say
+        who is logged in); returns the ``StackStatus``."""
         status = self.stack.status()
+        known = self.identity is not None and self.identity.error is None
+        if status.running and status.endpoints is not None and not known:
+            self.identity = look_up_identity(status.endpoints, self.user, self._password)
+        elif not status.running:
+            self.identity = None
         self.show(status)
         return status
 
@@ -132,11 +199,13 @@ class StackPanel:
                 else f"password in <code>{html.escape(str(endpoints.password_file))}</code>"
             )
             self.credentials.value = (
-                f"Login: user <code>{html.escape(endpoints.username)}</code>, {secret}"
+                f"Admin login: user <code>{html.escape(endpoints.username)}</code>, {secret}"
             )
+            self.whoami.value = identity_html(self.identity)
         else:
             self.links.value = "<i>Start the stack to get the Airflow and MLflow UIs.</i>"
             self.credentials.value = ""
+            self.whoami.value = ""
         self.up_button.disabled = self._busy or healthy
         self.down_button.disabled = self._busy or not running
         if not self._busy:

@@ -16,7 +16,7 @@ import pytest
 from kit.cli import build_parser, main
 from kit.stack.embedded import COMPONENTS
 
-COMMANDS = ["up", "down", "status", "credentials", "logs", "run", "demo"]
+COMMANDS = ["up", "down", "status", "credentials", "logs", "run", "demo", "users", "token"]
 
 
 @dataclass

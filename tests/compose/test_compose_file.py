@@ -51,7 +51,7 @@ def test_default_stack_is_valid(docker_compose: str, project: Path) -> None:
         "mlflow",
     }
     assert expected <= set(config["services"])
-    assert set(config["volumes"]) == {"postgres-db-volume", "airflow-auth", "mlflow-artifacts"}
+    assert set(config["volumes"]) == {"postgres-db-volume", "mlflow-artifacts"}
 
 
 @pytest.mark.parametrize("profile", ["celery", "remote-logs", "email"])
@@ -195,16 +195,18 @@ def test_no_secret_literal_in_compose_file(project: Path) -> None:
             assert value not in text, key
 
 
-def test_admin_password_file_only_in_init_and_apiserver() -> None:
-    holders = {
-        name
-        for name, svc in SERVICES.items()
-        if any(str(v).startswith("airflow-auth:") for v in svc.get("volumes", []))
-    }
-    assert holders == {"airflow-init", "airflow-apiserver"}
+def test_the_admin_is_made_in_init_with_the_password_on_stdin() -> None:
     script = "\n".join(SERVICES["airflow-init"]["command"])
-    assert "chmod 0600" in script and '{"admin": os.environ["KIT_ADMIN_PASSWORD"]}' in script
     assert "/entrypoint airflow db migrate" in script and "CREATE DATABASE mlflow" in script
+    # FAB's user, made after the migration; the password piped by a shell builtin, never in argv.
+    made = next(line.strip() for line in script.splitlines() if "kit.stack.fab_admin" in line)
+    assert made.startswith("printf '%s\\n' \"$${KIT_ADMIN_PASSWORD}\" | /entrypoint python -m")
+    assert made.endswith("kit.stack.fab_admin admin")
+    assert script.index("airflow db migrate") < script.index("kit.stack.fab_admin")
+    # Only airflow-init holds the admin password; no service keeps a password file any more.
+    holders = {n for n, s in SERVICES.items() if "KIT_ADMIN_PASSWORD" in s.get("environment", {})}
+    assert holders == {"airflow-init"}
+    assert "SIMPLE_AUTH_MANAGER" not in (REPO / COMPOSE_FILE).read_text()
 
 
 # ---------------------------------------------------------------- shape

@@ -9,7 +9,7 @@ import pytest
 
 from kit.stack.base import ComponentStatus, Endpoints, StackError, StackStatus
 from kit.widgets import StackPanel
-from kit.widgets.stackpanel import healthy_fraction, status_rows
+from kit.widgets.stackpanel import Identity, healthy_fraction, identity_html, status_rows
 
 
 class FakeStack:
@@ -58,6 +58,8 @@ def test_up_and_down_buttons_with_progress_and_links(fake: FakeStack) -> None:
     assert "http://127.0.0.1:8080" in panel.links.value and "5000" in panel.links.value
     assert panel.up_button.disabled and not panel.down_button.disabled
     assert "s3cret" not in panel.credentials.value and "admin" in panel.credentials.value
+    # Nothing at the fake's URL accepts that login: the panel says so instead of failing.
+    assert "Not logged in as <code>admin</code>" in panel.whoami.value
     panel.password_button.value = True
     assert "s3cret" in panel.credentials.value
     panel.down_button.click()
@@ -90,3 +92,30 @@ def test_the_panel_shows_the_running_session_stack(stack) -> None:
     assert "data-stack-state='up'" in panel.summary.value
     assert stack.settings.airflow_url in panel.links.value
     assert "api-server" in panel.table.value or "scheduler" in panel.table.value
+
+
+def test_the_login_line() -> None:
+    assert identity_html(None) == ""
+    line = identity_html(Identity("viewer", ("Viewer", "team_a")))
+    assert "Logged in as <code>viewer</code> (Viewer, team_a)" in line
+    assert "data-logged-in='viewer'" in line
+    assert identity_html(Identity("bob")).endswith("Logged in as <code>bob</code></span>")
+    refused = identity_html(Identity("<b>", error="refused (HTTP 401) & more"))
+    assert "Not logged in as <code>&lt;b&gt;</code>: refused (HTTP 401) &amp; more" in refused
+
+
+@pytest.mark.stack
+def test_the_panel_says_who_is_logged_in(stack, client) -> None:
+    from kit.client.users import Users, generate_password
+
+    panel = StackPanel(stack, background=False)
+    assert "Logged in as <code>admin</code> (Admin)" in panel.whoami.value
+    password = generate_password()
+    Users(client).add("panel-viewer", "Viewer", password)
+    try:
+        panel = StackPanel(stack, user="panel-viewer", password=password, background=False)
+        assert "Logged in as <code>panel-viewer</code> (Viewer)" in panel.whoami.value
+        wrong = StackPanel(stack, user="panel-viewer", password="wrong", background=False)
+        assert "Not logged in as <code>panel-viewer</code>" in wrong.whoami.value
+    finally:
+        Users(client).remove("panel-viewer")
