@@ -209,8 +209,12 @@ class Toolbar:
         self.deploy_button.disabled = True
 
         def work() -> Any:
+            from kit.client.roles import make_visible_with_roles
+
             client = host.client()
-            client.make_visible(dag_id, result.dag_path, timeout=180)
+            # The roles the DAG's access section names first: Airflow refuses a DAG naming one
+            # that does not exist.
+            make_visible_with_roles(client, dag_id, result.dag_path, result.roles, timeout=180)
             client.set_paused(dag_id, False)
             return client.trigger(dag_id, conf)
 
