@@ -187,6 +187,12 @@ class Toolbar:
         if not result.changed:
             lines.append("  (the files were already up to date)")
         lines += [f"  warning: {p}" for p in result.warnings]
+        if result.roles:
+            # Airflow (FAB) refuses a DAG naming a role that does not exist.
+            lines.append(
+                f"  Airflow roles named: {', '.join(result.roles)}; Deploy & run (or `kit "
+                "export` while the stack runs) creates the missing ones before Airflow parses it"
+            )
         self.say("\n".join(lines), "ok")
         host.exported(result)
         if then is not None:

@@ -37,6 +37,7 @@ def test_rows_become_the_access_section_and_the_dags_access_control(project: Pat
     )
     # Exported and loaded again, the rows are the same.
     d.toolbar.export_button.click()
+    assert "Airflow roles named: team_a, ml ops" in d.toolbar.status.value
     on_disk = yaml.safe_load((project / "pipelines" / "shared.yaml").read_text())
     assert on_disk["access"] == {"team_a": "read", "ml ops": "run"}
     again = Designer(
