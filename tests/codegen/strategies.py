@@ -111,7 +111,8 @@ def fan_outs(draw: st.DrawFn, env_names: bool) -> dict[str, Any] | None:
     keys = (
         st.from_regex(r"[A-Z][A-Z0-9_]{0,5}", fullmatch=True)
         if env_names
-        else st.text(min_size=1, max_size=5)
+        # Not the notebook's typed parameters: a random value there is rightly refused.
+        else st.text(min_size=1, max_size=5).filter(lambda key: key not in SQUARE_PARAMETERS)
     )
     if draw(st.booleans()):
         grid = draw(
