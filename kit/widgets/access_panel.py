@@ -72,12 +72,14 @@ class AccessPanel:
         if new == old or old not in self.access:
             return
         reason = role_name_error(new)
-        if reason is None and new in self.access:
-            reason = f"there is already a row for role {new!r}."
         if reason is not None:
-            self.host.field_messages.say(None, f"access.{old}", f"✖ {reason} Fix: {ROLE_NAME_FIX}")
+            text = f"✖ {reason} Fix: {ROLE_NAME_FIX}"
+        elif new in self.access:
+            text = f"✖ there is already a row for role {new!r}. Fix: pick another name."
+        else:
+            self._set({(new if k == old else k): v for k, v in self.access.items()})
             return
-        self._set({(new if k == old else k): v for k, v in self.access.items()})
+        self.host.field_messages.say(None, f"access.{old}", text)
 
     def _set(self, access: dict[str, str], *, merge: bool = True) -> None:
         self.host.draft.set("access", access or None, merge=merge)
