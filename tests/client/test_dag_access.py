@@ -9,11 +9,15 @@ Needs FAB on the session stack and ``kit.client.users`` (the ``fab`` branch of #
 from __future__ import annotations
 
 import contextlib
+import io
+import shutil
 from collections.abc import Iterator
 
 import httpx
 import pytest
+import yaml
 
+from kit.cli import main
 from kit.client import AirflowClient, Forbidden, connect, users
 from kit.client.roles import make_visible_with_roles
 from kit.codegen import export
@@ -45,25 +49,35 @@ def spec(dag_id: str, access: dict[str, str]) -> dict:
 
 @pytest.fixture(scope="module")
 def team_dags(stack, client: AirflowClient, tmp_path_factory) -> dict[str, str]:
-    """Both DAGs exported and loaded, their roles made by the kit; one finished run of each."""
-    pipelines = tmp_path_factory.mktemp("pipelines")
-    specs = {
-        OURS: spec(OURS, {"acc_team_a": "read", "acc_team_a_run": "run"}),
-        THEIRS: spec(THEIRS, {"acc_team_b": "read"}),
-    }
-    created: list[str] = []
-    for dag_id, data in specs.items():
-        result = export(
-            spec_from_mapping(data),
-            project_dir=REPO,
-            dags_dir=stack.settings.dags_dir,
-            pipelines_dir=pipelines,
-        )
-        assert result.roles == tuple(data["access"])
-        report = make_visible_with_roles(client, dag_id, result.dag_path, result.roles, timeout=180)
-        created += report.created
-    assert sorted(created) == ["acc_team_a", "acc_team_a_run", "acc_team_b"]
-    runs = {dag_id: client.trigger(dag_id).run_id for dag_id in specs}
+    """Both DAGs exported and loaded, their roles made by the kit (ours through the library,
+    theirs through `kit export`); one finished run of each."""
+    ours = spec_from_mapping(spec(OURS, {"acc_team_a": "read", "acc_team_a_run": "run"}))
+    result = export(
+        ours,
+        project_dir=REPO,
+        dags_dir=stack.settings.dags_dir,
+        pipelines_dir=tmp_path_factory.mktemp("pipelines"),
+    )
+    assert result.roles == ("acc_team_a", "acc_team_a_run")
+    report = make_visible_with_roles(client, OURS, result.dag_path, result.roles, timeout=180)
+    assert report.created == ("acc_team_a", "acc_team_a_run")
+    # `kit export` from a project of its own (the notebook copied; the stack's tasks find it
+    # in the repository, their project), with the stack running.
+    project = tmp_path_factory.mktemp("project")
+    (project / "notebooks" / "examples").mkdir(parents=True)
+    shutil.copy(REPO / SQUARE, project / SQUARE)
+    (project / "pipelines").mkdir()
+    theirs = project / "pipelines" / f"{THEIRS}.yaml"
+    theirs.write_text(yaml.safe_dump(spec(THEIRS, {"acc_team_b": "read"})))
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
+        patch.setenv("KIT_STATE_DIR", str(stack.settings.state_dir))
+        argv = ["export", str(theirs), "--project-dir", str(project)]
+        code = main([*argv, "--dags-dir", str(stack.settings.dags_dir)])
+    assert code == 0, printed.getvalue()
+    assert "created Airflow role(s) acc_team_b" in printed.getvalue()
+    assert f"Airflow loaded DAG {THEIRS}." in printed.getvalue()
+    runs = {dag_id: client.trigger(dag_id).run_id for dag_id in (OURS, THEIRS)}
     for dag_id, run_id in runs.items():
         assert client.wait(dag_id, run_id, timeout=300, progress=False).state == "success"
     return runs
