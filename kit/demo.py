@@ -54,6 +54,7 @@ def run_demo(
 ) -> int:
     """Run the demo end to end; returns the process exit code (0 when the run succeeded)."""
     from kit.client import ClientError, connect
+    from kit.client.roles import make_visible_with_roles
     from kit.codegen import export
     from kit.stack import StackError, StackSettings, get_stack
     from kit.summary import make_console, print_endpoints, print_run_summary
@@ -81,7 +82,9 @@ def run_demo(
         for spec in specs:
             result = export(spec, project_dir=root, dags_dir=settings.dags_dir)
             started = time.monotonic()
-            client.make_visible(result.dag_id, result.dag_path, timeout=180)
+            make_visible_with_roles(
+                client, result.dag_id, result.dag_path, result.roles, timeout=180
+            )
             console.print(
                 f"{spec.relative_to(root) if spec.is_relative_to(root) else spec} -> "
                 f"{result.dag_path} (loaded by Airflow in {time.monotonic() - started:.1f} s)",

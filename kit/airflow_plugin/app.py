@@ -7,8 +7,10 @@
 Airflow authenticates none of a plugin's routes (a mounted app inherits none of the core API's
 dependencies), so every route here depends on Airflow's own ``requires_access_dag``: the JWT from
 the UI's ``_token`` cookie or an ``Authorization: Bearer`` header (``get_user``), then the auth
-manager's read access to the DAG's task logs — what the Logs tab needs; the notebook holds the
-same cell output. Only files that resolve under ``<project>/artifacts/`` are read.
+manager's ``is_authorized_dag(method="GET", access_entity=TASK_LOGS, details=DagDetails(id=
+<the query's dag_id>), user=<that user>)`` — what the Logs tab needs; the notebook holds the same
+cell output. With FAB's auth manager that is per DAG: a role without read on the DAG (its
+``access_control``) gets 403. Only files that resolve under ``<project>/artifacts/`` are read.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from kit.airflow_plugin.locate import BadTarget, TaskInstanceRef
 # Airflow's dependency, as its own log routes use it: authenticated user, read access to the
 # DAG named by the request's dag_id. Module-level so tests can override it by identity.
 read_access = requires_access_dag("GET", DagAccessEntity.TASK_LOGS)
+
+# The query values naming a try: each at most once.
+QUERY_IDS = ("dag_id", "run_id", "task_id", "map_index", "try_number")
 
 # The viewer is shown only inside Airflow's own pages; the notebook runs sandboxed even when
 # opened on its own (an opaque origin: its scripts cannot use the user's Airflow session).
@@ -50,9 +55,20 @@ def artifacts() -> Path:
 
 
 def target(
-    dag_id: str = "", run_id: str = "", task_id: str = "", map_index: str | None = None
+    request: Request,
+    dag_id: str = "",
+    run_id: str = "",
+    task_id: str = "",
+    map_index: str | None = None,
 ) -> TaskInstanceRef:
-    """The task instance the query names (HTTP 400 for values Airflow could not have made)."""
+    """The task instance the query names (HTTP 400 for values Airflow could not have made).
+
+    Airflow's access check reads the dag_id from the query on its own; a value given twice is
+    refused, so the DAG whose access was checked is always the DAG whose notebook is served.
+    """
+    for name in QUERY_IDS:
+        if len(request.query_params.getlist(name)) > 1:
+            raise BadTarget(f"{name} is given more than once")
     return locate.task_instance(dag_id, run_id, task_id, map_index)
 
 

@@ -119,36 +119,52 @@ def cmd_export(args: argparse.Namespace) -> int:
     if result.backup_path is not None:
         print(f"kept a backup of the replaced file: {result.backup_path}")
     print(result.dag_path)
-    return _make_visible(result.dag_id, result.dag_path)
+    return _make_visible(result.dag_id, result.dag_path, result.roles)
 
 
-def _make_visible(dag_id: str, dag_path: Path) -> int:
-    """Have a running stack load the DAG now, and report its import error if it has one."""
+def _make_visible(dag_id: str, dag_path: Path, roles: tuple[str, ...] = ()) -> int:
+    """Have a running stack load the DAG now (the roles its access section names created
+    first), and report its import error if it has one."""
     from kit.client import ClientError, DagImportError, connect
+    from kit.client.roles import make_visible_with_roles
     from kit.stack import StackNotRunning
 
     try:
         client = connect()
     except StackNotRunning:
         print("no stack is running: the DAG file will be picked up when the stack runs.")
+        _say_roles_needed(roles)
         return EXIT_OK
     except ClientError as exc:
         print(f"the stack did not answer ({exc}); the DAG file will be picked up when it runs.")
+        _say_roles_needed(roles)
         return EXIT_OK
     try:
-        client.make_visible(dag_id, dag_path)
+        report = make_visible_with_roles(client, dag_id, dag_path, roles)
     except DagImportError as exc:
         print(f"Airflow could not import {dag_path}:\n{exc}", file=sys.stderr)
         return EXIT_PROBLEMS
     except ClientError as exc:
         print(f"Airflow has not loaded {dag_id} yet: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
+    if report.message():
+        print(report.message())
     trace = client.import_error_for(dag_path)
     if trace:
         print(f"Airflow could not import {dag_path}:\n{trace}", file=sys.stderr)
         return EXIT_PROBLEMS
     print(f"Airflow loaded DAG {dag_id}.")
     return EXIT_OK
+
+
+def _say_roles_needed(roles: tuple[str, ...]) -> None:
+    """Without a stack no role is created: the DAG names them, Airflow (FAB) needs them."""
+    if roles:
+        print(
+            f"the DAG's access_control names role(s) {', '.join(roles)}: with Airflow's FAB auth "
+            "manager they must exist before Airflow parses the file (else an import error); "
+            "export again while the stack runs and the kit creates the missing ones."
+        )
 
 
 def cmd_preview(args: argparse.Namespace) -> int:

@@ -33,6 +33,8 @@ class ExportResult:
     backup_path: Path | None
     changed: bool  # the DAG file or the spec file got new content
     warnings: list[Problem] = field(default_factory=list)
+    # The Airflow (FAB) roles the DAG's access_control names: they must exist before it is parsed.
+    roles: tuple[str, ...] = ()
 
 
 class ExportRefused(Exception):
@@ -176,6 +178,7 @@ def export(
         backup_path=backups[0] if backups else None,
         changed=changed,
         warnings=[p for p in problems if not p.is_error],
+        roles=tuple(spec.access),
     )
 
 

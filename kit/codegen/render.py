@@ -10,6 +10,7 @@ from typing import Any
 
 import jinja2
 
+from kit.codegen.access import access_control
 from kit.codegen.formatting import ruff_format
 from kit.codegen.header import make_header
 from kit.codegen.literals import Code, py_literal, to_identifier
@@ -244,6 +245,8 @@ def _dag_kwargs(spec: PipelineSpec, imports: set[str]) -> list[tuple[str, Any]]:
     if spec.max_active_tasks is not None:
         kwargs.append(("max_active_tasks", spec.max_active_tasks))
     kwargs.append(("default_args", _default_args(spec, imports)))
+    if spec.access:
+        kwargs.append(("access_control", access_control(spec.access)))
     if spec.params:
         imports.add("from airflow.sdk import Param")
         params = {name: _param(param) for name, param in spec.params.items()}

@@ -129,8 +129,11 @@ def dump_spec(spec: PipelineSpec, *, modeline: bool = True) -> str:
 def spec_digest(spec: PipelineSpec) -> str:
     """sha256 of the spec's content, independent of YAML formatting and comments, and of the
     canvas layout (where boxes are drawn is not part of the pipeline)."""
+    # A spec without an access section hashes as before that section existed, so the DAG files
+    # exported then stay current (their header holds this digest).
+    left_out = {"layout"} if spec.access else {"layout", "access"}
     canonical = json.dumps(
-        spec.model_dump(mode="json", by_alias=True, exclude={"layout"}),
+        spec.model_dump(mode="json", by_alias=True, exclude=left_out),
         sort_keys=True,
         ensure_ascii=True,
     )

@@ -29,6 +29,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from kit.spec.access import ROLE_NAME_SCHEMA, AccessLevel
 from kit.spec.problems import Problem
 from kit.spec.values import ParamRef, ResultRef, iter_refs
 
@@ -292,6 +293,13 @@ class PipelineSpec(_Model):
     max_active_runs: int | None = Field(default=None, ge=1)
     max_active_tasks: int | None = Field(default=None, ge=1)
     failure_email: list[str] = Field(default_factory=list)
+    access: dict[str, AccessLevel] = Field(
+        default_factory=dict,
+        description="Per-DAG access for Airflow's FAB roles: role name -> read (the DAG, its "
+        "runs, logs and output notebooks), edit (also pause and unpause) or run (also trigger). "
+        "Admin needs no entry.",
+        json_schema_extra={"propertyNames": ROLE_NAME_SCHEMA},
+    )
     params: dict[str, RunParam] = Field(default_factory=dict)
     tasks: list[TaskSpec] = Field(default_factory=list)
     layout: CanvasLayout | None = None

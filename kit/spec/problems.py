@@ -113,4 +113,6 @@ def _fix_for(err: Mapping[str, Any]) -> str:
         return f"give a number of at least {ctx.get('ge')}, or remove the field."
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return "give a whole number."
+    if kind == "literal_error" and ctx.get("expected"):
+        return f"use one of {ctx['expected']}."
     return "correct the value."

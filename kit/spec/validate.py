@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from kit.spec.access import check_access
 from kit.spec.dagscan import files_defining
 from kit.spec.graph import find_cycles, format_cycle, task_graph
 from kit.spec.kinds import CheckContext
@@ -53,6 +54,7 @@ def check_structure(spec: PipelineSpec) -> list[Problem]:
     """The checks that need nothing but the spec (pure)."""
     problems = check_dag(spec)
     problems += check_params(spec.params, scheduled=spec.schedule is not None)
+    problems += check_access(spec.access)
     problems += check_task_ids(spec)
     problems += check_upstream(spec)
     problems += check_references(spec)

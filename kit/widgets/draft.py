@@ -65,9 +65,12 @@ class PipelineDraft(TaskEdits):
         """A pipeline field's value (``default`` when it is not set)."""
         return self.data.get(name, default)
 
-    def set(self, name: str, value: Any) -> None:
-        """Set a pipeline field; ``None`` (or an empty list) removes it, leaving the default."""
-        with self._edit("set", key=("set", name)):
+    def set(self, name: str, value: Any, *, merge: bool = True) -> None:
+        """Set a pipeline field; ``None`` (or an empty list) removes it, leaving the default.
+
+        Edits of the same field in a row are one undo step (typing), unless ``merge`` is False
+        (a row added or removed in a panel is a step of its own)."""
+        with self._edit("set", key=("set", name) if merge else None):
             if value is None or value == []:
                 self.data.pop(name, None)
                 if name == "schedule":

@@ -1,5 +1,6 @@
 """The designer's Pipeline tab: dag_id, description, the schedule builder with its next runs,
-start date, time zone, catch-up, retries, tags, the run controls, and the run parameters."""
+start date, time zone, catch-up, retries, tags, the run controls, the run parameters, and which
+Airflow roles may read, edit or run the DAG."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
+from kit.widgets.access_panel import AccessPanel
 from kit.widgets.fields import format_duration, parse_duration, parse_typed, parse_words
 from kit.widgets.params_panel import ParamsPanel
 from kit.widgets.schedule import (
@@ -75,6 +77,7 @@ class PipelineTab:
             box.observe(lambda change, n=name, f=parse: self._field(n, change["new"], f), "value")
         self._build_schedule()
         self.params = ParamsPanel(host)
+        self.access = AccessPanel(host)
 
         for widget in (
             self.dag_id,
@@ -109,6 +112,11 @@ class PipelineTab:
                 row("e-mail on failure", self.failure_email, message(None, "failure_email")),
                 widgets.HTML("<b>Run parameters</b> (typed; set when a run is triggered)"),
                 self.params.widget,
+                widgets.HTML(
+                    "<b>Access</b> (Airflow roles that may read, edit or run this DAG; "
+                    "Admin may always)"
+                ),
+                self.access.widget,
             ]
         )
 
@@ -172,6 +180,7 @@ class PipelineTab:
             self.sched_preset.value = choice.preset
         self.sched_cron.value = choice.cron
         self._show_schedule_parts()
+        self.access.show()
 
     def show_next_runs(self) -> None:
         """The schedule in words and its next five run times."""

@@ -187,6 +187,12 @@ class Toolbar:
         if not result.changed:
             lines.append("  (the files were already up to date)")
         lines += [f"  warning: {p}" for p in result.warnings]
+        if result.roles:
+            # Airflow (FAB) refuses a DAG naming a role that does not exist.
+            lines.append(
+                f"  Airflow roles named: {', '.join(result.roles)}; Deploy & run (or `kit "
+                "export` while the stack runs) creates the missing ones before Airflow parses it"
+            )
         self.say("\n".join(lines), "ok")
         host.exported(result)
         if then is not None:
@@ -209,8 +215,12 @@ class Toolbar:
         self.deploy_button.disabled = True
 
         def work() -> Any:
+            from kit.client.roles import make_visible_with_roles
+
             client = host.client()
-            client.make_visible(dag_id, result.dag_path, timeout=180)
+            # The roles the DAG's access section names first: Airflow refuses a DAG naming one
+            # that does not exist.
+            make_visible_with_roles(client, dag_id, result.dag_path, result.roles, timeout=180)
             client.set_paused(dag_id, False)
             return client.trigger(dag_id, conf)
 

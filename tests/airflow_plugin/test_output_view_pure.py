@@ -385,6 +385,20 @@ def test_hostile_requests_are_refused_with_400(params, make_client) -> None:
         assert "Not an output notebook address" in resp.text
 
 
+def test_an_id_given_twice_is_refused_before_any_file_is_read(artifacts: Path, make_client) -> None:
+    # Airflow's access check and the route each read the dag_id from the query: given twice,
+    # they could read different ones; the request is refused instead.
+    notebook_at(artifacts, REF, 1)
+    client = make_client(TryStatus(1, "success"))
+    assert client.get("/download", params=ti_query(try_number=1)).status_code == 200
+    for name, other in (("dag_id", "other_dag"), ("run_id", "r2"), ("try_number", "2")):
+        query = [*ti_query(try_number=1).items(), (name, other)]
+        for route in ("/view", "/notebook", "/download"):
+            resp = client.get(route, params=query)
+            assert resp.status_code == 400, (route, name, resp.text)
+            assert f"{name} is given more than once" in resp.text
+
+
 def test_ids_are_escaped_in_every_page(make_client) -> None:
     client = make_client(TryStatus(1, "success"))
     hostile = "<script>alert(1)</script>"

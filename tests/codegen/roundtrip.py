@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from kit.codegen.access import PERMISSIONS
 from kit.spec import AssetSchedule, IntervalSchedule, PipelineSpec
 
 
@@ -59,6 +60,13 @@ def assert_round_trip(spec: PipelineSpec, dag: Any) -> None:
         assert dag.max_active_runs == spec.max_active_runs
     if spec.max_active_tasks is not None:
         assert dag.max_active_tasks == spec.max_active_tasks
+    if spec.access:
+        assert dag.access_control == {
+            role: {resource: set(actions) for resource, actions in PERMISSIONS[level].items()}
+            for role, level in spec.access.items()
+        }
+    else:
+        assert dag.access_control is None
 
 
 def assert_failure_email(spec: PipelineSpec, task: Any) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from kit.spec.access import role_name_error
+
 IDENT = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(
     lambda s: not keyword.iskeyword(s) and not keyword.issoftkeyword(s)
 )
@@ -109,7 +111,8 @@ def fan_outs(draw: st.DrawFn, env_names: bool) -> dict[str, Any] | None:
     keys = (
         st.from_regex(r"[A-Z][A-Z0-9_]{0,5}", fullmatch=True)
         if env_names
-        else st.text(min_size=1, max_size=5)
+        # Not the notebook's typed parameters: a random value there is rightly refused.
+        else st.text(min_size=1, max_size=5).filter(lambda key: key not in SQUARE_PARAMETERS)
     )
     if draw(st.booleans()):
         grid = draw(
@@ -183,4 +186,8 @@ def specs(draw: st.DrawFn, notebook: str | None = None) -> dict[str, Any]:
                 st.from_regex(r"[a-z]{1,6}@example\.org", fullmatch=True), min_size=1, max_size=2
             )
         )
+    if draw(st.booleans()):
+        roles = st.text(min_size=1, max_size=12).filter(lambda name: role_name_error(name) is None)
+        levels = st.sampled_from(["read", "edit", "run"])
+        data["access"] = draw(st.dictionaries(roles, levels, min_size=1, max_size=3))
     return data

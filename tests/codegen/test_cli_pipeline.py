@@ -76,6 +76,25 @@ def test_export_prints_the_path_and_says_no_stack(
     assert (project / "dags" / "example_pipeline.py").is_file()
 
 
+def test_export_without_a_stack_says_which_roles_the_dag_needs(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = project / "pipelines" / "shared.yaml"
+    spec.write_text(
+        "dag_id: shared\naccess:\n  team_a: read\n  leads: run\n"
+        "tasks:\n  - id: a\n    kind: bash\n    settings: {command: echo}\n"
+    )
+    assert run("export", str(spec), "--project-dir", str(project)) == 0
+    out = capsys.readouterr().out
+    assert "picked up when the stack runs" in out
+    assert "names role(s) team_a, leads" in out and "must exist before" in out
+    assert '"leads": {"DAGs"' in (project / "dags" / "shared.py").read_text()
+    # A DAG without access names no role: nothing more is said.
+    example = project / "pipelines" / "example_pipeline.yaml"
+    assert run("export", str(example), "--project-dir", str(project)) == 0
+    assert "role" not in capsys.readouterr().out
+
+
 def test_export_refusal_exits_1_and_force_backs_up(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -91,6 +91,10 @@ class FakeAirflow:
         self.calls: list[Call] = []
         self.error_ids: list[str] = []
         self.accept_tokens = True  # False: every token is refused (401), even a fresh one
+        # FAB's roles (name -> the body that created it); None: no FAB auth manager, whose
+        # /auth/fab/v1 routes then answer 404 as under SimpleAuthManager.
+        self.fab_roles: dict[str, dict] | None = None
+        self.roles_allowed = True  # False: role calls get 403, as for a non-Admin user
         self._tokens: set[str] = set()
         self._faults: list[Fault] = []
         self._lock = threading.RLock()
@@ -369,6 +373,8 @@ class FakeAirflow:
         parts = segments[1:]  # the path starts with "/"
         if parts == ["auth", "token"] and method == "POST":
             return self._login(call.body or {})
+        if parts[:3] == ["auth", "fab", "v1"] and self.fab_roles is not None:
+            return self._fab_roles(method, parts[3:], call, authorization)
         if parts[:2] != ["api", "v2"]:
             return 404, {"detail": "Not Found"}
         parts = parts[2:]
@@ -401,6 +407,26 @@ class FakeAirflow:
         yield "POST", ["dags", "*", "clearTaskInstances"], self._clear
         yield "GET", ["importErrors"], self._get_import_errors
         yield "PUT", ["parseDagFile", "*"], self._reparse
+
+    def _fab_roles(self, method: str, parts: list[str], call: Call, authorization: str) -> Answer:
+        """GET and POST /auth/fab/v1/roles, as FAB's auth manager answers them."""
+        assert self.fab_roles is not None
+        if authorization.removeprefix("Bearer ") not in self._tokens:
+            return 401, {"detail": "Not authenticated"}
+        if parts != ["roles"]:
+            return 404, {"detail": "Not Found"}
+        if not self.roles_allowed:
+            return 403, {"detail": "Forbidden"}
+        if method == "GET":
+            roles = [{"name": n, "actions": []} for n in sorted(self.fab_roles)]
+            return 200, {"roles": self._page(call, roles), "total_entries": len(roles)}
+        if method == "POST":
+            name = call.body["name"]
+            if name in self.fab_roles:
+                return 409, {"detail": f"Role with name {name!r} already exists"}
+            self.fab_roles[name] = call.body
+            return 200, {"name": name, "actions": call.body.get("actions", [])}
+        return 405, {"detail": "Method Not Allowed"}
 
     def _login(self, body: dict) -> Answer:
         if body.get("username") != self.username or body.get("password") != self.password:

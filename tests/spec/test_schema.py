@@ -52,6 +52,7 @@ def good() -> dict[str, Any]:
             },
         ],
         "layout": {"positions": {"a": {"x": 1, "y": 2.5}}},
+        "access": {"team_a": "read", "ml ops": "run"},
     }
 
 
@@ -67,6 +68,9 @@ BAD: list[tuple[str, Any, str]] = [
     ("missing settings field", lambda d: d["tasks"][0].update(settings={}), "'command' is a req"),
     ("bad callable", lambda d: d["tasks"][1]["settings"].update(callable="nocolon"), "match"),
     ("bad position", lambda d: d["layout"]["positions"]["a"].update(x="left"), "not of type"),
+    ("unknown access level", lambda d: d["access"].update(team_a="write"), "is not one of"),
+    ("role name with a slash", lambda d: d["access"].update({"a/b": "read"}), "does not match"),
+    ("role name too long", lambda d: d["access"].update({"r" * 65: "read"}), "is too long"),
 ]
 
 
