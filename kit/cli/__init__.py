@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "kit.cli.stack_commands",
     "kit.cli.run_commands",
     "kit.cli.pipeline_commands",
+    "kit.cli.mlflow_user_commands",
 )
 
 EXIT_OK = 0

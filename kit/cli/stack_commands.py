@@ -180,6 +180,13 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     if endpoints.password_file and endpoints.password_file.exists():
         print(f"password: {endpoints.password()}")
         print(f"          (kept in {endpoints.password_file}, readable by you only)")
+    if endpoints.mlflow_username and endpoints.mlflow_password_file:
+        # MLflow's own logins (basic auth): the browser asks for them; clients read
+        # MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD (kit.client.use_mlflow sets them).
+        print(f"MLflow user:     {endpoints.mlflow_username}")
+        if endpoints.mlflow_password_file.exists():
+            print(f"MLflow password: {endpoints.mlflow_password()}")
+            print(f"          (kept in {endpoints.mlflow_password_file}, readable by you only)")
     print('API token: POST /auth/token with {"username", "password"}; or kit.client.connect().')
     return EXIT_OK
 

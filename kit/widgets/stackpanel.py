@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 from typing import Any
 
@@ -40,6 +41,21 @@ def read_password(endpoints: Any) -> str | None:
         return endpoints.password()
     except (StackError, AttributeError):
         return None
+
+
+def mlflow_login_html(endpoints: Any, *, show: bool) -> str:
+    """MLflow's own login (the browser asks for it at the MLflow UI), when MLflow has logins;
+    its password only when ``show``."""
+    from kit.stack import StackError
+
+    user = getattr(endpoints, "mlflow_username", None)
+    if not user:
+        return ""
+    secret = f"password in <code>{html.escape(str(endpoints.mlflow_password_file))}</code>"
+    if show:
+        with contextlib.suppress(StackError):
+            secret = f"password <code>{html.escape(endpoints.mlflow_password())}</code>"
+    return f"<br>MLflow login: user <code>{html.escape(user)}</code>, {secret}"
 
 
 class StackPanel:
@@ -133,6 +149,7 @@ class StackPanel:
             )
             self.credentials.value = (
                 f"Login: user <code>{html.escape(endpoints.username)}</code>, {secret}"
+                + mlflow_login_html(endpoints, show=bool(self.password_button.value))
             )
         else:
             self.links.value = "<i>Start the stack to get the Airflow and MLflow UIs.</i>"

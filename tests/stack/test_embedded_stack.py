@@ -165,7 +165,8 @@ def test_a_chain_runs_and_its_metadata_is_in_postgres(stack: EmbeddedStack) -> N
 
 def test_mlflow_keeps_its_runs_in_postgres(stack: EmbeddedStack) -> None:
     url = f"{stack.settings.mlflow_url}/api/2.0/mlflow/experiments/create"
-    created = httpx.post(url, json={"name": "kit-pg-experiment"}, timeout=30)
+    admin = ("admin", stack.endpoints().mlflow_password())  # MLflow has logins
+    created = httpx.post(url, json={"name": "kit-pg-experiment"}, auth=admin, timeout=30)
     assert created.status_code == 200, created.text
     rows = _query(
         stack, "mlflow", "SELECT name FROM experiments WHERE name = %s", "kit-pg-experiment"

@@ -90,3 +90,25 @@ def test_the_panel_shows_the_running_session_stack(stack) -> None:
     assert "data-stack-state='up'" in panel.summary.value
     assert stack.settings.airflow_url in panel.links.value
     assert "api-server" in panel.table.value or "scheduler" in panel.table.value
+
+
+def test_the_mlflow_login_is_shown_with_its_password_only_on_request(tmp_path: Path) -> None:
+    fake = FakeStack(tmp_path / "passwords.json")
+    (tmp_path / "passwords.json").write_text(json.dumps({"admin": "s3cret"}))
+    mlflow_file = tmp_path / "mlflow_passwords.json"
+    mlflow_file.write_text(json.dumps({"admin": "ml-s3cret-123"}))
+    fake.endpoints_ = Endpoints(
+        "http://127.0.0.1:8080",
+        "http://127.0.0.1:5000",
+        "admin",
+        tmp_path / "passwords.json",
+        mlflow_username="admin",
+        mlflow_password_file=mlflow_file,
+    )
+    panel = StackPanel(fake, background=False)
+    panel.up_button.click()
+    assert "MLflow login: user <code>admin</code>" in panel.credentials.value
+    assert "ml-s3cret-123" not in panel.credentials.value
+    assert str(mlflow_file) in panel.credentials.value
+    panel.password_button.value = True
+    assert "ml-s3cret-123" in panel.credentials.value
