@@ -79,6 +79,7 @@ def test_mlflow_reads_the_config_as_the_kit_wrote_it(
     assert seen.database_uri == auth.database_uri
     assert (seen.admin_username, seen.admin_password) == (ADMIN_USER, "adm%n-password-1")
     assert seen.authorization_function == "mlflow.server.auth:authenticate_request_basic_auth"
+    assert seen.auth_cache_ttl_seconds == 60  # a password hash checked once a minute, not per call
     assert read_config(path.read_text()) == auth  # the kit's [kit] section round-trips
 
 
