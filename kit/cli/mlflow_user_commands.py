@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PROBLEMS, EXIT_STACK, EXIT_USAGE
@@ -143,8 +144,24 @@ def _admin(args: argparse.Namespace):  # -> tuple[MlflowAdmin | None, int]
         return MlflowAdmin(args.state_dir), EXIT_OK
     except StackError as exc:
         return None, _fail(str(exc), EXIT_STACK)
-    except Exception as exc:  # noqa: BLE001 - MLflow unreachable or refusing the admin
-        return None, _fail(f"MLflow did not answer as expected: {exc}", EXIT_PROBLEMS)
+
+
+def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``handler``, with MLflow's refusals and silences said in one line, not a traceback."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except Exception as exc:  # noqa: BLE001 - MlflowException, requests' connection errors
+            if type(exc).__module__.split(".")[0] not in ("mlflow", "requests", "urllib3"):
+                raise
+            return _fail(
+                f"MLflow refused or did not answer ({str(exc).splitlines()[0][:300]}); is it "
+                "up? `kit status` shows it, `kit up --wait all` waits for it.",
+                EXIT_PROBLEMS,
+            )
+
+    return run
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -183,4 +200,4 @@ def register(sub: argparse._SubParsersAction) -> None:
         each.add_argument(
             "--state-dir", type=Path, help="the stack's state folder (default $KIT_STATE_DIR, .kit)"
         )
-        each.set_defaults(handler=handler)
+        each.set_defaults(handler=_guarded(handler))
