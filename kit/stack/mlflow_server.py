@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 from kit.stack.mlflow_auth import (
@@ -130,8 +131,10 @@ def main(argv: list[str]) -> None:
         auth = read_config(path.read_text())
     except (OSError, ValueError) as exc:
         raise SystemExit(f"kit: MLflow's auth config {path} is not readable: {exc}") from None
+    started = time.monotonic()
     ensure_accounts(auth)
-    print(f"kit: MLflow accounts ready ({ADMIN_USER}, {SERVICE_USER}); starting the server")
+    took = time.monotonic() - started
+    print(f"kit: MLflow accounts ready ({ADMIN_USER}, {SERVICE_USER}) in {took:.1f} s; starting")
     sys.stdout.flush()
     run_server(argv)
 
