@@ -96,7 +96,8 @@ def test_processes_listen_on_loopback_only(stack: EmbeddedStack) -> None:
 
 def test_secrets_are_private_and_never_in_the_logs(stack: EmbeddedStack) -> None:
     s = stack.settings
-    for path in (s.secrets_file, s.passwords_file):
+    mlflow_config = s.mlflow_dir / "basic_auth.ini"  # MLflow's logins (passwords inside)
+    for path in (s.secrets_file, s.passwords_file, s.mlflow_passwords_file, mlflow_config):
         assert path.stat().st_mode & 0o777 == 0o600, path
     assert s.state_dir.stat().st_mode & 0o077 == 0
     secrets = json.loads(s.secrets_file.read_text())
