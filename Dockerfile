@@ -22,7 +22,7 @@ RUN pip install --no-cache-dir --constraint /opt/kit/requirements.lock \
         apache-airflow==3.3.2 \
         papermill \
         ipykernel \
-        mlflow \
+        "mlflow[auth]" \
         scikit-learn \
     && pip check
 

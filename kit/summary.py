@@ -95,3 +95,9 @@ def print_endpoints(
         f"[bold]Login:[/]   user {endpoints.username!r}{where}; `kit credentials` prints it.",
         soft_wrap=True,
     )
+    if endpoints.mlflow_username:
+        console.print(
+            f"[bold]MLflow login:[/] user {endpoints.mlflow_username!r} (password in "
+            f"{endpoints.mlflow_password_file})",
+            soft_wrap=True,
+        )

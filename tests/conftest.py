@@ -56,13 +56,27 @@ def stack_settings(root: Path, **extra: object) -> StackSettings:
     return StackSettings.from_env(**values)
 
 
+def log_in_to_mlflow(stack: EmbeddedStack, patch: pytest.MonkeyPatch) -> str:
+    """This process's MLflow clients log in to ``stack``'s MLflow as its admin (MLflow has
+    logins: kit.stack.mlflow_auth); its URL. The tracking URI is left to each test."""
+    from kit.client import mlflow_environment
+
+    for key, value in mlflow_environment(stack.settings.state_dir).items():
+        if key != "MLFLOW_TRACKING_URI":
+            patch.setenv(key, value)
+    return stack.settings.mlflow_url
+
+
 @contextlib.contextmanager
 def running_stack(settings: StackSettings) -> Iterator[EmbeddedStack]:
-    """A stack up for the duration of the block; down afterwards, with nothing left running."""
+    """A stack up for the duration of the block, the test process logged in to its MLflow as
+    admin (restored after); down afterwards, with nothing left running."""
     running = EmbeddedStack(settings)
     try:
-        running.up(timeout=600, progress=False)
-        yield running
+        with pytest.MonkeyPatch.context() as patch:
+            running.up(timeout=600, progress=False)
+            log_in_to_mlflow(running, patch)
+            yield running
     finally:
         running.down()
     assert running.leftover_processes() == [], f"{settings.state_dir}: processes left behind"

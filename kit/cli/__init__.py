@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "kit.cli.run_commands",
     "kit.cli.pipeline_commands",
     "kit.cli.user_commands",
+    "kit.cli.mlflow_user_commands",
 )
 
 EXIT_OK = 0

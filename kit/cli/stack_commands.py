@@ -180,9 +180,19 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     if endpoints.password_file and endpoints.password_file.exists():
         print(f"password: {endpoints.password()}")
         print(f"          (kept in {endpoints.password_file}, readable by you only)")
+    if endpoints.mlflow_username and endpoints.mlflow_password_file:
+        # MLflow's own logins (basic auth): the browser asks for them; clients read
+        # MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD (kit.client.use_mlflow sets them).
+        print(f"MLflow user:     {endpoints.mlflow_username}")
+        if endpoints.mlflow_password_file.exists():
+            print(f"MLflow password: {endpoints.mlflow_password()}")
+            print(f"          (kept in {endpoints.mlflow_password_file}, readable by you only)")
     print('API token: `kit token` (curl -H "Authorization: Bearer $(kit token)" …), or POST')
     print('          /auth/token with {"username", "password"}; kit.client.connect() does it.')
     print("users:    `kit users list`; `kit users add NAME --role Viewer|User|Op|Admin`.")
+    print(
+        "MLflow users: `kit mlflow-users list`; `kit mlflow-users add NAME --permission read|edit`."
+    )
     return EXIT_OK
 
 

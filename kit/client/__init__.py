@@ -1,6 +1,7 @@
 """Drive a running Airflow from Python and notebooks.
 
-``connect()`` finds the running stack (its state folder), logs in and returns an ``AirflowClient``.
+``connect()`` finds the running stack (its state folder), logs in and returns an ``AirflowClient``;
+``use_mlflow()`` logs this process's MLflow client in to the stack's MLflow.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from kit.client.errors import (
     ServerDown,
     ServerError,
 )
+from kit.client.mlflow_login import mlflow_environment, use_mlflow
 from kit.client.models import DagRun, DagTask, TaskRun
 
 if TYPE_CHECKING:  # kit.stack is imported by connect(), when a stack is needed
@@ -44,6 +46,8 @@ __all__ = [
     "TaskRun",
     "connect",
     "login",
+    "mlflow_environment",
+    "use_mlflow",
 ]
 
 

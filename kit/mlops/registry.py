@@ -1,12 +1,18 @@
 """The MLflow Model Registry steps of the lifecycle: register a version, promote it to an alias
-only when it beats the current holder, and smoke-test what the alias serves."""
+only when it beats the current holder, and smoke-test what the alias serves.
+
+Each step names the permission it needs when MLflow refuses it (``kit.mlops.access``): reading
+takes READ on the registered model and the experiment of its runs, registering and promoting
+take EDIT on the registered model."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping
 from typing import Any
 
+from kit.mlops.access import explained
 from kit.mlops.champion import (
     Entry,
     MarkCandidate,
@@ -25,9 +31,14 @@ def register_model(
     """Register ``model_uri`` as a new version of ``name``; waits until the version is ready."""
     import mlflow
 
-    version = mlflow.register_model(
-        model_uri, name, tags=dict(tags or {}), await_registration_for=timeout
-    )
+    with explained(
+        f"register a version of the registered model {name!r}",
+        f"EDIT on the registered model {name!r} (any login may create a new model)",
+        f"--permission edit --model {name}",
+    ):
+        version = mlflow.register_model(
+            model_uri, name, tags=dict(tags or {}), await_registration_for=timeout
+        )
     return {
         "name": name,
         "version": int(version.version),
@@ -95,6 +106,14 @@ def _run(client: Any, name: str, alias: str, promoter: Promoter) -> Promoter:
     from mlflow.exceptions import MlflowException
 
     rule = promoter.rule
+
+    def writing() -> contextlib.AbstractContextManager[None]:
+        return explained(
+            f"move the alias {alias!r} of the registered model {name!r} (promotion)",
+            f"EDIT on the registered model {name!r}",
+            f"--permission edit --model {name}",
+        )
+
     while not promoter.done:
         op = promoter.op()
         if isinstance(op, ReadHolder):
@@ -103,7 +122,10 @@ def _run(client: Any, name: str, alias: str, promoter: Promoter) -> Promoter:
             promoter = promoter.after(_candidates(client, name, alias, rule))
         elif isinstance(op, MarkCandidate):
             try:
-                client.set_model_version_tag(name, str(op.version), candidate_tag(alias), op.text)
+                with writing():
+                    client.set_model_version_tag(
+                        name, str(op.version), candidate_tag(alias), op.text
+                    )
             except MlflowException as exc:
                 if not _conflict(exc):  # else the same tag, written at the same moment: again
                     raise
@@ -111,7 +133,8 @@ def _run(client: Any, name: str, alias: str, promoter: Promoter) -> Promoter:
             promoter = promoter.after()
         else:
             try:
-                client.set_registered_model_alias(name, alias, str(op.version))
+                with writing():
+                    client.set_registered_model_alias(name, alias, str(op.version))
             except MlflowException as exc:
                 # Another promotion's insert of the alias won; the next read shows it.
                 if not _conflict(exc):
@@ -137,10 +160,16 @@ def promote_if_better(
     from mlflow import MlflowClient
 
     client = MlflowClient()
-    new = client.get_model_version(name, str(version))
-    rule = Rule(metric, greater_is_better)
-    me = Entry(int(version), _metric(client, new.run_id, metric))
-    done = _run(client, name, alias, Promoter(me, rule))
+    with explained(
+        f"read the versions of the registered model {name!r} and their runs (promotion)",
+        f"READ on the registered model {name!r} and on the experiment of its runs, and EDIT "
+        "on the model to move an alias",
+        f"--permission edit --model {name} --experiment <the runs' experiment>",
+    ):
+        new = client.get_model_version(name, str(version))
+        rule = Rule(metric, greater_is_better)
+        me = Entry(int(version), _metric(client, new.run_id, metric))
+        done = _run(client, name, alias, Promoter(me, rule))
     assert done.champion is not None
     before = done.before
     result: dict[str, Any] = {

@@ -10,7 +10,9 @@ file.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
+from kit.stack.mlflow_auth import CONFIG_FILE_NAME, MlflowAuth, server_environment, sqlite_auth_uri
 from kit.stack.remote_services import airflow_variables
 from kit.stack.secrets import StackSecrets
 from kit.stack.services.postgres import PostgresServer
@@ -119,9 +121,26 @@ def _shape_environment(settings: StackSettings, secrets: StackSecrets) -> dict[s
     return env
 
 
+def mlflow_auth_file(settings: StackSettings) -> Path:
+    """MLflow's basic-auth config file of the native stack (mode 0600; kit.stack.mlflow_auth)."""
+    return settings.mlflow_dir / CONFIG_FILE_NAME
+
+
+def mlflow_auth(settings: StackSettings, secrets: StackSecrets) -> MlflowAuth:
+    """The native stack's MLflow accounts and auth database: on PostgreSQL the tracking
+    database itself (the auth tables and their own migration table, alembic_version_auth, sit
+    beside the tracking tables; no name is shared), on SQLite a file beside mlflow.db."""
+    if settings.database == "postgres":
+        database = PostgresServer(settings, secrets).url("mlflow")
+    else:
+        database = sqlite_auth_uri(settings.mlflow_dir)
+    return MlflowAuth(database, secrets.mlflow_admin_password, secrets.mlflow_service_password)
+
+
 def mlflow_environment(settings: StackSettings, secrets: StackSecrets) -> dict[str, str]:
-    """Variables for the MLflow server's process (its stores, no telemetry)."""
+    """Variables for the MLflow server's process (its stores, logins, no telemetry)."""
     env = {
+        **server_environment(mlflow_auth_file(settings), secrets.mlflow_secret_key),
         # MLflow 3's job runner serves GenAI evaluation jobs, which the kit does not use: one busy
         # process less on a small machine.
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",

@@ -73,18 +73,44 @@ class Endpoints:
     mlflow_url: str
     username: str
     password_file: Path | None = None  # where the admin password is kept (never printed by default)
+    # MLflow's admin login (kit.stack.mlflow_auth); None for a stack started by an older kit,
+    # whose MLflow has no logins.
+    mlflow_username: str | None = None
+    mlflow_password_file: Path | None = None  # {"<user>": "<password>"}, mode 0600
 
     def password(self) -> str:
         """The admin password, read from ``password_file`` ({"<user>": "<password>"})."""
-        if self.password_file is None:
-            raise StackError("this stack keeps no password file")
-        try:
-            return str(json.loads(self.password_file.read_text())[self.username])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StackError(
-                f"the password of {self.username!r} is not readable from {self.password_file} "
-                f"({exc}); run `kit up` again to write it."
-            ) from exc
+        return _read_password(self.password_file, self.username)
+
+    def mlflow_password(self) -> str:
+        """MLflow's admin password, read from ``mlflow_password_file``."""
+        if self.mlflow_username is None:
+            raise StackError("this stack's MLflow has no logins (started by an older kit)")
+        return _read_password(self.mlflow_password_file, self.mlflow_username)
+
+    def mlflow_environment(self) -> dict[str, str]:
+        """What an MLflow client needs to talk to this stack's MLflow as its admin:
+        ``MLFLOW_TRACKING_URI`` and, where MLflow has logins, the admin's login."""
+        if self.mlflow_username is None:
+            return {"MLFLOW_TRACKING_URI": self.mlflow_url}
+        return {
+            "MLFLOW_TRACKING_URI": self.mlflow_url,
+            "MLFLOW_TRACKING_USERNAME": self.mlflow_username,
+            "MLFLOW_TRACKING_PASSWORD": self.mlflow_password(),
+        }
+
+
+def _read_password(path: Path | None, username: str) -> str:
+    """The password of ``username`` in a {"<user>": "<password>"} file."""
+    if path is None:
+        raise StackError("this stack keeps no password file")
+    try:
+        return str(json.loads(path.read_text())[username])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StackError(
+            f"the password of {username!r} is not readable from {path} "
+            f"({exc}); run `kit up` again to write it."
+        ) from exc
 
 
 @dataclass

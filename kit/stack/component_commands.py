@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from kit.stack.airflow_env import STACK_MARKER, mlflow_environment, stack_id
+from kit.stack.mlflow_auth import task_environment, without_logins
 from kit.stack.secrets import StackSecrets
 from kit.stack.services import celery_workers
 from kit.stack.services.postgres import PostgresServer
@@ -51,10 +52,10 @@ def airflow_cli() -> list[str]:
 
 
 def mlflow_command(settings: StackSettings) -> list[str]:
-    """The command line of the stack's MLflow tracking server."""
+    """The command line of the stack's MLflow tracking server: ``mlflow server --app-name
+    basic-auth`` after the kit's accounts are made (kit.stack.mlflow_server)."""
     command = [
-        venv_bin("mlflow"),
-        "server",
+        sys.executable, "-m", "kit.stack.mlflow_server",
         "--host", settings.host,
         "--port", str(settings.mlflow_port),
         "--artifacts-destination", str(settings.mlflow_dir / "artifacts"),
@@ -87,15 +88,22 @@ def command_and_env(
         ]  # fmt: skip
         return command, airflow_env  # the environment a task's own kernel would inherit
     if name == "mlflow":
-        return mlflow_command(settings), {**os.environ, **mlflow_environment(settings, secrets)}
+        server_env = {**without_logins(os.environ), **mlflow_environment(settings, secrets)}
+        return mlflow_command(settings), server_env
+    # The MLflow service account's login only where tasks run: their processes are forks of the
+    # LocalExecutor's scheduler or of a Celery worker, and inherit it; the api-server,
+    # dag-processor, triggerer and kernel pool never get it (a pooled kernel is given the
+    # task's environment by the task itself: kit.runtime.warm_kernel).
+    runs_tasks = task_environment(secrets.mlflow_service_password)
     if name.startswith("celery-worker-"):
         command = celery_workers.worker_command(WARM_LAUNCHER, name, settings.celery_concurrency)
         extra = celery_workers.worker_environment(name, settings.celery_worker_log_port(name))
-        return command, {**airflow_env, **extra}
+        return command, {**airflow_env, **extra, **runs_tasks}
     if settings.database == "sqlite" and name in PATIENT_ON_SQLITE:
         airflow_env = {**airflow_env, **SQLITE_PATIENCE}
     if settings.database == "postgres" and name == "api-server":
         airflow_env = {**airflow_env, **API_SERVER_POOL}
     if name == "scheduler" and settings.executor == "local":
-        return [*WARM_LAUNCHER, name], airflow_env  # its LocalExecutor runs the tasks
+        # Its LocalExecutor runs the tasks.
+        return [*WARM_LAUNCHER, name], {**airflow_env, **runs_tasks}
     return [*LAUNCHER, name], airflow_env

@@ -37,6 +37,7 @@ from kit.stack.compose_env import (
     SECRET_KEYS,
     ensure_env,
     ensure_host_dirs,
+    ensure_mlflow_password_file,
     ensure_password_file,
 )
 from kit.stack.compose_project import (
@@ -52,6 +53,8 @@ from kit.stack.compose_project import (
 )
 from kit.stack.compose_ps import components_of_service, parse_ps_json, rows_from_inspect
 from kit.stack.config_check import check_config_file
+from kit.stack.mlflow_auth import ADMIN_USER as MLFLOW_ADMIN
+from kit.stack.mlflow_auth import PASSWORDS_FILE_NAME as MLFLOW_PASSWORDS_FILE_NAME
 from kit.stack.settings import StackSettings
 from kit.stack.state import StackState, read_state, write_state
 
@@ -163,6 +166,8 @@ class ComposeStack(ComposeProject):
             mlflow_url=mlflow_url,
             username=ADMIN_USER,
             password_file=self.state_dir / PASSWORDS_FILE_NAME,
+            mlflow_username=MLFLOW_ADMIN,
+            mlflow_password_file=self.state_dir / MLFLOW_PASSWORDS_FILE_NAME,
         )
 
     def check_ports(self) -> None:
@@ -189,6 +194,8 @@ class ComposeStack(ComposeProject):
                 mlflow_url=mlflow_url,
                 username=ADMIN_USER,
                 password_file=self.state_dir / PASSWORDS_FILE_NAME,
+                mlflow_username=MLFLOW_ADMIN,
+                mlflow_password_file=self.state_dir / MLFLOW_PASSWORDS_FILE_NAME,
                 dags_dir=self.project_dir / "dags",
                 project_dir=self.project_dir,
                 task_logs_dir=self.project_dir / "logs",  # bind-mounted at /opt/airflow/logs
@@ -307,6 +314,7 @@ class ComposeStack(ComposeProject):
             raise ConfigError(problems)
         ensure_env(self.project_dir, self.state_dir)
         ensure_password_file(self.project_dir, self.state_dir)
+        ensure_mlflow_password_file(self.project_dir, self.state_dir)
         ensure_host_dirs(self.project_dir)
         self._require_engine(progress)
         self._require_images(progress)

@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+from kit.stack.mlflow_auth import ADMIN_USER as MLFLOW_ADMIN
+from kit.stack.mlflow_auth import PASSWORDS_FILE_NAME as MLFLOW_PASSWORDS_FILE_NAME
 from kit.stack.secrets import load_or_create, write_private
 
 ENV_FILE_NAME = ".env"
@@ -22,6 +24,9 @@ SECRET_KEYS = (
     "KIT_JWT_SECRET",
     "KIT_API_SECRET_KEY",
     "KIT_ADMIN_PASSWORD",
+    "KIT_MLFLOW_ADMIN_PASSWORD",
+    "KIT_MLFLOW_SERVICE_PASSWORD",
+    "KIT_MLFLOW_SECRET_KEY",
 )
 
 # Host folders docker-compose.airflow.yml bind-mounts under /opt/airflow/ (a test keeps them
@@ -50,6 +55,11 @@ def env_values(state_dir: Path) -> dict[str, str]:
         "KIT_JWT_SECRET": secrets.jwt_secret,
         "KIT_API_SECRET_KEY": secrets.api_secret_key,
         "KIT_ADMIN_PASSWORD": secrets.admin_password,
+        # MLflow's logins (kit.stack.mlflow_auth): read by the mlflow service, and the service
+        # account's password by the services that run tasks.
+        "KIT_MLFLOW_ADMIN_PASSWORD": secrets.mlflow_admin_password,
+        "KIT_MLFLOW_SERVICE_PASSWORD": secrets.mlflow_service_password,
+        "KIT_MLFLOW_SECRET_KEY": secrets.mlflow_secret_key,
     }
 
 
@@ -108,6 +118,15 @@ def ensure_password_file(project_dir: Path, state_dir: Path) -> Path:
     password = read_env_file(project_dir / ENV_FILE_NAME)["KIT_ADMIN_PASSWORD"]
     path = state_dir / PASSWORDS_FILE_NAME
     write_private(path, json.dumps({ADMIN_USER: password}))
+    return path
+
+
+def ensure_mlflow_password_file(project_dir: Path, state_dir: Path) -> Path:
+    """Write ``<state_dir>/mlflow_passwords.json`` (0600) from MLflow's admin password in
+    ``.env``, which the mlflow service makes its admin with at every start."""
+    password = read_env_file(project_dir / ENV_FILE_NAME)["KIT_MLFLOW_ADMIN_PASSWORD"]
+    path = state_dir / MLFLOW_PASSWORDS_FILE_NAME
+    write_private(path, json.dumps({MLFLOW_ADMIN: password}))
     return path
 
 

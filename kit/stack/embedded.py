@@ -47,6 +47,9 @@ from kit.stack.dead_scheduler import fail_dead_scheduler_jobs
 from kit.stack.embedded_state import ADMIN_USER
 from kit.stack.forkserver import PATH as WARM_PARENT
 from kit.stack.forkserver import WarmParent, WarmParentError
+from kit.stack.mlflow_auth import ADMIN_USER as MLFLOW_ADMIN
+from kit.stack.mlflow_auth import without_logins
+from kit.stack.mlflow_files import write_mlflow_auth
 from kit.stack.parse_request import request_parse
 from kit.stack.ports import check_ports
 from kit.stack.processes import (
@@ -171,7 +174,7 @@ class EmbeddedStack:
     def environment(self) -> dict[str, str]:
         """The full environment of the stack's Airflow processes (also used by `kit` helpers)."""
         secrets = load_or_create(self.settings.secrets_file)
-        return {**os.environ, **airflow_environment(self.settings, secrets)}
+        return {**without_logins(os.environ), **airflow_environment(self.settings, secrets)}
 
     def postgres(self) -> PostgresServer:
         """The stack's PostgreSQL server (its URLs and connection arguments hold the password)."""
@@ -199,7 +202,7 @@ class EmbeddedStack:
         if problem := missing_provider(settings.remote_services):
             raise StackError(problem)
         secrets = load_or_create(settings.secrets_file)
-        env = {**os.environ, **airflow_environment(settings, secrets)}
+        env = {**without_logins(os.environ), **airflow_environment(settings, secrets)}
         label = os.path.relpath(settings.config_file, Path.cwd())
         checked = fast_paths.decide(
             CONFIG_CHECK, description_problem(), on="options checked before anything starts"
@@ -215,6 +218,7 @@ class EmbeddedStack:
             or settings.passwords_file.read_text().strip() != wanted
         ):
             write_private(settings.passwords_file, wanted + "\n")
+        write_mlflow_auth(settings, secrets)
         return env
 
     def _running(self) -> dict[str, bool]:
@@ -470,7 +474,12 @@ class EmbeddedStack:
             )
         settings = self.settings
         return Endpoints(
-            settings.airflow_url, settings.mlflow_url, ADMIN_USER, settings.passwords_file
+            settings.airflow_url,
+            settings.mlflow_url,
+            ADMIN_USER,
+            settings.passwords_file,
+            mlflow_username=MLFLOW_ADMIN,
+            mlflow_password_file=settings.mlflow_passwords_file,
         )
 
     def status(self) -> StackStatus:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from kit.stack.base import StackError
+from kit.stack.mlflow_auth import ADMIN_USER as MLFLOW_ADMIN
 from kit.stack.settings import LEGACY_SHAPE, StackSettings
 from kit.stack.state import StackState, read_state, write_state
 
@@ -24,6 +25,8 @@ def write(settings: StackSettings, api_server_log: Path | None) -> None:
             mlflow_url=settings.mlflow_url,
             username=ADMIN_USER,
             password_file=settings.passwords_file,
+            mlflow_username=MLFLOW_ADMIN,
+            mlflow_password_file=settings.mlflow_passwords_file,
             dags_dir=settings.dags_dir,
             project_dir=settings.project_dir,
             task_logs_dir=settings.logs_dir / "airflow",

@@ -21,6 +21,12 @@ class StackSecrets:
     admin_password: str  # the password of the `admin` user
     postgres_password: str  # used by the PostgreSQL-backed stacks only
     redis_password: str  # the Celery broker's requirepass (Celery stacks only)
+    # MLflow's basic-auth app (kit.stack.mlflow_auth): its admin, the service account only task
+    # processes get, and the key that signs its Flask sessions (CSRF of its sign-up form).
+    # token_urlsafe(18) is 24 characters: MLflow refuses passwords under 12.
+    mlflow_admin_password: str
+    mlflow_service_password: str
+    mlflow_secret_key: str
 
     @classmethod
     def generate(cls) -> StackSecrets:
@@ -32,6 +38,9 @@ class StackSecrets:
             admin_password=secrets.token_urlsafe(18),
             postgres_password=secrets.token_urlsafe(18),
             redis_password=secrets.token_urlsafe(18),
+            mlflow_admin_password=secrets.token_urlsafe(18),
+            mlflow_service_password=secrets.token_urlsafe(18),
+            mlflow_secret_key=secrets.token_urlsafe(48),
         )
 
 

@@ -142,6 +142,11 @@ class StackSettings:
         return self.state_dir / "passwords.json"
 
     @property
+    def mlflow_passwords_file(self) -> Path:
+        """MLflow's admin login ({user: password}, mode 0600; kit.stack.mlflow_auth)."""
+        return self.state_dir / "mlflow_passwords.json"
+
+    @property
     def kernels_dir(self) -> Path:
         """The kernel pool's folder."""
         return self.state_dir / "kernels"

@@ -35,6 +35,9 @@ class StackState(BaseModel):
     project_dir: Path
     task_logs_dir: Path | None = None  # Airflow's task logs, as seen from this machine
     api_server_log: Path | None = None  # the api-server's log file, where there is one
+    # MLflow's admin login; absent in the state of an older kit (its MLflow had no logins).
+    mlflow_username: str | None = None
+    mlflow_password_file: Path | None = None  # {"<username>": "<password>"}, mode 0600
 
     @field_validator("kind")
     @classmethod
@@ -48,7 +51,14 @@ class StackState(BaseModel):
 
     def endpoints(self) -> Endpoints:
         """The URLs and login, as ``Stack.endpoints()`` gives them."""
-        return Endpoints(self.airflow_url, self.mlflow_url, self.username, self.password_file)
+        return Endpoints(
+            self.airflow_url,
+            self.mlflow_url,
+            self.username,
+            self.password_file,
+            mlflow_username=self.mlflow_username,
+            mlflow_password_file=self.mlflow_password_file,
+        )
 
     def backend(self) -> dict[str, Any]:
         """The fields only the backend that wrote the state reads."""

@@ -3,6 +3,7 @@ is logged in."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +90,21 @@ def look_up_identity(endpoints: Any, user: str | None, password: str | None) -> 
     except (ClientError, StackError):
         roles = None
     return Identity(me, roles)
+
+
+def mlflow_login_html(endpoints: Any, *, show: bool) -> str:
+    """MLflow's own login (the browser asks for it at the MLflow UI), when MLflow has logins;
+    its password only when ``show``."""
+    from kit.stack import StackError
+
+    user = getattr(endpoints, "mlflow_username", None)
+    if not user:
+        return ""
+    secret = f"password in <code>{html.escape(str(endpoints.mlflow_password_file))}</code>"
+    if show:
+        with contextlib.suppress(StackError):
+            secret = f"password <code>{html.escape(endpoints.mlflow_password())}</code>"
+    return f"<br>MLflow login: user <code>{html.escape(user)}</code>, {secret}"
 
 
 class StackPanel:
@@ -200,6 +216,7 @@ class StackPanel:
             )
             self.credentials.value = (
                 f"Admin login: user <code>{html.escape(endpoints.username)}</code>, {secret}"
+                + mlflow_login_html(endpoints, show=bool(self.password_button.value))
             )
             self.whoami.value = identity_html(self.identity)
         else:

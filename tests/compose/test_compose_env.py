@@ -10,6 +10,7 @@ from pathlib import Path
 from kit.stack.compose_env import (
     SECRET_KEYS,
     ensure_env,
+    ensure_mlflow_password_file,
     ensure_password_file,
     env_values,
     read_env_file,
@@ -32,6 +33,9 @@ def test_created_private_from_the_secrets_file(tmp_path: Path) -> None:
     assert values["KIT_API_SECRET_KEY"] == secrets.api_secret_key
     assert values["KIT_ADMIN_PASSWORD"] == secrets.admin_password
     assert values["POSTGRES_PASSWORD"] == secrets.postgres_password
+    assert values["KIT_MLFLOW_ADMIN_PASSWORD"] == secrets.mlflow_admin_password
+    assert values["KIT_MLFLOW_SERVICE_PASSWORD"] == secrets.mlflow_service_password
+    assert values["KIT_MLFLOW_SECRET_KEY"] == secrets.mlflow_secret_key
     assert values["AIRFLOW_UID"] == str(os.getuid())
     assert values["AIRFLOW_PROJ_DIR"] == "."
     assert all(values[k] for k in SECRET_KEYS)
@@ -77,3 +81,15 @@ def test_password_file_follows_env(tmp_path: Path) -> None:
     assert mode(path) == 0o600
     admin = json.loads(path.read_text())["admin"]
     assert admin.startswith("edited-") and admin == read_env_file(env)["KIT_ADMIN_PASSWORD"]
+
+
+def test_mlflow_password_file_follows_env(tmp_path: Path) -> None:
+    env = ensure_env(tmp_path, tmp_path / "state")
+    text = env.read_text().replace(
+        "KIT_MLFLOW_ADMIN_PASSWORD=", "KIT_MLFLOW_ADMIN_PASSWORD=edited-"
+    )
+    env.write_text(text)
+    path = ensure_mlflow_password_file(tmp_path, tmp_path / "state")
+    assert mode(path) == 0o600
+    admin = json.loads(path.read_text())["admin"]
+    assert admin.startswith("edited-") and admin == read_env_file(env)["KIT_MLFLOW_ADMIN_PASSWORD"]

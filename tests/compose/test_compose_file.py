@@ -272,6 +272,34 @@ def test_mlflow_uses_postgres_and_serves_artifacts() -> None:
     )
 
 
+def test_mlflow_has_logins_and_only_the_services_running_tasks_hold_the_service_account() -> None:
+    mlflow = SERVICES["mlflow"]
+    script = "\n".join(mlflow["entrypoint"])
+    # The config file written from the environment, then the accounts and the basic-auth app
+    # started without the two passwords in the server's environment.
+    assert "python -m kit.stack.mlflow_server --write-config" in script
+    assert "exec env -u KIT_MLFLOW_ADMIN_PASSWORD -u KIT_MLFLOW_SERVICE_PASSWORD" in script
+    assert 'python -m kit.stack.mlflow_server "$$@"' in script
+    env = mlflow["environment"]
+    assert env["MLFLOW_AUTH_CONFIG_PATH"].startswith("/tmp/")  # in the container, no volume
+    for key, source in (
+        ("MLFLOW_FLASK_SERVER_SECRET_KEY", "KIT_MLFLOW_SECRET_KEY"),
+        ("KIT_MLFLOW_ADMIN_PASSWORD", "KIT_MLFLOW_ADMIN_PASSWORD"),
+        ("KIT_MLFLOW_SERVICE_PASSWORD", "KIT_MLFLOW_SERVICE_PASSWORD"),
+    ):
+        assert env[key].startswith(f"${{{source}:?"), key  # a missing one is an error
+    holders = {
+        name
+        for name, svc in SERVICES.items()
+        if "MLFLOW_TRACKING_PASSWORD" in (svc.get("environment") or {})
+    }
+    assert holders == {"airflow-scheduler", "airflow-worker"}
+    for name in holders:
+        task_env = SERVICES[name]["environment"]
+        assert task_env["MLFLOW_TRACKING_USERNAME"] == "kit-tasks"
+        assert task_env["MLFLOW_TRACKING_PASSWORD"].startswith("${KIT_MLFLOW_SERVICE_PASSWORD:?")
+
+
 def test_celery_worker_is_scalable_and_checks_the_executor() -> None:
     worker = SERVICES["airflow-worker"]
     assert worker["profiles"] == ["celery"]

@@ -14,6 +14,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 
+import httpx
 import mlflow
 import psutil
 import pytest
@@ -79,8 +80,15 @@ def test_the_widgets_work_on_the_compose_stack(compose_stack: ComposeStack) -> N
     assert "sq 16.0" in d.monitor.notebook_view.value  # n's default 4, squared in a container
 
 
+def log_in_to_compose_mlflow(stack: ComposeStack, patch: pytest.MonkeyPatch) -> None:
+    """This process's MLflow clients log in to the containers' MLflow as its admin."""
+    for key, value in stack.endpoints().mlflow_environment().items():
+        if key != "MLFLOW_TRACKING_URI":
+            patch.setenv(key, value)
+
+
 def test_the_lifecycle_reaches_a_champion_in_the_containers(
-    compose_stack: ComposeStack, capsys: pytest.CaptureFixture
+    compose_stack: ComposeStack, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started = time.monotonic()
     assert main(["demo"]) == 0
@@ -94,10 +102,14 @@ def test_the_lifecycle_reaches_a_champion_in_the_containers(
     for name in ("ingest.try1", "features.try1", "train[0].try1"):
         assert (folder / f"{name}.ipynb").exists() and (folder / f"{name}.html").exists(), name
     mlflow.set_tracking_uri(compose_stack.endpoints().mlflow_url)
+    log_in_to_compose_mlflow(compose_stack, monkeypatch)
     champion = mlflow.MlflowClient().get_model_version_by_alias(
         "breast_cancer_classifier", "champion"
     )
     assert champion.status == "READY"
+    # MLflow has logins in the containers too: an anonymous write is refused.
+    url = f"{compose_stack.endpoints().mlflow_url}/api/2.0/mlflow/experiments/create"
+    assert httpx.post(url, json={"name": "anonymous"}, timeout=30).status_code == 401
 
 
 def test_concurrent_promotions_end_on_the_best_in_the_containers(
@@ -107,6 +119,7 @@ def test_concurrent_promotions_end_on_the_best_in_the_containers(
     REST, as notebooks make them: the exact best version is champion after each round."""
     uri = compose_stack.endpoints().mlflow_url
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    log_in_to_compose_mlflow(compose_stack, monkeypatch)
     check(race(uri, "race_compose", rounds=3, promotions=10, seed=3))
 
 
@@ -142,6 +155,7 @@ def test_runs_and_the_registry_survive_down_and_up_with_podman_started_by_the_ki
     while mlflow_probe(mlflow_url)() is not None and time.monotonic() < deadline:
         time.sleep(2)
     mlflow.set_tracking_uri(mlflow_url)
+    log_in_to_compose_mlflow(compose_stack, monkeypatch)
     versions = mlflow.MlflowClient().search_model_versions("name='breast_cancer_classifier'")
     assert versions
 

@@ -70,11 +70,14 @@ def test_every_install_is_pinned_by_the_lock() -> None:
             if word.startswith("-") or word == constraint or word.startswith("/"):
                 continue
             name, _, version = word.partition("==")
+            name = name.partition("[")[0]  # mlflow[auth]: the package, with an extra
             assert normalise(name) in pins, f"{name} is not in requirements.lock"
             if version:
                 assert version == pins[normalise(name)], f"{word} but the lock pins {pins[name]}"
             named.add(normalise(name))
     assert TASK_DEPENDENCIES | {"apache-airflow"} <= named
+    # MLflow's basic-auth app (logins) needs its `auth` extra, whose one package is locked too.
+    assert "mlflow[auth]" in installs[0] and "flask-wtf" in pins
     assert "/opt/kit/src" in installs[1]  # the kit itself, last
 
 

@@ -7,10 +7,11 @@ import os
 from pathlib import Path
 
 import psutil
+import pytest
 
 from kit.stack import EmbeddedStack, StackSettings
 from kit.stack.ports import free_ports, port_is_free
-from tests.conftest import stack_settings
+from tests.conftest import log_in_to_mlflow, stack_settings
 
 
 def consecutive_free_ports(count: int) -> int:
@@ -100,13 +101,14 @@ def run_the_lifecycle(stack: EmbeddedStack, tmp: Path) -> list:
     register = client.xcom(dag_id, run.run_id, "register")
     deploy = client.xcom(dag_id, run.run_id, "deploy")
     assert deploy["promoted"] and deploy["champion_version"] == register["version"]
-    url = stack.settings.mlflow_url
-    registry = mlflow.MlflowClient(tracking_uri=url, registry_uri=url)
-    champion = registry.get_model_version_by_alias(LIFECYCLE_MODEL, "champion")
-    assert int(champion.version) == register["version"]
-    trains = registry.search_runs(
-        [registry.get_experiment_by_name(dag_id).experiment_id],
-        filter_string=f"tags.`kit.run_id` = '{run.run_id}' and tags.`kit.task_id` = 'train'",
-    )
+    with pytest.MonkeyPatch.context() as patch:  # MLflow has logins: this stack's admin
+        url = log_in_to_mlflow(stack, patch)
+        registry = mlflow.MlflowClient(tracking_uri=url, registry_uri=url)
+        champion = registry.get_model_version_by_alias(LIFECYCLE_MODEL, "champion")
+        assert int(champion.version) == register["version"]
+        trains = registry.search_runs(
+            [registry.get_experiment_by_name(dag_id).experiment_id],
+            filter_string=f"tags.`kit.run_id` = '{run.run_id}' and tags.`kit.task_id` = 'train'",
+        )
     assert len(trains) == 4 and all(r.info.status == "FINISHED" for r in trains)
     return trains

@@ -96,7 +96,8 @@ def test_processes_listen_on_loopback_only(stack: EmbeddedStack) -> None:
 
 def test_secrets_are_private_and_never_in_the_logs(stack: EmbeddedStack) -> None:
     s = stack.settings
-    for path in (s.secrets_file, s.passwords_file):
+    mlflow_config = s.mlflow_dir / "basic_auth.ini"  # MLflow's logins (passwords inside)
+    for path in (s.secrets_file, s.passwords_file, s.mlflow_passwords_file, mlflow_config):
         assert path.stat().st_mode & 0o777 == 0o600, path
     assert s.state_dir.stat().st_mode & 0o077 == 0
     secrets = json.loads(s.secrets_file.read_text())
@@ -165,7 +166,8 @@ def test_a_chain_runs_and_its_metadata_is_in_postgres(stack: EmbeddedStack) -> N
 
 def test_mlflow_keeps_its_runs_in_postgres(stack: EmbeddedStack) -> None:
     url = f"{stack.settings.mlflow_url}/api/2.0/mlflow/experiments/create"
-    created = httpx.post(url, json={"name": "kit-pg-experiment"}, timeout=30)
+    admin = ("admin", stack.endpoints().mlflow_password())  # MLflow has logins
+    created = httpx.post(url, json={"name": "kit-pg-experiment"}, auth=admin, timeout=30)
     assert created.status_code == 200, created.text
     rows = _query(
         stack, "mlflow", "SELECT name FROM experiments WHERE name = %s", "kit-pg-experiment"

@@ -109,3 +109,22 @@ def test_connect_to_a_compose_stack_that_is_down_says_so(
     write_state(tmp_path / "state", written)
     with pytest.raises(StackNotRunning, match="the Compose stack is not running"):
         connect(tmp_path / "state")
+
+
+def test_the_mlflow_login_rides_in_the_state_and_an_older_state_has_none(tmp_path: Path) -> None:
+    mlflow_file = tmp_path / "mlflow_passwords.json"
+    mlflow_file.write_text(json.dumps({"admin": "ml-s3cret-123"}))
+    written = state(tmp_path, mlflow_username="admin", mlflow_password_file=mlflow_file)
+    write_state(tmp_path / "state", written)
+    endpoints = read_state(tmp_path / "state").endpoints()
+    assert endpoints.mlflow_password() == "ml-s3cret-123"
+    assert endpoints.mlflow_environment() == {
+        "MLFLOW_TRACKING_URI": "http://127.0.0.1:15000",
+        "MLFLOW_TRACKING_USERNAME": "admin",
+        "MLFLOW_TRACKING_PASSWORD": "ml-s3cret-123",
+    }
+    # A state written by a kit whose MLflow had no logins: the URI alone, and a clear error.
+    older = state(tmp_path).endpoints()
+    assert older.mlflow_environment() == {"MLFLOW_TRACKING_URI": "http://127.0.0.1:15000"}
+    with pytest.raises(StackError, match="has no logins"):
+        older.mlflow_password()

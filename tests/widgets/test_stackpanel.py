@@ -119,3 +119,25 @@ def test_the_panel_says_who_is_logged_in(stack, client) -> None:
         assert "Not logged in as <code>panel-viewer</code>" in wrong.whoami.value
     finally:
         Users(client).remove("panel-viewer")
+
+
+def test_the_mlflow_login_is_shown_with_its_password_only_on_request(tmp_path: Path) -> None:
+    fake = FakeStack(tmp_path / "passwords.json")
+    (tmp_path / "passwords.json").write_text(json.dumps({"admin": "s3cret"}))
+    mlflow_file = tmp_path / "mlflow_passwords.json"
+    mlflow_file.write_text(json.dumps({"admin": "ml-s3cret-123"}))
+    fake.endpoints_ = Endpoints(
+        "http://127.0.0.1:8080",
+        "http://127.0.0.1:5000",
+        "admin",
+        tmp_path / "passwords.json",
+        mlflow_username="admin",
+        mlflow_password_file=mlflow_file,
+    )
+    panel = StackPanel(fake, background=False)
+    panel.up_button.click()
+    assert "MLflow login: user <code>admin</code>" in panel.credentials.value
+    assert "ml-s3cret-123" not in panel.credentials.value
+    assert str(mlflow_file) in panel.credentials.value
+    panel.password_button.value = True
+    assert "ml-s3cret-123" in panel.credentials.value
