@@ -10,7 +10,9 @@ import os
 import sys
 from pathlib import Path
 
+from kit.runtime.kernel_env import kernel_environment
 from kit.stack.airflow_env import STACK_MARKER, mlflow_environment, stack_id
+from kit.stack.exposure import Published, airflow_anonymous, mlflow_anonymous
 from kit.stack.secrets import StackSecrets
 from kit.stack.services import celery_workers
 from kit.stack.services.postgres import PostgresServer
@@ -85,7 +87,8 @@ def command_and_env(
             "--size", str(settings.kernel_pool_size),
             "--cwd", str(settings.project_dir),
         ]  # fmt: skip
-        return command, airflow_env  # the environment a task's own kernel would inherit
+        # The environment a task's own kernel gets: the task's, without the stack's secrets.
+        return command, kernel_environment(airflow_env)
     if name == "mlflow":
         return mlflow_command(settings), {**os.environ, **mlflow_environment(settings, secrets)}
     if name.startswith("celery-worker-"):
@@ -99,3 +102,13 @@ def command_and_env(
     if name == "scheduler" and settings.executor == "local":
         return [*WARM_LAUNCHER, name], airflow_env  # its LocalExecutor runs the tasks
     return [*LAUNCHER, name], airflow_env
+
+
+def published(settings: StackSettings, airflow_env: dict[str, str]) -> list[Published]:
+    """The native stack's services that listen on ``settings.host`` for people (Airflow, MLflow),
+    and why each answers without a login (kit.stack.exposure). PostgreSQL and Redis ask for
+    passwords; the scheduler's health check and the log servers tell nothing without a token."""
+    return [
+        Published("api-server", airflow_anonymous(settings.config_file, airflow_env)),
+        Published("mlflow", mlflow_anonymous(mlflow_command(settings))),
+    ]

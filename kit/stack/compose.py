@@ -306,6 +306,8 @@ class ComposeStack(ComposeProject):
         if problems := [str(p) for p in check_config_file(self.project_dir / AIRFLOW_CONFIG)]:
             raise ConfigError(problems)
         ensure_env(self.project_dir, self.state_dir)
+        # Beyond loopback only with logins: before anything starts.
+        self.check_exposure(self.project_dir / AIRFLOW_CONFIG)
         ensure_password_file(self.project_dir, self.state_dir)
         ensure_host_dirs(self.project_dir)
         self._require_engine(progress)

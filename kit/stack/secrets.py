@@ -19,8 +19,13 @@ class StackSecrets:
     jwt_secret: str  # signs API and task-execution tokens; the same in every Airflow process
     api_secret_key: str  # [api] secret_key: signs file tokens and sessions
     admin_password: str  # the password of the `admin` user
-    postgres_password: str  # used by the PostgreSQL-backed stacks only
+    # PostgreSQL's superuser `postgres`: only the kit's set-up (`kit up`, Compose's airflow-init)
+    # uses it, never a long-running service. (A state from before #24 used it for every role;
+    # `kit up` then gives the roles the passwords below.)
+    postgres_password: str
     redis_password: str  # the Celery broker's requirepass (Celery stacks only)
+    airflow_db_password: str  # the `airflow` role: owns only the `airflow` database
+    mlflow_db_password: str  # the `mlflow` role: owns only the `mlflow` database
 
     @classmethod
     def generate(cls) -> StackSecrets:
@@ -32,6 +37,8 @@ class StackSecrets:
             admin_password=secrets.token_urlsafe(18),
             postgres_password=secrets.token_urlsafe(18),
             redis_password=secrets.token_urlsafe(18),
+            airflow_db_password=secrets.token_urlsafe(18),
+            mlflow_db_password=secrets.token_urlsafe(18),
         )
 
 
