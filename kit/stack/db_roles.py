@@ -94,27 +94,31 @@ def ensure_roles(cur: Any, passwords: Mapping[str, str]) -> str:
 
 
 def reassign_objects(cur: Any, owner: str) -> int:
-    """Give ``owner`` every table, sequence, view and type of the ``public`` schema of the
+    """Give ``owner`` every table, view, sequence and enum type of the ``public`` schema of the
     database ``cur`` is connected to (a database made by another role); how many were moved."""
-    cur.execute(
-        "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') "
-        "AND pg_get_userbyid(c.relowner) <> %s",
-        (owner,),
-    )
     kinds = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}
-    rows = cur.fetchall()
-    for name, kind in rows:
-        _run(cur, f"ALTER {kinds[kind]} public.{{}} OWNER TO {{}}", (name, owner), None)
+    moved = 0
+    # Tables first: a table takes the sequences it owns (serial columns) along, and PostgreSQL
+    # refuses to move such a sequence on its own.
+    for relkinds in (("r", "p", "v", "m"), ("S",)):
+        cur.execute(
+            "SELECT c.relname, c.relkind FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' "
+            "AND c.relkind = ANY(%s) AND pg_get_userbyid(c.relowner) <> %s",
+            (list(relkinds), owner),
+        )
+        for name, kind in cur.fetchall():
+            _run(cur, f"ALTER {kinds[kind]} public.{{}} OWNER TO {{}}", (name, owner), None)
+            moved += 1
     cur.execute(
         "SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
         "WHERE n.nspname = 'public' AND t.typtype = 'e' AND pg_get_userbyid(t.typowner) <> %s",
         (owner,),
     )
-    types = cur.fetchall()
-    for (name,) in types:
+    for (name,) in cur.fetchall():
         _run(cur, "ALTER TYPE public.{} OWNER TO {}", (name, owner), None)
-    return len(rows) + len(types)
+        moved += 1
+    return moved
 
 
 def set_up(
@@ -155,7 +159,7 @@ def set_up(
     try:
         with conn.cursor() as cur:
             if moved := reassign_objects(cur, "mlflow"):
-                say(f"kit: gave the mlflow role its {moved} tables, sequences and types")
+                say(f"kit: gave the mlflow role {moved} tables, sequences and types of its own")
     finally:
         conn.close()
 
