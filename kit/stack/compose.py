@@ -52,6 +52,7 @@ from kit.stack.compose_project import (
 )
 from kit.stack.compose_ps import components_of_service, parse_ps_json, rows_from_inspect
 from kit.stack.config_check import check_config_file
+from kit.stack.db_roles import LEGACY_WARNING
 from kit.stack.settings import StackSettings
 from kit.stack.state import StackState, read_state, write_state
 
@@ -322,7 +323,15 @@ class ComposeStack(ComposeProject):
             raise StackError(f"`docker compose up` failed:\n{done.stderr.strip()[-4000:]}")
         self.wait_healthy(timeout=timeout, progress=progress, wait=wait, on_ready=on_ready)
         self._write_state()
+        if warning := self.legacy_roles_warning():
+            print(warning, file=sys.stderr)
         return self._endpoints()
+
+    def legacy_roles_warning(self) -> str | None:
+        """What airflow-init said of a database volume made before the least-privilege roles
+        (kit.stack.db_roles), else None."""
+        said = self.log_tails(["airflow-init"], 200).get("airflow-init") or ""
+        return LEGACY_WARNING if LEGACY_WARNING[:80] in said.replace("\n", " ") else None
 
     def wait_healthy(
         self,

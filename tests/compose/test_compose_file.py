@@ -290,7 +290,8 @@ def test_commands_and_health_checks() -> None:
     postgres = SERVICES["postgres"]
     # The official image unless pointed at a stand-in (scripts/build-images.sh).
     assert postgres["image"] == "${KIT_POSTGRES_IMAGE:-postgres:15}"
-    assert postgres["healthcheck"]["test"] == ["CMD", "pg_isready", "-U", "airflow"]
+    assert postgres["healthcheck"]["test"] == ["CMD", "pg_isready", "-U", "postgres"]
+    assert postgres["environment"]["POSTGRES_USER"] == "postgres"  # the superuser, not airflow
     assert {k: postgres["healthcheck"][k] for k in ("interval", "retries", "start_period")} == {
         "interval": "10s",
         "retries": 5,
@@ -305,7 +306,9 @@ def test_mlflow_uses_postgres_and_serves_artifacts() -> None:
     mlflow = SERVICES["mlflow"]
     assert "--serve-artifacts" in mlflow["command"]
     env = mlflow["environment"]
-    assert env["MLFLOW_BACKEND_STORE_URI"].startswith("postgresql+psycopg2://airflow:${")
+    assert env["MLFLOW_BACKEND_STORE_URI"].startswith(
+        "postgresql+psycopg2://mlflow:${KIT_MLFLOW_DB"
+    )
     assert env["MLFLOW_BACKEND_STORE_URI"].endswith("@postgres/mlflow")
     assert "mlflow-artifacts:/mlflow/artifacts" in mlflow["volumes"]
     # Tasks call it by its service name, which MLflow's host check must accept.
