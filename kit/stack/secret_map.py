@@ -61,6 +61,10 @@ SECRET_ENV_VARIABLES = frozenset(
 # JWT secret (the same in every process: the scheduler signs task tokens, the api-server checks
 # them) and [api] secret_key (Airflow reads it in every component's configuration).
 AIRFLOW_COMPONENT = frozenset({"airflow-db", "fernet-key", "jwt-secret", "api-secret-key"})
+# Natively, on Celery stacks, the broker's URL (with Redis's password) is in every Airflow
+# component's environment, as Airflow's configuration is the same in all of them; only the
+# scheduler and the workers talk to the broker.
+NATIVE_AIRFLOW = AIRFLOW_COMPONENT | {"redis-password"}
 
 
 @dataclass(frozen=True)
@@ -89,21 +93,21 @@ HOLDERS: tuple[Holder, ...] = (
     Holder(
         "native",
         "api-server",
-        AIRFLOW_COMPONENT,
+        NATIVE_AIRFLOW,
         "serves the UI and API; checks logins against the password file (a path, 0600)",
     ),
     Holder(
         "native",
         "scheduler",
-        AIRFLOW_COMPONENT,
+        NATIVE_AIRFLOW,
         "schedules; its LocalExecutor's task processes are its forks and inherit this",
     ),
-    Holder("native", "dag-processor", AIRFLOW_COMPONENT, "parses DAG files"),
-    Holder("native", "triggerer", AIRFLOW_COMPONENT, "runs deferred triggers"),
+    Holder("native", "dag-processor", NATIVE_AIRFLOW, "parses DAG files"),
+    Holder("native", "triggerer", NATIVE_AIRFLOW, "runs deferred triggers"),
     Holder(
         "native",
         "celery-worker",
-        AIRFLOW_COMPONENT | {"redis-password"},
+        NATIVE_AIRFLOW,
         "runs tasks (Celery stacks); its task processes are its forks",
     ),
     Holder(

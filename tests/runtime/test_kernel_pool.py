@@ -285,13 +285,13 @@ def test_connection_files_and_their_folders_are_the_owners_only(pool_factory) ->
 def test_the_kernel_gets_no_stack_secret(
     project: Path, pool_factory, monkeypatch: pytest.MonkeyPatch, pooled: bool
 ) -> None:
-    # A task process of a stack holds these (inherited from the Airflow component it forked
-    # from); the notebook's kernel must not.
-    monkeypatch.setenv("AIRFLOW__CORE__FERNET_KEY", "fernet-secret-of-the-stack")
-    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql://airflow:pw@h/airflow")
-    if pooled:
+    if pooled:  # started as the stack starts it: without secrets (kit.runtime.kernel_env)
         pool = pool_factory(size=1)
         [idle] = pool.wait_full()
+    # A task process of a stack holds these (inherited from the Airflow component it forked
+    # from); the notebook's kernel must not, whether the task starts it or hands it over.
+    monkeypatch.setenv("AIRFLOW__CORE__FERNET_KEY", "fernet-secret-of-the-stack")
+    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql://airflow:pw@h/airflow")
     notebook = write_notebook(project / "probe.ipynb", "x = 1", SECRET_PROBE)
 
     results = run(project, notebook)
