@@ -119,6 +119,12 @@ HOLDERS: tuple[Holder, ...] = (
     Holder("native", "kernel-pool", frozenset(), "starts notebook kernels; needs no database"),
     Holder(
         "native",
+        "run-guard",
+        frozenset(),
+        "closes a killed notebook try's MLflow run: talks to MLflow only",
+    ),
+    Holder(
+        "native",
         "kernel",
         frozenset(),
         "runs notebook code: reaches MLflow by URL, hands results back in a file",

@@ -53,8 +53,11 @@ def native_labeller(components: Mapping[int, str]) -> Callable[[psutil.Process],
     kernel is ``kernel`` wherever it runs."""
 
     def label(proc: psutil.Process) -> str:
-        if any("ipykernel" in part for part in proc.cmdline()):
+        cmdline = proc.cmdline()
+        if any("ipykernel" in part for part in cmdline):
             return "kernel"
+        if "kit.runtime.run_guard" in cmdline:
+            return "run-guard"
         try:
             if (sid := os.getsid(proc.pid)) in components:
                 return components[sid]
