@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -230,7 +231,10 @@ def test_an_unresponsive_pooled_kernel_falls_back_to_a_new_one(
         notebook = write_notebook(project / "report.ipynb", "x = 1", REPORT)
         results = run(project, notebook)
     finally:
-        os.kill(idle["pid"], signal.SIGCONT)
+        # The pool stops a handed-back kernel 5 s after asking: on a busy machine the run can
+        # outlast that, and the kernel is gone already.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(idle["pid"], signal.SIGCONT)
     assert results["pid"] != idle["pid"]
     assert results["cwd"] == str(project)
     wait_for(lambda: not psutil.pid_exists(idle["pid"]), 30, "the unresponsive kernel to stop")
