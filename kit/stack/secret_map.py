@@ -65,6 +65,8 @@ AIRFLOW_COMPONENT = frozenset({"airflow-db", "fernet-key", "jwt-secret", "api-se
 # component's environment, as Airflow's configuration is the same in all of them; only the
 # scheduler and the workers talk to the broker.
 NATIVE_AIRFLOW = AIRFLOW_COMPONENT | {"redis-password"}
+# The native stack's Airflow components (their forks count as them).
+AIRFLOW_NAMES = ("api-server", "scheduler", "dag-processor", "triggerer", "celery-worker")
 
 
 @dataclass(frozen=True)
