@@ -15,6 +15,8 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
+from kit.runtime.kernel_env import kernel_environment
+
 SUFFIX = ".kernel.log"
 
 
@@ -24,11 +26,14 @@ def log_path(output_notebook: Path) -> Path:
 
 
 def manager_class(path: Path) -> type[AsyncKernelManager]:
-    """A kernel manager class whose kernels write their stderr to ``path`` (appended)."""
+    """A kernel manager class whose kernels write their stderr to ``path`` (appended) and start
+    without the stack's secrets in their environment (kit.runtime.kernel_env)."""
 
     class KernelWithLog(AsyncKernelManager):
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
             # jupyter_client's documented hook for launching kernels differently.
+            if "env" in kw:  # the provisioner's copy of the task's environment
+                kw["env"] = kernel_environment(kw["env"])
             with path.open("ab") as handle:  # the kernel keeps its own copy of the descriptor
                 await super()._async_launch_kernel(kernel_cmd, **{**kw, "stderr": handle})
 

@@ -67,6 +67,15 @@ def claimer_alive(claim_file: Path) -> bool:
         return False
 
 
+def write_owner_only(path: Path, text: str) -> None:
+    """Write ``path`` created with mode 0600 (never briefly readable by others): a kernel's
+    connection info holds its HMAC key."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)  # an earlier file of the same name kept its mode through O_TRUNC
+
+
 class KernelPool:
     """Keeps ``size`` idle kernels of ``kernel_name`` ready in ``folder``."""
 
@@ -79,12 +88,21 @@ class KernelPool:
         self.stopping: dict[str, float] = {}  # kernel id -> when to kill it if still running
 
     def prepare(self) -> None:
-        """Empty the folder of a previous pool's files and write this pool's status."""
+        """Empty the folder of a previous pool's files and write this pool's status.
+
+        Every folder is the owner's only (0700): a kernel's connection info holds the key that
+        signs its messages, and whoever has it can run code in the kernel."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.folder, 0o700)
         for sub in (ready_dir(self.folder, self.kernel_name), claimed_dir(self.folder)):
             sub.mkdir(parents=True, exist_ok=True)
             for stale in sub.iterdir():
                 stale.unlink(missing_ok=True)
         (self.folder / "connections").mkdir(exist_ok=True)
+        for sub in (self.folder / "ready", ready_dir(self.folder, self.kernel_name)):
+            os.chmod(sub, 0o700)
+        for sub in (claimed_dir(self.folder), self.folder / "connections"):
+            os.chmod(sub, 0o700)
         status = {"pid": os.getpid(), "size": self.size, "kernel_name": self.kernel_name}
         (self.folder / STATUS_FILE).write_text(json.dumps(status))
 
@@ -140,7 +158,7 @@ class KernelPool:
         info.update(pid=manager.provisioner.process.pid, kernel_name=self.kernel_name, id=kid)  # type: ignore[union-attr]
         target = ready_dir(self.folder, self.kernel_name) / f"{kid}.json"
         partial = target.with_name(f".{kid}.partial")  # not *.json: never claimable half-written
-        partial.write_text(json.dumps(info))
+        write_owner_only(partial, json.dumps(info))
         os.replace(partial, target)
 
     def _forget(self, kid: str, claim: Path | None) -> None:

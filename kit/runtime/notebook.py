@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.runtime import kernel_log, output_html, run_guard, tracking, warm_kernel
+from kit.runtime.kernel_env import kernel_environment
 from kit.runtime.paths import output_name, project_dir, run_dir
 from kit.spec.notebook_parameters import read_parameters
 
@@ -150,7 +151,8 @@ def _pooled_kernel(kernel_name: str, cwd: Path) -> warm_kernel.PooledKernel | No
             log.info("no idle %s kernel in the pool; starting one", kernel_name)
         return None
     try:
-        pooled.prepare(dict(os.environ), cwd)
+        # The task's variables, never its secrets: notebook code runs in the kernel.
+        pooled.prepare(kernel_environment(os.environ), cwd)
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, a new kernel still works
         log.warning("pooled kernel %s not usable (%s); starting a kernel instead", pooled.id, exc)
         pooled.release()

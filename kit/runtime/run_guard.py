@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from kit.runtime.kernel_env import kernel_environment
+
 CLOSED = b"closed"
 ENDED_BY = "the kit's run guard: the task's process ended without closing the run"
 # How long the guard keeps trying when MLflow does not answer (it may be restarting).
@@ -56,6 +58,8 @@ def guard(run_id: str, output_notebook: Path) -> RunGuard:
             stderr=subprocess.DEVNULL,
             # Its own session: whatever kills the try's process group leaves the guard.
             start_new_session=True,
+            # It talks to MLflow only: none of the stack's secrets (kit.runtime.kernel_env).
+            env=kernel_environment(os.environ),
         )
     except BaseException:
         os.close(write_fd)

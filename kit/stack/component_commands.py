@@ -10,8 +10,10 @@ import os
 import sys
 from pathlib import Path
 
+from kit.runtime.kernel_env import kernel_environment
 from kit.stack.airflow_env import STACK_MARKER, mlflow_environment, stack_id
-from kit.stack.mlflow_auth import task_environment, without_logins
+from kit.stack.exposure import Published, airflow_anonymous, mlflow_anonymous
+from kit.stack.mlflow_auth import AUTH_APP, task_environment, without_logins
 from kit.stack.secrets import StackSecrets
 from kit.stack.services import celery_workers
 from kit.stack.services.postgres import PostgresServer
@@ -56,6 +58,7 @@ def mlflow_command(settings: StackSettings) -> list[str]:
     basic-auth`` after the kit's accounts are made (kit.stack.mlflow_server)."""
     command = [
         sys.executable, "-m", "kit.stack.mlflow_server",
+        "--app-name", AUTH_APP,
         "--host", settings.host,
         "--port", str(settings.mlflow_port),
         "--artifacts-destination", str(settings.mlflow_dir / "artifacts"),
@@ -86,7 +89,8 @@ def command_and_env(
             "--size", str(settings.kernel_pool_size),
             "--cwd", str(settings.project_dir),
         ]  # fmt: skip
-        return command, airflow_env  # the environment a task's own kernel would inherit
+        # The environment a task's own kernel gets: the task's, without the stack's secrets.
+        return command, kernel_environment(airflow_env)
     if name == "mlflow":
         server_env = {**without_logins(os.environ), **mlflow_environment(settings, secrets)}
         return mlflow_command(settings), server_env
@@ -107,3 +111,13 @@ def command_and_env(
         # Its LocalExecutor runs the tasks.
         return [*WARM_LAUNCHER, name], {**airflow_env, **runs_tasks}
     return [*LAUNCHER, name], airflow_env
+
+
+def published(settings: StackSettings, airflow_env: dict[str, str]) -> list[Published]:
+    """The native stack's services that listen on ``settings.host`` for people (Airflow, MLflow),
+    and why each answers without a login (kit.stack.exposure). PostgreSQL and Redis ask for
+    passwords; the scheduler's health check and the log servers tell nothing without a token."""
+    return [
+        Published("api-server", airflow_anonymous(settings.config_file, airflow_env)),
+        Published("mlflow", mlflow_anonymous(mlflow_command(settings))),
+    ]

@@ -53,6 +53,7 @@ from kit.stack.compose_project import (
 )
 from kit.stack.compose_ps import components_of_service, parse_ps_json, rows_from_inspect
 from kit.stack.config_check import check_config_file
+from kit.stack.db_roles import LEGACY_WARNING
 from kit.stack.mlflow_auth import ADMIN_USER as MLFLOW_ADMIN
 from kit.stack.mlflow_auth import PASSWORDS_FILE_NAME as MLFLOW_PASSWORDS_FILE_NAME
 from kit.stack.settings import StackSettings
@@ -313,6 +314,8 @@ class ComposeStack(ComposeProject):
         if problems := [str(p) for p in check_config_file(self.project_dir / AIRFLOW_CONFIG)]:
             raise ConfigError(problems)
         ensure_env(self.project_dir, self.state_dir)
+        # Beyond loopback only with logins: before anything starts.
+        self.check_exposure(self.project_dir / AIRFLOW_CONFIG)
         ensure_password_file(self.project_dir, self.state_dir)
         ensure_mlflow_password_file(self.project_dir, self.state_dir)
         ensure_host_dirs(self.project_dir)
@@ -328,7 +331,15 @@ class ComposeStack(ComposeProject):
             raise StackError(f"`docker compose up` failed:\n{done.stderr.strip()[-4000:]}")
         self.wait_healthy(timeout=timeout, progress=progress, wait=wait, on_ready=on_ready)
         self._write_state()
+        if warning := self.legacy_roles_warning():
+            print(warning, file=sys.stderr)
         return self._endpoints()
+
+    def legacy_roles_warning(self) -> str | None:
+        """What airflow-init said of a database volume made before the least-privilege roles
+        (kit.stack.db_roles), else None."""
+        said = self.log_tails(["airflow-init"], 200).get("airflow-init") or ""
+        return LEGACY_WARNING if LEGACY_WARNING[:80] in said.replace("\n", " ") else None
 
     def wait_healthy(
         self,

@@ -20,6 +20,8 @@ ADMIN_USER = "admin"  # the user airflow-init makes (docker-compose.airflow.yml)
 # Keys holding a secret: .env is their only source for Compose (see ComposeStack.environment).
 SECRET_KEYS = (
     "POSTGRES_PASSWORD",
+    "KIT_AIRFLOW_DB_PASSWORD",
+    "KIT_MLFLOW_DB_PASSWORD",
     "KIT_FERNET_KEY",
     "KIT_JWT_SECRET",
     "KIT_API_SECRET_KEY",
@@ -50,7 +52,10 @@ def env_values(state_dir: Path) -> dict[str, str]:
         "AIRFLOW_UID": str(os.getuid()),
         # Relative to the folder of the Compose file, so the project folder can move.
         "AIRFLOW_PROJ_DIR": ".",
+        # The superuser's: only the postgres service and airflow-init get it (docs/security.md).
         "POSTGRES_PASSWORD": secrets.postgres_password,
+        "KIT_AIRFLOW_DB_PASSWORD": secrets.airflow_db_password,
+        "KIT_MLFLOW_DB_PASSWORD": secrets.mlflow_db_password,
         "KIT_FERNET_KEY": secrets.fernet_key,
         "KIT_JWT_SECRET": secrets.jwt_secret,
         "KIT_API_SECRET_KEY": secrets.api_secret_key,

@@ -14,6 +14,12 @@ import yaml
 
 from kit.stack.base import StackError
 from kit.stack.compose_env import ENV_FILE_NAME, SECRET_KEYS, read_env_file
+from kit.stack.exposure import (
+    Published,
+    airflow_anonymous,
+    mlflow_anonymous,
+    refuse_anonymous_beyond_loopback,
+)
 
 COMPOSE_FILE = "docker-compose.airflow.yml"
 # Beside it, included when present: local changes (other images, an extra service, more memory)
@@ -117,6 +123,32 @@ class ComposeProject:
             if self._in_profiles(svc)
             and svc.get("restart") in ("always", "unless-stopped", "on-failure")
         ]
+
+    def published(self, config_file: Path) -> list[Published]:
+        """The services of this stack's profiles that publish a port, and why each answers
+        without a login (kit.stack.exposure), from the Compose file(s) and ``config_file``."""
+        found = []
+        for name, svc in self._services().items():
+            if not self._in_profiles(svc) or not svc.get("ports"):
+                continue
+            if name == MLFLOW_SERVICE:
+                why = mlflow_anonymous(svc.get("command"))
+            elif name == AIRFLOW_SERVICE:
+                env = svc.get("environment") or {}
+                fixed = {k: str(v) for k, v in env.items() if "${" not in str(v)}
+                why = airflow_anonymous(config_file, fixed)
+            elif name == "mailpit":
+                why = "the mail catcher's UI and API show every mail Airflow sent, to anyone"
+            else:
+                why = "not known to ask for a login (a service of an override file?)"
+            found.append(Published(name, why))
+        return found
+
+    def check_exposure(self, config_file: Path) -> None:
+        """Refuse a KIT_BIND_ADDRESS beyond loopback while a published service answers without
+        a login (StackError naming each)."""
+        address = self.setting("KIT_BIND_ADDRESS", "127.0.0.1") or "127.0.0.1"
+        refuse_anonymous_beyond_loopback(address, "KIT_BIND_ADDRESS", self.published(config_file))
 
     # ------------------------------------------------------------------ settings
     def setting(self, name: str, default: str) -> str:

@@ -38,13 +38,14 @@ from kit.stack.base import (
     StackStatus,
     Wait,
 )
-from kit.stack.component_commands import LAUNCHER, command_and_env
+from kit.stack.component_commands import LAUNCHER, command_and_env, published
 from kit.stack.component_probes import SERVICES, component_probes
 from kit.stack.config_check import PATH as CONFIG_CHECK
 from kit.stack.config_check import config_problems, description_problem
 from kit.stack.databases import migrate_once, refuse_to_orphan_sqlite_data
 from kit.stack.dead_scheduler import fail_dead_scheduler_jobs
 from kit.stack.embedded_state import ADMIN_USER
+from kit.stack.exposure import refuse_anonymous_beyond_loopback
 from kit.stack.forkserver import PATH as WARM_PARENT
 from kit.stack.forkserver import WarmParent, WarmParentError
 from kit.stack.mlflow_auth import ADMIN_USER as MLFLOW_ADMIN
@@ -203,6 +204,8 @@ class EmbeddedStack:
             raise StackError(problem)
         secrets = load_or_create(settings.secrets_file)
         env = {**without_logins(os.environ), **airflow_environment(settings, secrets)}
+        # Beyond loopback only with logins: before anything starts.
+        refuse_anonymous_beyond_loopback(settings.host, "KIT_BIND_HOST", published(settings, env))
         label = os.path.relpath(settings.config_file, Path.cwd())
         checked = fast_paths.decide(
             CONFIG_CHECK, description_problem(), on="options checked before anything starts"

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+AUTH_APP = "basic-auth"  # `mlflow server --app-name`: MLflow's own login app
 ADMIN_USER = "admin"
 SERVICE_USER = "kit-tasks"
 DEFAULT_PERMISSION = "NO_PERMISSIONS"

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from kit.stack.mlflow_auth import (
     ADMIN_USER,
+    AUTH_APP,
     SERVICE_GRANTS,
     SERVICE_USER,
     MlflowAuth,
@@ -115,10 +116,12 @@ def ensure_accounts(auth: MlflowAuth) -> None:
 
 
 def run_server(options: list[str]) -> None:
-    """``mlflow server --app-name basic-auth <options>`` in this process (it does not return)."""
+    """``mlflow server --app-name basic-auth <options>`` in this process (it does not return).
+    The stacks name the app on the command line themselves (the exposure check reads it there)."""
     from mlflow.cli import cli
 
-    cli.main(args=["server", "--app-name", "basic-auth", *options], prog_name="mlflow")
+    app = [] if "--app-name" in options else ["--app-name", AUTH_APP]
+    cli.main(args=["server", *app, *options], prog_name="mlflow")
 
 
 def main(argv: list[str]) -> None:

@@ -19,7 +19,10 @@ class StackSecrets:
     jwt_secret: str  # signs API and task-execution tokens; the same in every Airflow process
     api_secret_key: str  # [api] secret_key: signs file tokens and sessions
     admin_password: str  # the password of the `admin` user
-    postgres_password: str  # used by the PostgreSQL-backed stacks only
+    # PostgreSQL's superuser `postgres`: only the kit's set-up (`kit up`, Compose's airflow-init)
+    # uses it, never a long-running service. (A state from before #24 used it for every role;
+    # `kit up` then gives the roles the passwords below.)
+    postgres_password: str
     redis_password: str  # the Celery broker's requirepass (Celery stacks only)
     # MLflow's basic-auth app (kit.stack.mlflow_auth): its admin, the service account only task
     # processes get, and the key that signs its Flask sessions (CSRF of its sign-up form).
@@ -27,6 +30,8 @@ class StackSecrets:
     mlflow_admin_password: str
     mlflow_service_password: str
     mlflow_secret_key: str
+    airflow_db_password: str  # the `airflow` role: owns only the `airflow` database
+    mlflow_db_password: str  # the `mlflow` role: owns only the `mlflow` database
 
     @classmethod
     def generate(cls) -> StackSecrets:
@@ -41,6 +46,8 @@ class StackSecrets:
             mlflow_admin_password=secrets.token_urlsafe(18),
             mlflow_service_password=secrets.token_urlsafe(18),
             mlflow_secret_key=secrets.token_urlsafe(48),
+            airflow_db_password=secrets.token_urlsafe(18),
+            mlflow_db_password=secrets.token_urlsafe(18),
         )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kit.stack import secret_map
 from kit.stack.compose import ComposeStack
 from kit.stack.compose_env import BIND_MOUNTED_DIRS, ensure_host_dirs, read_env_file
 from kit.stack.compose_project import COMPOSE_FILE, PROFILE_SWITCHES
@@ -101,7 +102,7 @@ def test_secrets_reach_every_airflow_process(docker_compose: str, project: Path)
         assert env["AIRFLOW__CORE__FERNET_KEY"] == env_file["KIT_FERNET_KEY"], name
         assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == env_file["KIT_JWT_SECRET"], name
         assert env["AIRFLOW__API__SECRET_KEY"] == env_file["KIT_API_SECRET_KEY"], name
-        password = env_file["POSTGRES_PASSWORD"]
+        password = env_file["KIT_AIRFLOW_DB_PASSWORD"]
         assert (
             env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
             == f"postgresql+psycopg2://airflow:{password}@postgres/airflow"
@@ -111,7 +112,43 @@ def test_secrets_reach_every_airflow_process(docker_compose: str, project: Path)
             == "http://airflow-apiserver:8080/execution/"
         )
         assert env["AIRFLOW_CONFIG"] == "/opt/airflow/config/airflow.cfg"
-    assert config["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"] == password
+    superuser = env_file["POSTGRES_PASSWORD"]
+    assert config["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"] == superuser
+    assert superuser != password
+    mlflow_url = config["services"]["mlflow"]["environment"]["MLFLOW_BACKEND_STORE_URI"]
+    assert mlflow_url == (
+        f"postgresql+psycopg2://mlflow:{env_file['KIT_MLFLOW_DB_PASSWORD']}@postgres/mlflow"
+    )
+
+
+def all_profiles_config(docker_compose: str, project: Path) -> dict:
+    switches = {k: v for p in PROFILES for k, v in PROFILE_SWITCHES[p].items()}
+    profiles = sum((["--profile", p] for p in PROFILES), [])
+    return resolved(docker_compose, project, *profiles, **switches)
+
+
+def test_each_service_holds_only_the_secrets_it_needs(docker_compose: str, project: Path) -> None:
+    """Which service holds which secret, against kit.stack.secret_map (docs/security.md)."""
+    config = all_profiles_config(docker_compose, project)
+    env_file = read_env_file(project / ".env")
+    values = {sid: env_file[key] for sid, key in secret_map.COMPOSE_ENV_KEYS.items()}
+    problems: list[str] = []
+    held: dict[str, set[str]] = {}
+    for name, svc in config["services"].items():
+        places = [(f"env {k}", str(v)) for k, v in (svc.get("environment") or {}).items()]
+        command = svc.get("command") or []
+        places += [(f"command[{i}]", str(arg)) for i, arg in enumerate(command)]
+        entry = secret_map.holder("compose", name)
+        problems += [str(f) for f in secret_map.findings(name, places, values, entry.secrets)]
+        held[name] = {sid for sid in values if any(values[sid] in text for _, text in places)}
+        assert "env_file" not in svc, f"{name}: env_file hands it every key of .env"
+    assert not problems, "\n".join(problems)
+    # Where task code runs: neither the admin's nor the superuser's password.
+    for name in ("airflow-scheduler", "airflow-worker", "airflow-triggerer"):
+        assert not held[name] & {"admin-password", "postgres-superuser", "mlflow-db"}, name
+    assert held["airflow-init"] >= {"admin-password", "postgres-superuser"}
+    assert held["mlflow"] == {"mlflow-db"}
+    assert held["airflow-apiserver"] == set(secret_map.AIRFLOW_COMPONENT)
 
 
 # ---------------------------------------------------------------- one source of truth
@@ -195,9 +232,16 @@ def test_no_secret_literal_in_compose_file(project: Path) -> None:
             assert value not in text, key
 
 
+def test_every_service_is_in_the_secret_map() -> None:
+    placed = {h.name for h in secret_map.HOLDERS if h.stack == "compose"}
+    assert set(SERVICES) <= placed, f"not in kit/stack/secret_map.py: {set(SERVICES) - placed}"
+
+
 def test_the_admin_is_made_in_init_with_the_password_on_stdin() -> None:
     script = "\n".join(SERVICES["airflow-init"]["command"])
-    assert "/entrypoint airflow db migrate" in script and "CREATE DATABASE mlflow" in script
+    assert "/entrypoint airflow db migrate" in script
+    # The roles and databases before the migration, which logs in as the `airflow` role.
+    assert script.index("-m kit.stack.db_roles") < script.index("airflow db migrate")
     # FAB's user, made after the migration; the password piped by a shell builtin, never in argv.
     made = next(line.strip() for line in script.splitlines() if "kit.stack.fab_admin" in line)
     assert made.startswith("printf '%s\\n' \"$${KIT_ADMIN_PASSWORD}\" | /entrypoint python -m")
@@ -215,11 +259,12 @@ def test_the_admin_is_made_in_init_with_the_password_on_stdin() -> None:
 def test_every_airflow_service_shares_the_common_block() -> None:
     common = compose_model()["x-airflow-common"]
     assert common["user"] == "${AIRFLOW_UID:-50000}:0"
-    assert common["env_file"] == ".env"
+    # No env_file: it would hand every service every secret of .env (docs/security.md).
+    assert "env_file" not in common
     assert len(LONG_RUNNING_AIRFLOW) >= 5
     for name in AIRFLOW_SERVICES:
         svc = SERVICES[name]
-        assert svc["env_file"] == ".env", name
+        assert "env_file" not in svc, name
         assert set(common["volumes"]) <= set(svc["volumes"]), name
         for key in common["environment"]:
             assert key in svc["environment"], (name, key)
@@ -247,7 +292,8 @@ def test_commands_and_health_checks() -> None:
     postgres = SERVICES["postgres"]
     # The official image unless pointed at a stand-in (scripts/build-images.sh).
     assert postgres["image"] == "${KIT_POSTGRES_IMAGE:-postgres:15}"
-    assert postgres["healthcheck"]["test"] == ["CMD", "pg_isready", "-U", "airflow"]
+    assert postgres["healthcheck"]["test"] == ["CMD", "pg_isready", "-U", "postgres"]
+    assert postgres["environment"]["POSTGRES_USER"] == "postgres"  # the superuser, not airflow
     assert {k: postgres["healthcheck"][k] for k in ("interval", "retries", "start_period")} == {
         "interval": "10s",
         "retries": 5,
@@ -262,7 +308,9 @@ def test_mlflow_uses_postgres_and_serves_artifacts() -> None:
     mlflow = SERVICES["mlflow"]
     assert "--serve-artifacts" in mlflow["command"]
     env = mlflow["environment"]
-    assert env["MLFLOW_BACKEND_STORE_URI"].startswith("postgresql+psycopg2://airflow:${")
+    assert env["MLFLOW_BACKEND_STORE_URI"].startswith(
+        "postgresql+psycopg2://mlflow:${KIT_MLFLOW_DB"
+    )
     assert env["MLFLOW_BACKEND_STORE_URI"].endswith("@postgres/mlflow")
     assert "mlflow-artifacts:/mlflow/artifacts" in mlflow["volumes"]
     # Tasks call it by its service name, which MLflow's host check must accept.

@@ -13,6 +13,7 @@ import json
 import subprocess
 import time
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import httpx
 import mlflow
@@ -199,3 +200,32 @@ def test_kit_down_stops_the_podman_socket_the_kit_started(
     assert containers(compose_stack.project_dir) == []
     assert not (compose_stack.podman_dir / "podman.sock").exists()
     assert not podman.answers(compose_stack.podman_dir)
+
+
+def test_no_container_holds_a_secret_it_does_not_need(compose_stack: ComposeStack) -> None:
+    """The secret scan on Compose: each container's environment and command (the engine's
+    inspect, what every process in it starts from) against kit.stack.secret_map."""
+    from kit.stack import engine_api, secret_map
+    from kit.stack.compose_env import read_env_file
+
+    env_file = read_env_file(compose_stack.project_dir / ".env")
+    values = {sid: env_file[key] for sid, key in secret_map.COMPOSE_ENV_KEYS.items()}
+    host = compose_stack.docker_host()
+    label = f"com.docker.compose.project={compose_stack.project_dir.name.lower()}"
+    listed = engine_api.get(
+        host, "/containers/json?all=1&filters=" + quote(json.dumps({"label": [label]})), timeout=30
+    )
+    inspected = engine_api.inspect_containers(host, [c["Id"] for c in listed], timeout=30)
+    found, services = [], set()
+    for info in inspected:
+        service = info["Config"]["Labels"]["com.docker.compose.service"]
+        services.add(service)
+        env = [e.partition("=") for e in info["Config"]["Env"]]
+        places = [(f"env {key}", value) for key, _, value in env]
+        argv = [info.get("Path") or "", *(info.get("Args") or [])]
+        places += [(f"argv[{i}]", arg) for i, arg in enumerate(argv)]
+        allowed = secret_map.holder("compose", service).secrets
+        found += secret_map.findings(service, places, values, allowed)
+    assert not found, "secrets where they are not needed:\n" + "\n".join(map(str, found))
+    wanted = {"postgres", "airflow-init", "airflow-scheduler", "airflow-apiserver", "mlflow"}
+    assert wanted <= services

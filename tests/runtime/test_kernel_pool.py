@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -230,7 +231,10 @@ def test_an_unresponsive_pooled_kernel_falls_back_to_a_new_one(
         notebook = write_notebook(project / "report.ipynb", "x = 1", REPORT)
         results = run(project, notebook)
     finally:
-        os.kill(idle["pid"], signal.SIGCONT)
+        # The pool stops a handed-back kernel 5 s after asking: on a busy machine the run can
+        # outlast that, and the kernel is gone already.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(idle["pid"], signal.SIGCONT)
     assert results["pid"] != idle["pid"]
     assert results["cwd"] == str(project)
     wait_for(lambda: not psutil.pid_exists(idle["pid"]), 30, "the unresponsive kernel to stop")
@@ -242,3 +246,62 @@ def test_without_a_pool_nothing_is_claimed(tmp_path: Path, monkeypatch) -> None:
     assert warm_kernel.claim("python3", tmp_path / "no-such-pool") is None
     (tmp_path / "empty" / "ready" / "python3").mkdir(parents=True)
     assert warm_kernel.claim("python3", tmp_path / "empty") is None
+
+
+SECRET_PROBE = (
+    "import os\n"
+    "from kit.notebook import publish\n"
+    "publish('pid', os.getpid())\n"
+    "publish('fernet', os.environ.get('AIRFLOW__CORE__FERNET_KEY'))\n"
+    "publish('db', os.environ.get('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN'))\n"
+    "start = open(f'/proc/{os.getpid()}/environ', 'rb').read()\n"
+    "publish('at_start', start.decode(errors='replace'))"
+)
+
+
+def owner_only(path: Path) -> bool:
+    return path.stat().st_mode & 0o077 == 0
+
+
+def test_connection_files_and_their_folders_are_the_owners_only(pool_factory) -> None:
+    old = os.umask(0o022)  # the usual umask: files 0644 unless the pool says otherwise
+    try:
+        pool = pool_factory(size=1)
+        pool.wait_full()
+    finally:
+        os.umask(old)
+    folder = pool.folder
+    ready = list((folder / "ready" / "python3").glob("*.json"))
+    connections = list((folder / "connections").glob("*.json"))
+    assert ready and connections
+    for path in [*ready, *connections]:
+        assert owner_only(path), f"{path} is mode {path.stat().st_mode & 0o777:o}"
+        assert "key" in json.loads(path.read_text())  # the HMAC key these modes protect
+    for sub in (folder, folder / "ready", folder / "ready" / "python3", folder / "claimed",
+                folder / "connections"):  # fmt: skip
+        assert owner_only(sub), f"{sub} is mode {sub.stat().st_mode & 0o777:o}"
+    taken = warm_kernel.claim("python3")
+    assert taken is not None and owner_only(taken.claim_file)
+    taken.release()
+
+
+@pytest.mark.parametrize("pooled", [True, False], ids=["pooled", "own kernel"])
+def test_the_kernel_gets_no_stack_secret(
+    project: Path, pool_factory, monkeypatch: pytest.MonkeyPatch, pooled: bool
+) -> None:
+    if pooled:  # started as the stack starts it: without secrets (kit.runtime.kernel_env)
+        pool = pool_factory(size=1)
+        [idle] = pool.wait_full()
+    # A task process of a stack holds these (inherited from the Airflow component it forked
+    # from); the notebook's kernel must not, whether the task starts it or hands it over.
+    monkeypatch.setenv("AIRFLOW__CORE__FERNET_KEY", "fernet-secret-of-the-stack")
+    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql://airflow:pw@h/airflow")
+    notebook = write_notebook(project / "probe.ipynb", "x = 1", SECRET_PROBE)
+
+    results = run(project, notebook)
+
+    if pooled:
+        assert results["pid"] == idle["pid"]
+    assert results["fernet"] is None and results["db"] is None
+    assert "fernet-secret-of-the-stack" not in results["at_start"]
+    assert "airflow:pw@" not in results["at_start"]

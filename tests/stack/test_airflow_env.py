@@ -82,3 +82,22 @@ def test_sqlite_stacks_open_a_connection_per_request_and_postgres_stacks_pool(
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_ENABLED"] == "False"
     env = airflow_environment(_settings(tmp_path), StackSecrets.generate())
     assert "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_ENABLED" not in env
+
+
+def test_a_secrets_file_from_before_the_role_passwords_gains_them(tmp_path: Path) -> None:
+    import json
+
+    from kit.stack.secrets import load_or_create
+
+    path = tmp_path / "secrets.json"
+    old = StackSecrets.generate().__dict__.copy()
+    del old["airflow_db_password"], old["mlflow_db_password"]
+    path.write_text(json.dumps(old))
+    moved = load_or_create(path)
+    assert moved.postgres_password == old["postgres_password"]  # the superuser's: kept
+    passwords = {moved.postgres_password, moved.airflow_db_password, moved.mlflow_db_password}
+    assert len(passwords) == 3
+    assert load_or_create(path) == moved  # written back: the same next time
+    env = airflow_environment(_settings(tmp_path), moved)
+    assert moved.airflow_db_password in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert moved.postgres_password not in str(env)

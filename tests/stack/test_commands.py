@@ -78,6 +78,27 @@ def test_airflow_and_mlflow_reach_postgres_through_their_environment_only(
     assert mlflow_command[mlflow_command.index("--host") + 1] == "127.0.0.1"
 
 
+def test_each_component_gets_only_the_secrets_the_map_gives_it(tmp_path: Path) -> None:
+    """Environments and command lines of every component of every shape, against
+    kit.stack.secret_map (the live scan checks the running processes too)."""
+    from kit.stack import secret_map
+
+    for i, shape in enumerate(({}, {"executor": "celery"})):
+        stack = EmbeddedStack(stack_settings(tmp_path / str(i), **shape))
+        stack.settings.state_dir.mkdir(parents=True)
+        values = secret_map.secret_values(load_or_create(stack.settings.secrets_file))
+        found = []
+        for name, (command, env) in _commands(stack).items():
+            places = [(f"env {k}", v) for k, v in env.items()]
+            places += [(f"argv[{n}]", arg) for n, arg in enumerate(command)]
+            allowed = secret_map.holder("native", name).secrets
+            found += secret_map.findings(name, places, values, allowed)
+        assert not found, "\n".join(map(str, found))
+        pool_env = _commands(stack)["kernel-pool"][1]
+        assert "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in pool_env
+        assert pool_env["MLFLOW_TRACKING_URI"] == stack.settings.mlflow_url
+
+
 def test_no_secret_is_on_any_command_line(tmp_path: Path) -> None:
     for i, shape in enumerate(({}, {"executor": "celery"}, {"database": "sqlite"})):
         stack = EmbeddedStack(stack_settings(tmp_path / str(i), **shape))

