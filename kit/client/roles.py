@@ -26,15 +26,17 @@ from kit.client.errors import (
     AuthFailed,
     ClientError,
     DagImportError,
+    Forbidden,
     ServerBusy,
     ServerDown,
     ServerError,
 )
+from kit.client.users import BUILT_IN_ROLES as FAB_ROLES
 
 ROLES_PATH = "/auth/fab/v1/roles"
 PAGE = 100
-# FAB's own roles: never created or changed here.
-BUILT_IN_ROLES = frozenset({"Admin", "Op", "User", "Viewer", "Public"})
+# FAB's own roles, never made nor changed by the kit (Public: what an anonymous request gets).
+BUILT_IN_ROLES = frozenset({*FAB_ROLES, "Public"})
 # (action, resource) pairs of a new team role (names of airflow.providers.fab.www.security).
 TEAM_PERMISSIONS: tuple[tuple[str, str], ...] = (
     # Sub-entities of a DAG: FAB also asks for read on the DAG (DAG:<dag_id>), from access_control.
@@ -193,17 +195,26 @@ def _request(
         raise ServerDown(client.url, type(exc).__name__) from exc
 
 
+class CannotMakeRoles(Forbidden):
+    """A login without Admin asked to make the team roles a DAG's access names (HTTP 403)."""
+
+    def __init__(self, url: str, username: str, doing: str) -> None:
+        ClientError.__init__(
+            self,
+            f"Airflow at {url} refused {doing} to user {username!r} (HTTP 403): creating the "
+            "roles a DAG's access section names needs an Admin login; ask an Admin to create "
+            "them, or export with the stack's admin (`kit credentials`).",
+        )
+        self.status = 403
+
+
 def _raise_for(client: TokenClient, resp: httpx.Response, doing: str) -> None:
     if resp.status_code < 400:
         return
     if resp.status_code == 401:
         raise AuthFailed(client.url, client.username, resp.status_code)
     if resp.status_code == 403:
-        raise ClientError(
-            f"Airflow refused {doing} to user {client.username!r} (HTTP 403): creating the roles "
-            "a DAG's access section names needs an Admin login; ask an Admin to create them, or "
-            "export with the stack's admin (`kit credentials`)."
-        )
+        raise CannotMakeRoles(client.url, client.username, doing)
     if resp.status_code >= 500:
         raise ServerError(client.url, resp.status_code, resp.text[:300])
     raise ClientError(f"Airflow refused {doing} (HTTP {resp.status_code}): {resp.text[:300]}")

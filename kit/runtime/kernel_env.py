@@ -38,6 +38,12 @@ SECRET_VARIABLES = frozenset(
         "KIT_API_SECRET_KEY",
         "KIT_AIRFLOW_DB_PASSWORD",
         "KIT_MLFLOW_DB_PASSWORD",
+        "KIT_MLFLOW_ADMIN_PASSWORD",
+        "KIT_MLFLOW_SERVICE_PASSWORD",
+        "KIT_MLFLOW_SECRET_KEY",
+        # MLflow's server signs its sessions with it; a client never needs it. (The tasks' own
+        # MLflow login, MLFLOW_TRACKING_USERNAME/_PASSWORD, stays: notebooks log as `kit-tasks`.)
+        "MLFLOW_FLASK_SERVER_SECRET_KEY",
     }
 )
 

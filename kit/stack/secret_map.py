@@ -23,6 +23,9 @@ SECRETS: dict[str, tuple[str, str]] = {
     "jwt-secret": ("jwt_secret", "signs Airflow's API and task tokens"),
     "api-secret-key": ("api_secret_key", "signs Airflow's UI sessions and file tokens"),
     "redis-password": ("redis_password", "the Celery broker (Celery stacks only)"),
+    "mlflow-admin": ("mlflow_admin_password", "MLflow's `admin` login (grants, every experiment)"),
+    "mlflow-service": ("mlflow_service_password", "MLflow's `kit-tasks` login, which tasks use"),
+    "mlflow-secret-key": ("mlflow_secret_key", "signs MLflow's UI sessions (CSRF)"),
 }
 
 # The variables of Compose's .env that hold each secret (kit.stack.compose_env).
@@ -34,6 +37,9 @@ COMPOSE_ENV_KEYS = {
     "fernet-key": "KIT_FERNET_KEY",
     "jwt-secret": "KIT_JWT_SECRET",
     "api-secret-key": "KIT_API_SECRET_KEY",
+    "mlflow-admin": "KIT_MLFLOW_ADMIN_PASSWORD",
+    "mlflow-service": "KIT_MLFLOW_SERVICE_PASSWORD",
+    "mlflow-secret-key": "KIT_MLFLOW_SECRET_KEY",
 }
 
 # Environment variables of the kit's stacks whose value carries one of the secrets; a notebook's
@@ -54,8 +60,16 @@ SECRET_ENV_VARIABLES = frozenset(
         "KIT_FERNET_KEY",
         "KIT_JWT_SECRET",
         "KIT_API_SECRET_KEY",
+        "KIT_MLFLOW_ADMIN_PASSWORD",
+        "KIT_MLFLOW_SERVICE_PASSWORD",
+        "KIT_MLFLOW_SECRET_KEY",
+        "MLFLOW_FLASK_SERVER_SECRET_KEY",
     }
 )
+# Task code logs to MLflow as the service account `kit-tasks` (MLFLOW_TRACKING_PASSWORD): the
+# processes that run tasks, and the kernels and run guards they start, hold that login and no
+# other (kit.stack.mlflow_auth.task_environment).
+RUNS_TASKS = frozenset({"mlflow-service"})
 
 # What every Airflow component needs: its database, the Fernet key (connections, variables), the
 # JWT secret (the same in every process: the scheduler signs task tokens, the api-server checks
@@ -96,12 +110,12 @@ HOLDERS: tuple[Holder, ...] = (
         "native",
         "api-server",
         NATIVE_AIRFLOW,
-        "serves the UI and API; checks logins against the password file (a path, 0600)",
+        "serves the UI and API; checks logins against FAB's tables (hashed passwords)",
     ),
     Holder(
         "native",
         "scheduler",
-        NATIVE_AIRFLOW,
+        NATIVE_AIRFLOW | RUNS_TASKS,
         "schedules; its LocalExecutor's task processes are its forks and inherit this",
     ),
     Holder("native", "dag-processor", NATIVE_AIRFLOW, "parses DAG files"),
@@ -109,27 +123,27 @@ HOLDERS: tuple[Holder, ...] = (
     Holder(
         "native",
         "celery-worker",
-        NATIVE_AIRFLOW,
+        NATIVE_AIRFLOW | RUNS_TASKS,
         "runs tasks (Celery stacks); its task processes are its forks",
     ),
     Holder(
         "native",
         "mlflow",
-        frozenset({"mlflow-db"}),
-        "MLflow's tracking server: its own database only",
+        frozenset({"mlflow-db", "mlflow-secret-key"}),
+        "MLflow's tracking server: its own database; its logins' config is a 0600 file (a path)",
     ),
     Holder("native", "kernel-pool", frozenset(), "starts notebook kernels; needs no database"),
     Holder(
         "native",
         "run-guard",
-        frozenset(),
-        "closes a killed notebook try's MLflow run: talks to MLflow only",
+        RUNS_TASKS,
+        "closes a killed notebook try's MLflow run: talks to MLflow only, as `kit-tasks`",
     ),
     Holder(
         "native",
         "kernel",
-        frozenset(),
-        "runs notebook code: reaches MLflow by URL, hands results back in a file",
+        RUNS_TASKS,
+        "runs notebook code: logs to MLflow as `kit-tasks`, hands results back in a file",
     ),
     Holder(
         "compose",
@@ -142,18 +156,18 @@ HOLDERS: tuple[Holder, ...] = (
         "airflow-init",
         frozenset({"postgres-superuser", "airflow-db", "mlflow-db", "admin-password"})
         | AIRFLOW_COMPONENT,
-        "one-shot set-up: roles, databases, migration, the admin's password file; exits",
+        "one-shot set-up: roles, databases, migration, the admin user in FAB's tables; exits",
     ),
     Holder(
         "compose",
         "airflow-apiserver",
         AIRFLOW_COMPONENT,
-        "serves the UI and API; reads the admin's password file (its own volume)",
+        "serves the UI and API; checks logins against FAB's tables (hashed passwords)",
     ),
     Holder(
         "compose",
         "airflow-scheduler",
-        AIRFLOW_COMPONENT,
+        AIRFLOW_COMPONENT | RUNS_TASKS,
         "schedules and, on LocalExecutor, runs tasks (notebook code)",
     ),
     Holder("compose", "airflow-dag-processor", AIRFLOW_COMPONENT, "parses DAG files"),
@@ -161,7 +175,7 @@ HOLDERS: tuple[Holder, ...] = (
     Holder(
         "compose",
         "airflow-worker",
-        AIRFLOW_COMPONENT,
+        AIRFLOW_COMPONENT | RUNS_TASKS,
         "runs tasks (celery profile); the broker has no password inside the project network",
     ),
     Holder(
@@ -170,8 +184,9 @@ HOLDERS: tuple[Holder, ...] = (
     Holder(
         "compose",
         "mlflow",
-        frozenset({"mlflow-db"}),
-        "MLflow's tracking server: its own database only",
+        frozenset({"mlflow-db", "mlflow-admin", "mlflow-service", "mlflow-secret-key"}),
+        "MLflow's tracking server: its own database; makes its admin and `kit-tasks` at start "
+        "(the server itself runs without the two passwords: `env -u`)",
     ),
     Holder(
         "compose", "redis", frozenset(), "the broker; reachable only inside the project network"

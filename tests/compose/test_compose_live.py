@@ -9,6 +9,8 @@ killed scheduler container restarted, and ``kit down`` leaving no container and 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import time
@@ -21,7 +23,10 @@ import psutil
 import pytest
 
 from kit.cli import main
-from kit.client import connect
+from kit.client import AirflowClient, Forbidden, connect
+from kit.client.mlflow_admin import MlflowAdmin
+from kit.client.roles import ensure_team_roles
+from kit.client.users import Users, generate_password
 from kit.stack import podman, standin_images
 from kit.stack.compose import ComposeStack
 from kit.stack.health import mlflow_probe
@@ -88,13 +93,23 @@ def log_in_to_compose_mlflow(stack: ComposeStack, patch: pytest.MonkeyPatch) -> 
             patch.setenv(key, value)
 
 
-def test_the_lifecycle_reaches_a_champion_in_the_containers(
-    compose_stack: ComposeStack, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture(scope="module")
+def lifecycle_demo(compose_stack: ComposeStack) -> str:
+    """`kit demo` once in the containers (what it printed): the lifecycle's run is what the
+    tests of the lifecycle and of the team's logins read."""
     started = time.monotonic()
-    assert main(["demo"]) == 0
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["demo"])
     print(f"kit demo on compose: {time.monotonic() - started:.1f} s")
-    out = capsys.readouterr().out
+    assert code == 0, printed.getvalue()[-3000:]
+    return printed.getvalue()
+
+
+def test_the_lifecycle_reaches_a_champion_in_the_containers(
+    compose_stack: ComposeStack, lifecycle_demo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = lifecycle_demo
     assert "Champion:" in out and "Smoke test: models:/breast_cancer_classifier@champion" in out
     client = connect()
     run = client.latest_run("ml_lifecycle")
@@ -111,6 +126,81 @@ def test_the_lifecycle_reaches_a_champion_in_the_containers(
     # MLflow has logins in the containers too: an anonymous write is refused.
     url = f"{compose_stack.endpoints().mlflow_url}/api/2.0/mlflow/experiments/create"
     assert httpx.post(url, json={"name": "anonymous"}, timeout=30).status_code == 401
+
+
+def test_a_team_shares_the_compose_stack(
+    compose_stack: ComposeStack, lifecycle_demo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#24 on Compose: a Viewer reads the lifecycle's DAG, runs, logs and output notebook and may
+    not trigger, pause or clear; another team's role sees none of it; an Op triggers; nobody
+    enters anonymously; in MLflow a read-only user reads the champion and may not move it."""
+    admin = connect()
+    run = admin.latest_run("ml_lifecycle")
+    assert run is not None and run.state == "success"
+    people = Users(admin)
+    assert ensure_team_roles(admin, ["compose_other_team"]).created == ("compose_other_team",)
+    roles = {"c-viewer": "Viewer", "c-op": "Op", "c-other": "compose_other_team"}
+    passwords = {name: generate_password() for name in roles}
+    for name, role in roles.items():
+        people.add(name, role, passwords[name])
+    viewer, op, other = (connect(user=n, password=passwords[n]) for n in roles)
+    url = compose_stack.endpoints().airflow_url
+
+    def notebook(client: AirflowClient) -> httpx.Response:
+        query = {"dag_id": "ml_lifecycle", "run_id": run.run_id, "task_id": "ingest"}
+        bearer = {"Authorization": f"Bearer {client.token()}"}
+        return httpx.get(
+            f"{url}/output-notebooks/notebook", params={**query, "try_number": 1}, headers=bearer
+        )
+
+    try:
+        assert "ml_lifecycle" in {d.dag_id for d in viewer.list_dags()}
+        assert run.run_id in [r.run_id for r in viewer.runs("ml_lifecycle")]
+        assert viewer.task_log("ml_lifecycle", run.run_id, "ingest").strip()
+        page = notebook(viewer)
+        assert page.status_code == 200 and "ingest" in page.text, page.text[:300]
+        for refused in (
+            lambda: viewer.trigger("ml_lifecycle", unpause=False),
+            lambda: viewer.set_paused("ml_lifecycle", True),
+            lambda: viewer.clear_task("ml_lifecycle", run.run_id, ["ingest"]),
+            lambda: other.runs("ml_lifecycle"),
+            lambda: other.task_log("ml_lifecycle", run.run_id, "ingest", try_number=1),
+        ):
+            with pytest.raises(Forbidden):
+                refused()
+        assert "ml_lifecycle" not in {d.dag_id for d in other.list_dags()}
+        assert notebook(other).status_code == 403
+        # An Op triggers (the DAG paused first, so the run waits and is then deleted).
+        admin.set_paused("ml_lifecycle", True)
+        started = op.trigger("ml_lifecycle", unpause=False)
+        assert started.run_id in [r.run_id for r in admin.runs("ml_lifecycle")]
+        bearer = {"Authorization": f"Bearer {admin.token()}"}
+        gone = httpx.delete(
+            f"{url}/api/v2/dags/ml_lifecycle/dagRuns/{quote(started.run_id)}", headers=bearer
+        )
+        assert gone.status_code == 204, gone.text
+        assert httpx.get(f"{url}/api/v2/dags").status_code == 401
+    finally:
+        for name in roles:
+            people.remove(name)
+
+    # MLflow: READ on the registered model reads the champion, EDIT is needed to move it.
+    log_in_to_compose_mlflow(compose_stack, monkeypatch)
+    mlflow_admin = MlflowAdmin()
+    reader = ("c-reader", generate_password())
+    mlflow_admin.create_user(*reader)
+    try:
+        mlflow_admin.grant(reader[0], "registered_model", "breast_cancer_classifier", "READ")
+        api = f"{compose_stack.endpoints().mlflow_url}/api/2.0/mlflow/registered-models/alias"
+        alias = {"name": "breast_cancer_classifier", "alias": "champion"}
+        read = httpx.get(api, params=alias, auth=reader, timeout=30)
+        assert read.status_code == 200, read.text
+        version = read.json()["model_version"]["version"]
+        moved = httpx.post(api, json={**alias, "version": version}, auth=reader, timeout=30)
+        assert moved.status_code == 403, moved.text
+        assert httpx.post(api, json={**alias, "version": version}, timeout=30).status_code == 401
+    finally:
+        mlflow_admin.delete_user(reader[0])
 
 
 def test_concurrent_promotions_end_on_the_best_in_the_containers(
@@ -189,19 +279,6 @@ def test_a_crashed_scheduler_is_restarted_by_its_restart_policy(
     assert run.state == "success"
 
 
-def test_kit_down_stops_the_podman_socket_the_kit_started(
-    compose_stack: ComposeStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The socket `kit up` started (test above) goes with `kit down`, and nothing of the stack
-    stays. (Last in the module: the fixture's own `down` then finds nothing to stop.)"""
-    assert podman.answers(compose_stack.podman_dir)
-    monkeypatch.delenv("DOCKER_HOST")
-    assert main(["down"]) == 0
-    assert containers(compose_stack.project_dir) == []
-    assert not (compose_stack.podman_dir / "podman.sock").exists()
-    assert not podman.answers(compose_stack.podman_dir)
-
-
 def test_no_container_holds_a_secret_it_does_not_need(compose_stack: ComposeStack) -> None:
     """The secret scan on Compose: each container's environment and command (the engine's
     inspect, what every process in it starts from) against kit.stack.secret_map."""
@@ -229,3 +306,16 @@ def test_no_container_holds_a_secret_it_does_not_need(compose_stack: ComposeStac
     assert not found, "secrets where they are not needed:\n" + "\n".join(map(str, found))
     wanted = {"postgres", "airflow-init", "airflow-scheduler", "airflow-apiserver", "mlflow"}
     assert wanted <= services
+
+
+def test_kit_down_stops_the_podman_socket_the_kit_started(
+    compose_stack: ComposeStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The socket `kit up` started (test above) goes with `kit down`, and nothing of the stack
+    stays. (Last in the module: the fixture's own `down` then finds nothing to stop.)"""
+    assert podman.answers(compose_stack.podman_dir)
+    monkeypatch.delenv("DOCKER_HOST")
+    assert main(["down"]) == 0
+    assert containers(compose_stack.project_dir) == []
+    assert not (compose_stack.podman_dir / "podman.sock").exists()
+    assert not podman.answers(compose_stack.podman_dir)
