@@ -51,6 +51,10 @@ SHARED_MODULES = (
     "airflow.jobs.scheduler_job_runner",
     "airflow.jobs.triggerer_job_runner",
     "airflow.dag_processing.manager",
+    # FAB's auth manager (config/airflow.cfg): the api-server builds its app on it and the
+    # DAG processor syncs DAGs' access_control through it; ~1.9 s of imports each, done once here
+    # (bench/bench_auth.py measures what it wins back).
+    "airflow.providers.fab.auth_manager.fab_auth_manager",
     "kit.stack.component",
 )
 READY_SECONDS = 120.0  # how long `kit up` waits for the imports (a busy machine)
@@ -152,8 +156,11 @@ def serve(requests: IO[str], replies: IO[str]) -> None:
         replies.flush()
         return
 
-    for name in SHARED_MODULES:
-        importlib.import_module(name)
+    # What an import prints goes to the log, never into the replies (FAB's warnings go to
+    # stdout).
+    with contextlib.redirect_stdout(sys.stderr):
+        for name in SHARED_MODULES:
+            importlib.import_module(name)
     replies.write(json.dumps({"ready": True}) + "\n")
     replies.flush()
     for line in requests:
