@@ -8,38 +8,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from kit.cli import build_parser, main
+from kit.cli import build_parser
 from kit.stack.embedded import COMPONENTS
 
 COMMANDS = ["up", "down", "status", "credentials", "logs", "run", "demo", "users", "token"]
-
-
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def kit(capsys: pytest.CaptureFixture[str]):
-    """Run `kit ARGS...` through main(); its exit code and what it printed."""
-
-    def run(*args: str) -> Done:
-        capsys.readouterr()
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse: --help, usage errors
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        return Done(code, out, err)
-
-    return run
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -3,23 +3,16 @@ read-only user made with it, whose promotion is refused with the kit's clear err
 
 from __future__ import annotations
 
-import io
-
 import mlflow
 import pytest
 
 from kit.mlops.access import MlflowAccessDenied
 from kit.mlops.registry import promote_if_better
-from tests.cli.test_cli import kit  # noqa: F401 - the fixture
 
 READER_PASSWORD = "reader-password-123"
 
 
-def test_the_kits_own_accounts_and_bad_input_are_refused_before_any_request(
-    kit,  # noqa: F811
-    tmp_path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_kits_own_accounts_and_bad_input_are_refused_before_any_request(kit, tmp_path) -> None:
     state = ("--state-dir", str(tmp_path / "none"))
     done = kit("mlflow-users", "add", "kit-tasks", "--permission", "edit", *state)
     assert done.returncode == 2 and "one of the kit's own MLflow accounts" in done.stderr
@@ -27,8 +20,10 @@ def test_the_kits_own_accounts_and_bad_input_are_refused_before_any_request(
     assert done.returncode == 2 and "Pick another name" in done.stderr
     done = kit("mlflow-users", "add", "a:b", "--permission", "read", *state)
     assert done.returncode == 2 and "no ':'" in done.stderr
-    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    done = kit("mlflow-users", "add", "bob", "--permission", "read", "--password-stdin", *state)
+    done = kit(
+        "mlflow-users", "add", "bob", "--permission", "read", "--password-stdin", *state,
+        stdin="short\n",
+    )  # fmt: skip
     assert done.returncode == 2 and "has 5 characters: MLflow needs at least 12" in done.stderr
     done = kit("mlflow-users", "list", *state)  # no stack was ever started there
     assert done.returncode == 3 and "kit up" in done.stderr
@@ -48,18 +43,17 @@ def _a_model_with_two_versions(name: str) -> None:
 
 
 def test_a_read_only_user_may_read_but_not_move_the_champion(
-    kit,  # noqa: F811
+    kit,
     stack,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     state = ("--state-dir", str(stack.settings.state_dir))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", stack.settings.mlflow_url)
     _a_model_with_two_versions("kit_cli_model")
-    monkeypatch.setattr("sys.stdin", io.StringIO(READER_PASSWORD + "\n"))
     done = kit(
         "mlflow-users", "add", "reader", "--permission", "read",
         "--model", "kit_cli_model", "--experiment", "kit_cli_model-runs",
-        "--password-stdin", *state,
+        "--password-stdin", *state, stdin=READER_PASSWORD + "\n",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "created MLflow user 'reader'" in done.stdout

@@ -6,38 +6,13 @@ from __future__ import annotations
 import io
 import json
 import stat
-from dataclasses import dataclass
 
 import httpx
 import pytest
 
-from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_STACK, EXIT_USAGE, main
+from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_STACK, EXIT_USAGE
 from kit.cli.user_commands import read_secret, user_rows
 from kit.client.users import User
-
-
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def kit(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
-    """Run `kit ARGS...` through main(), ``stdin`` on its standard input."""
-
-    def run(*args: str, stdin: str = "") -> Done:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        capsys.readouterr()
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse: --help, usage errors
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        return Done(code, out, err)
-
-    return run
 
 
 def test_a_password_on_standard_input_is_its_first_line() -> None:
