@@ -21,6 +21,7 @@ EXIT_PROBLEMS = 1  # the command ran and found problems (validation, failed run)
 EXIT_USAGE = 2  # wrong arguments, argparse's own convention
 EXIT_STACK = 3  # the stack is down, unhealthy or refused to start
 EXIT_NOT_FOUND = 4  # unknown DAG, run or file
+EXIT_REFUSED = 5  # a wrong login (HTTP 401) or a role that may not do it (HTTP 403)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,14 @@ import json
 import sys
 from pathlib import Path
 
-from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PROBLEMS, EXIT_STACK, EXIT_USAGE
+from kit.cli import (
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_REFUSED,
+    EXIT_STACK,
+    EXIT_USAGE,
+)
 
 
 def _conf(text: str | None) -> dict:
@@ -25,9 +32,18 @@ def _conf(text: str | None) -> dict:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """`kit run`: trigger a DAG run; with --wait, wait for it and print its summary."""
-    from kit.client import ClientError, DagImportError, DagNotFound, ParamsRejected, connect
-    from kit.stack import StackNotRunning, read_state
+    """`kit run`: trigger a DAG run (as the admin, or as --user with that user's roles); with
+    --wait, wait for it and print its summary."""
+    from kit.cli.user_commands import read_secret
+    from kit.client import (
+        AuthFailed,
+        ClientError,
+        DagImportError,
+        DagNotFound,
+        ParamsRejected,
+        connect,
+    )
+    from kit.stack import StackError, read_state
     from kit.summary import print_run_summary
 
     try:
@@ -36,7 +52,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     try:
-        client = connect(args.state_dir)
+        password = read_secret(sys.stdin, "password") if args.password_stdin else None
+    except ValueError as exc:
+        print(f"kit run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        client = connect(args.state_dir, user=args.user, password=password)
         run = client.trigger(args.dag_id, conf)
         print(f"triggered {args.dag_id}: run {run.run_id}")
         if not args.wait:
@@ -48,7 +69,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ParamsRejected as exc:
         print(f"kit run: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (StackNotRunning, ClientError) as exc:
+    except AuthFailed as exc:  # and Forbidden: a role that may not read or run this DAG
+        print(f"kit run: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except (StackError, ClientError) as exc:
         print(f"kit run: {exc}", file=sys.stderr)
         return EXIT_STACK
     state = read_state(client_state_dir(args.state_dir))
@@ -84,6 +108,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--timeout", type=float, default=1800.0, help="seconds to wait (default 1800)"
     )
     parser.add_argument("--state-dir", type=Path, help="the stack's state folder (default .kit/)")
+    parser.add_argument(
+        "--user",
+        help="run as this Airflow user, with its roles (default: the stack's admin); its "
+        "password kept by `kit users add`, or --password-stdin",
+    )
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read --user's password from standard input"
+    )
     parser.set_defaults(handler=cmd_run)
 
     parser = sub.add_parser(

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PROBLEMS, EXIT_STACK, EXIT_USAGE
+from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_STACK, EXIT_USAGE
 
 
 def read_secret(stream: TextIO, what: str) -> str:
@@ -145,7 +145,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except AuthFailed as exc:
         print(f"kit token: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
+        return EXIT_REFUSED
     except (StackError, ClientError) as exc:
         print(f"kit token: {exc}", file=sys.stderr)
         return EXIT_STACK

@@ -176,3 +176,23 @@ def test_the_team_roles_hold_no_dag_of_their_own(client: AirflowClient, team_dag
     assert ("can_read", f"DAG:{THEIRS}") in grants
     assert not {g for g in grants if g[1] == "DAGs" and g[0] != "menu_access"}
     assert not {g for g in grants if g[1] == f"DAG:{OURS}"}
+
+
+def test_kit_run_as_a_user_respects_the_dags_access(
+    stack, team_dags: dict[str, str], members, capsys, monkeypatch
+) -> None:
+    """`kit run --user`: the runner of team A starts its DAG, and is refused the other team's
+    with the 403 named and exit code 5; a password from standard input is used, never kept."""
+    state = ["--state-dir", str(stack.settings.state_dir)]
+    monkeypatch.setattr("sys.stdin", io.StringIO(members["acc-bob"] + "\n"))
+    code = main(["run", OURS, "--user", "acc-bob", "--password-stdin", *state])
+    out, err = capsys.readouterr()
+    assert code == 0 and f"triggered {OURS}" in out, err
+    monkeypatch.setattr("sys.stdin", io.StringIO(members["acc-bob"] + "\n"))
+    code = main(["run", THEIRS, "--user", "acc-bob", "--password-stdin", *state])
+    out, err = capsys.readouterr()
+    assert code == 5 and "user 'acc-bob' (HTTP 403)" in err, (code, out, err)
+    assert f"triggered {THEIRS}" not in out
+    monkeypatch.setattr("sys.stdin", io.StringIO("not-her-password\n"))
+    code = main(["run", OURS, "--user", "acc-alice", "--password-stdin", *state])
+    assert code == 5 and "HTTP 401" in capsys.readouterr().err
