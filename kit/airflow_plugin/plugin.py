@@ -1,4 +1,5 @@
-"""The AirflowPlugin: an "Output notebook" tab on Airflow's task instance page.
+"""The kit's AirflowPlugins: an "Output notebook" tab on Airflow's task instance page, and the
+seed's basic auth on the API for scripts (kit.airflow_plugin.basic_auth).
 
 Airflow loads plugins in every process, task processes included (for macros), so this module
 stays light: the FastAPI app, which imports Airflow's API security and nbconvert, is built only
@@ -11,6 +12,8 @@ import functools
 from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
+
+from kit.airflow_plugin.basic_auth import BasicAuthToBearer
 
 URL_PREFIX = "/output-notebooks"
 URL_ROUTE = "output-notebook"
@@ -51,3 +54,11 @@ class OutputNotebookPlugin(AirflowPlugin):
     def fastapi_apps(self) -> list[dict[str, Any]]:  # type: ignore[override]
         """The app, built on first use (only the api-server mounts it)."""
         return [{"app": _app(), "url_prefix": URL_PREFIX, "name": "kit output notebooks"}]
+
+
+class BasicAuthPlugin(AirflowPlugin):
+    """`curl -u user:password` on the API, as the seed's `auth_backends = basic_auth` allowed: the
+    api-server swaps a valid login for that user's token (kit.airflow_plugin.basic_auth)."""
+
+    name = "kit_basic_auth"
+    fastapi_root_middlewares = [{"middleware": BasicAuthToBearer, "name": "kit basic auth"}]

@@ -1,6 +1,7 @@
 """FAB's roles on the real session stack: a Viewer reads DAGs and runs but may not trigger,
-pause or clear; an Op triggers; nobody gets in without a token (basic auth neither); the kit's
-admin entry sets a user right in FAB's tables with the password on standard input."""
+pause or clear; an Op triggers; nobody gets in without a login; the seed's basic auth works for
+scripts (through the kit's plugin) with the user's roles; the kit's admin entry sets a user right
+in FAB's tables with the password on standard input."""
 
 from __future__ import annotations
 
@@ -47,6 +48,17 @@ def test_a_viewer_reads_an_op_triggers_and_nobody_enters_anonymously(
     ):
         with pytest.raises(Forbidden, match="user 'roles-viewer' \\(HTTP 403\\)"):
             refused()
+    # By basic auth too: the Viewer's roles decide, as for its token.
+    viewer_basic = ("roles-viewer", people["roles-viewer"])
+    assert (
+        httpx.get(f"{viewer.url}/api/v2/dags/{DAG}", auth=viewer_basic, timeout=60).status_code
+        == 200
+    )
+    body = {"logical_date": None}
+    refused = httpx.post(
+        f"{viewer.url}/api/v2/dags/{DAG}/dagRuns", json=body, auth=viewer_basic, timeout=60
+    )
+    assert refused.status_code == 403, refused.text[:200]
     op = connect(state_dir, user="roles-op", password=people["roles-op"])
     second = op.trigger(DAG)
     assert second.run_id != first.run_id
@@ -58,15 +70,24 @@ def test_a_viewer_reads_an_op_triggers_and_nobody_enters_anonymously(
         Users(viewer).list()
 
 
-def test_without_a_token_airflow_answers_401(stack, client: AirflowClient) -> None:
+def test_without_a_login_airflow_answers_401_and_basic_auth_works_for_scripts(
+    stack, client: AirflowClient
+) -> None:
     url = stack.settings.airflow_url
     admin_password = stack.endpoints().password()
     for path in ("/api/v2/dags", "/auth/fab/v1/users", "/ui/auth/me"):
-        assert httpx.get(f"{url}{path}").status_code == 401, path
-        # The seed's basic auth: Airflow 3.3's API takes only bearer tokens (docs/seed-mapping.md).
-        assert httpx.get(f"{url}{path}", auth=("admin", admin_password)).status_code == 401
+        assert httpx.get(f"{url}{path}", timeout=60).status_code == 401, path
+        assert httpx.get(f"{url}{path}", auth=("admin", "wrong"), timeout=60).status_code == 401, (
+            path
+        )
+    # The seed's basic auth, for scripts: the kit's plugin swaps a right login for its token.
+    for path in ("/api/v2/dags", "/auth/fab/v1/users"):
+        answer = httpx.get(f"{url}{path}", auth=("admin", admin_password), timeout=60)
+        assert answer.status_code == 200, (path, answer.text[:200])
     token = client.token()
-    answer = httpx.get(f"{url}/api/v2/dags", headers={"Authorization": f"Bearer {token}"})
+    answer = httpx.get(
+        f"{url}/api/v2/dags", headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
     assert answer.status_code == 200
     with pytest.raises(AuthFailed, match="HTTP 401"):
         AirflowClient(url, "roles-nobody", "x").token()

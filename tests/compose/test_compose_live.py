@@ -150,7 +150,10 @@ def test_a_team_shares_the_compose_stack(
         query = {"dag_id": "ml_lifecycle", "run_id": run.run_id, "task_id": "ingest"}
         bearer = {"Authorization": f"Bearer {client.token()}"}
         return httpx.get(
-            f"{url}/output-notebooks/notebook", params={**query, "try_number": 1}, headers=bearer
+            f"{url}/output-notebooks/notebook",
+            params={**query, "try_number": 1},
+            headers=bearer,
+            timeout=60,
         )
 
     try:
@@ -176,10 +179,16 @@ def test_a_team_shares_the_compose_stack(
         assert started.run_id in [r.run_id for r in admin.runs("ml_lifecycle")]
         bearer = {"Authorization": f"Bearer {admin.token()}"}
         gone = httpx.delete(
-            f"{url}/api/v2/dags/ml_lifecycle/dagRuns/{quote(started.run_id)}", headers=bearer
+            f"{url}/api/v2/dags/ml_lifecycle/dagRuns/{quote(started.run_id)}",
+            headers=bearer,
+            timeout=60,
         )
         assert gone.status_code == 204, gone.text
-        assert httpx.get(f"{url}/api/v2/dags").status_code == 401
+        admin.set_paused("ml_lifecycle", False)
+        assert httpx.get(f"{url}/api/v2/dags", timeout=60).status_code == 401
+        # The seed's basic auth for scripts, through the kit's plugin in the container.
+        viewer_basic = ("c-viewer", passwords["c-viewer"])
+        assert httpx.get(f"{url}/api/v2/dags", auth=viewer_basic, timeout=60).status_code == 200
     finally:
         for name in roles:
             people.remove(name)
