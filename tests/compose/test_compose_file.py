@@ -146,8 +146,13 @@ def test_each_service_holds_only_the_secrets_it_needs(docker_compose: str, proje
     # Where task code runs: neither the admin's nor the superuser's password.
     for name in ("airflow-scheduler", "airflow-worker", "airflow-triggerer"):
         assert not held[name] & {"admin-password", "postgres-superuser", "mlflow-db"}, name
+        assert not held[name] & {"mlflow-admin", "mlflow-secret-key"}, name
+    # The tasks' MLflow login only where tasks run.
+    assert "mlflow-service" in held["airflow-scheduler"] & held["airflow-worker"]
+    assert "mlflow-service" not in held["airflow-triggerer"] | held["airflow-dag-processor"]
     assert held["airflow-init"] >= {"admin-password", "postgres-superuser"}
-    assert held["mlflow"] == {"mlflow-db"}
+    # MLflow: its database, and the accounts it makes at start (then runs without them).
+    assert held["mlflow"] == {"mlflow-db", "mlflow-admin", "mlflow-service", "mlflow-secret-key"}
     assert held["airflow-apiserver"] == set(secret_map.AIRFLOW_COMPONENT)
 
 
