@@ -66,6 +66,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench_codegen.py
 	$(PY) bench/bench_layout.py
 	$(PY) bench/bench_stack.py
+	$(PY) bench/bench_auth.py
 	$(PY) bench/bench_notebook.py
 	$(PY) bench/bench_notebook_scale.py
 	$(PY) bench/bench_preview.py
