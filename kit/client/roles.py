@@ -26,7 +26,6 @@ from kit.client.errors import (
     AuthFailed,
     ClientError,
     DagImportError,
-    Forbidden,
     ServerBusy,
     ServerDown,
     ServerError,
@@ -195,8 +194,9 @@ def _request(
         raise ServerDown(client.url, type(exc).__name__) from exc
 
 
-class CannotMakeRoles(Forbidden):
-    """A login without Admin asked to make the team roles a DAG's access names (HTTP 403)."""
+class CannotMakeRoles(ClientError):
+    """A login without Admin asked to make the team roles a DAG's access names (HTTP 403). Not
+    an AuthFailed: the login is right, and an export without the roles goes on (it says so)."""
 
     def __init__(self, url: str, username: str, doing: str) -> None:
         ClientError.__init__(
