@@ -172,7 +172,11 @@ def test_a_team_shares_the_compose_stack(
         ):
             with pytest.raises(Forbidden):
                 refused()
-        assert "ml_lifecycle" not in {d.dag_id for d in other.list_dags()}
+        try:
+            listed = {d.dag_id for d in other.list_dags()}
+        except Forbidden:  # a role that may read no DAG at all may not list them either
+            listed = set()
+        assert "ml_lifecycle" not in listed
         assert notebook(other).status_code == 403
         # An Op triggers (the DAG paused first, so the run waits and is then deleted).
         admin.set_paused("ml_lifecycle", True)
