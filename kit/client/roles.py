@@ -26,9 +26,8 @@ from kit.client.errors import (
     AuthFailed,
     ClientError,
     DagImportError,
-    ServerBusy,
-    ServerDown,
     ServerError,
+    transport_error,
 )
 from kit.client.users import BUILT_IN_ROLES as FAB_ROLES
 
@@ -186,12 +185,8 @@ def _request(
         return httpx.request(
             method, f"{client.url}{path}", headers=headers, timeout=client.timeout, **kw
         )
-    except httpx.TimeoutException as exc:
-        if isinstance(exc, httpx.ConnectTimeout):
-            raise ServerDown(client.url, type(exc).__name__) from exc
-        raise ServerBusy(client.url, client.timeout) from exc
     except httpx.HTTPError as exc:
-        raise ServerDown(client.url, type(exc).__name__) from exc
+        raise transport_error(client.url, client.timeout, exc) from exc
 
 
 class CannotMakeRoles(ClientError):
