@@ -79,6 +79,10 @@ def airflow_variables(
         ),
         "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_STORAGE_PATH": storage,
         "AIRFLOW_CONN_KIT_BUNDLE": connection(),
+        # Airflow skips writing a DAG parsed within 30 s (the default) of its last write: a deploy
+        # right after another (or after the first parse) would then be no DAG version at all.
+        # A parse that changes nothing still writes nothing (the DAG's hash is compared).
+        "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "0",
     }
     if gitconfig:
         env["GIT_CONFIG_GLOBAL"] = gitconfig

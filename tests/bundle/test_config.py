@@ -49,6 +49,8 @@ def test_a_native_stack_serves_its_own_repository_with_checkouts_in_its_state(
         tmp_path / "state" / "bundles"
     )
     assert json.loads(env["AIRFLOW_CONN_KIT_BUNDLE"]) == {"conn_type": "git"}
+    # Every deploy's parse is written, however soon after the last one (else: no new version).
+    assert env["AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL"] == "0"
     assert "GIT_CONFIG_GLOBAL" not in env  # same uid as the repository: the user's config stays
     remote = StackSettings.from_env(
         project_dir=REPO, state_dir=tmp_path / "s2", dags_dir=tmp_path / "dags",
@@ -70,6 +72,7 @@ def test_the_compose_file_says_what_config_says() -> None:
     assert json.loads(value) == config.bundle_config("/opt/airflow/bundle.git")
     assert "${KIT_BUNDLE_REPO:-./.kit/bundle.git}:/opt/airflow/bundle.git:ro" in text
     assert "GIT_CONFIG_GLOBAL: /opt/airflow/config/bundle.gitconfig" in text
+    assert 'AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL: "0"' in text
     # The file the containers' git reads marks the mounted repository safe for their uid.
     assert (REPO / "config" / "bundle.gitconfig").read_text() == config.gitconfig_text(
         ["/opt/airflow/bundle.git"]
