@@ -73,6 +73,8 @@ def test_the_compose_file_says_what_config_says() -> None:
     assert "${KIT_BUNDLE_REPO:-./.kit/bundle.git}:/opt/airflow/bundle.git:ro" in text
     assert "GIT_CONFIG_GLOBAL: /opt/airflow/config/bundle.gitconfig" in text
     assert 'AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL: "0"' in text
+    # Tasks write artifacts to the mounted project, not next to the DAG file (a checkout now).
+    assert "KIT_PROJECT_DIR: /opt/airflow" in text
     # The file the containers' git reads marks the mounted repository safe for their uid.
     assert (REPO / "config" / "bundle.gitconfig").read_text() == config.gitconfig_text(
         ["/opt/airflow/bundle.git"]
