@@ -165,7 +165,8 @@ def _make_visible(dag_id: str, dag_path: Path, roles: tuple[str, ...] = ()) -> i
         print(f"Airflow could not import {dag_path}:\n{trace}", file=sys.stderr)
         return EXIT_PROBLEMS
     version = client.get_dag(dag_id).bundle_version
-    print(f"Airflow loaded DAG {dag_id} (bundle version {str(version)[:12]}).")
+    print(f"Airflow loaded DAG {dag_id}.")
+    print(f"bundle version {version}: a DAG version of its own when the DAG changed")
     return EXIT_OK
 
 
