@@ -24,6 +24,15 @@ EXIT_NOT_FOUND = 4  # unknown DAG, run or file
 EXIT_REFUSED = 5  # a wrong login (HTTP 401) or a role that may not do it (HTTP 403)
 
 
+def add_state_dir(parser: argparse.ArgumentParser) -> None:
+    """The ``--state-dir`` option of every command that finds the stack."""
+    from pathlib import Path
+
+    parser.add_argument(
+        "--state-dir", type=Path, help="the stack's state folder (default: .kit/ or $KIT_STATE_DIR)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `kit` parser: each module of COMMAND_MODULES adds its sub-commands."""
     parser = argparse.ArgumentParser(

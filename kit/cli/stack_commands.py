@@ -7,10 +7,9 @@ import json
 import sys
 import time
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_STACK
+from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_STACK, add_state_dir
 
 if TYPE_CHECKING:  # kit.stack is imported only by the commands that need it (start-up time)
     from kit.fast_paths import FastPathStatus
@@ -51,9 +50,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     # The registry only (kit.stack.backends): each backend's own modules load when it is used.
     from kit.stack.backends import AUTO, choices, help_text
 
-    parser.add_argument(
-        "--state-dir", type=Path, help="the stack's state folder (default: .kit/ or $KIT_STATE_DIR)"
-    )
+    add_state_dir(parser)
     parser.add_argument("--stack", choices=choices(), default=AUTO, help=help_text())
 
 
