@@ -51,6 +51,19 @@ def _is_local_path(value: str) -> bool:
 
 def carry(section: str, key: str, value: str) -> Carried:
     """How ``[section] key = value`` goes into the chart's config."""
+    carried = _for_a_pod(value)
+    if "{{" in carried.value:
+        # The chart renders every config value with Helm's `tpl`: an Airflow template such as
+        # log_filename_template's {{ ti.dag_id }} would be taken for Helm's. Escaped as the chart's
+        # values.yaml advises, it renders back to airflow.cfg's text.
+        escaped = carried.value.replace("{{", '{{ "{{" }}')
+        why = "escaped for the chart's tpl rendering (it renders back to the original)"
+        note = f"{carried.note}; {why}" if carried.note else f"translated: {value!r} {why}"
+        return Carried(escaped, note)
+    return carried
+
+
+def _for_a_pod(value: str) -> Carried:
     if (replaced := _loopback(value)) is not None:
         return Carried(
             replaced,

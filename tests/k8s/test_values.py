@@ -229,3 +229,14 @@ def test_without_mlflow_url_the_pods_use_the_kit_mlflow_service(settings, option
         "MLFLOW_TRACKING_URI": "http://kit-mlflow:5000",
         "MLFLOW_TRACKING_USERNAME": "kit-tasks",
     }
+
+
+def test_an_airflow_template_in_a_value_is_escaped_for_the_charts_tpl(options) -> None:
+    original = "dag_id={{ ti.dag_id }}/run_id={{ ti.run_id }}/attempt={{ try_number }}.log"
+    settings = read_settings(f"[logging]\nlog_filename_template = {original}\n")
+    values = build_values(settings, options)
+    carried = values.data["config"]["logging"]["log_filename_template"]
+    assert carried.count('{{ "{{" }}') == 3
+    # What Helm's tpl makes of it: each {{ "{{" }} action prints "{{", the rest is text.
+    assert carried.replace('{{ "{{" }}', "{{") == original
+    assert repr(original) in values.comments[("config", "logging", "log_filename_template")]
