@@ -158,6 +158,32 @@ def bundle_config(git_url: str, ref: str, subdir: str) -> str:
     return json.dumps([{"name": BUNDLE_NAME, "classpath": GIT_BUNDLE_CLASS, "kwargs": kwargs}])
 
 
+def _give_tasks_the_mlflow_login(
+    values: dict, comments: dict[Path, str], executor: str, secret: str
+) -> None:
+    """MLflow's service password only where tasks run, as in the Compose stack (scheduler and
+    workers): the chart's global `secret:` list would hand it to every Airflow container."""
+    env = {
+        "name": "MLFLOW_TRACKING_PASSWORD",
+        "valueFrom": {"secretKeyRef": {"name": secret, "key": "service-password"}},
+    }
+    if executor == "LocalExecutor":
+        values["scheduler"] = {"env": [env]}
+        comments[("scheduler",)] = "LocalExecutor's tasks run in the scheduler: MLflow's login here"
+    elif executor == "CeleryExecutor":
+        values["workers"] = {"celery": {"env": [env]}}
+        comments[("workers",)] = "Celery's workers run the tasks: MLflow's login only there"
+    else:
+        # Task pods come from the chart's pod template, which takes the global list.
+        values["secret"].append(
+            {"envName": env["name"], "secretName": secret, "secretKey": "service-password"}
+        )
+        comments[("secret",)] = (
+            "KubernetesExecutor: the task pods' template takes this list, so MLflow's login is "
+            "here, and so in every Airflow container"
+        )
+
+
 def build_values(settings: Settings, options: Options) -> Values:
     """The chart's values for these airflow.cfg settings and options; OptionError on bad input."""
     problems = []  # every bad option at once, each naming its fix
@@ -241,14 +267,10 @@ def build_values(settings: Settings, options: Options) -> Values:
         ],
         "secret": [
             {"envName": "AIRFLOW_CONN_KIT_GIT", "secretName": GIT.name, "secretKey": "connection"},
-            {
-                "envName": "MLFLOW_TRACKING_PASSWORD",
-                "secretName": mlflow.name,
-                "secretKey": "service-password",
-            },
         ],
         "config": config,
     }
+    _give_tasks_the_mlflow_login(values, comments, executor, mlflow.name)
     comments[("images",)] = (
         "the image built from the project's Dockerfile (Airflow, the lock's packages, the kit)"
     )

@@ -60,6 +60,7 @@ def test_every_top_level_key_is_one_the_chart_knows(validator, settings, options
         (("images", "airflow", "pullPolicy"), "Sometimes"),
         (("config", "core", "parallelism"), ["32"]),
         (("data", "metadataConnection"), {"pass": "x"}),
+        (("scheduler", "env"), [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "kit"}}}]),
     ],
 )
 def test_the_schema_check_catches_what_the_chart_refuses(validator, settings, options, path, bad):

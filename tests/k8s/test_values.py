@@ -157,11 +157,11 @@ def test_secrets_are_references_and_the_file_holds_no_secret_value(settings, opt
     assert data["jwtSecretName"] == "kit-airflow-jwt-secret"
     assert data["apiSecretKeySecretName"] == "kit-airflow-api-secret-key"
     assert data["data"] == {"metadataSecretName": "kit-airflow-metadata"}
-    assert {
-        "envName": "MLFLOW_TRACKING_PASSWORD",
-        "secretName": "kit-mlflow",
-        "secretKey": "service-password",
-    } in data["secret"]
+    password = {
+        "name": "MLFLOW_TRACKING_PASSWORD",
+        "valueFrom": {"secretKeyRef": {"name": "kit-mlflow", "key": "service-password"}},
+    }
+    assert data["scheduler"]["env"] == [password]
     # The chart's keys that take a secret value (it would be in the file, and in helm's history).
     forbidden = {"fernetKey", "jwtSecret", "apiSecretKey", "webserverSecretKey"}
     forbidden |= {"metadataConnection", "resultBackendConnection", "brokerUrl", "pass"}
@@ -240,3 +240,22 @@ def test_an_airflow_template_in_a_value_is_escaped_for_the_charts_tpl(options) -
     # What Helm's tpl makes of it: each {{ "{{" }} action prints "{{", the rest is text.
     assert carried.replace('{{ "{{" }}', "{{") == original
     assert repr(original) in values.comments[("config", "logging", "log_filename_template")]
+
+
+@pytest.mark.parametrize(
+    ("executor", "where"),
+    [
+        ("LocalExecutor", ("scheduler", "env")),
+        ("CeleryExecutor", ("workers", "celery", "env")),
+        ("KubernetesExecutor", ("secret",)),
+    ],
+)
+def test_mlflows_login_goes_only_where_tasks_run(settings, options, executor, where) -> None:
+    data = build_values(settings, replace(options, executor=executor)).data
+    node = data
+    for key in where:
+        node = node[key]
+    assert any(item.get("name", item.get("envName")) == "MLFLOW_TRACKING_PASSWORD" for item in node)
+    in_global = [item for item in data["secret"] if item["envName"] == "MLFLOW_TRACKING_PASSWORD"]
+    # The chart's global list reaches every Airflow container: used only where task pods need it.
+    assert bool(in_global) == (executor == "KubernetesExecutor")
