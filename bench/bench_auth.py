@@ -46,16 +46,20 @@ SETTLE = 15.0
 
 # A parent that imports ``modules``, says how long that took, then forks once per line on stdin
 # and runs the api-server in the child, as kit.stack.forkserver does with its components.
+# (What the imports and the api-server print goes to stderr: stdout carries the replies only.)
 WARM_PARENT = """
-import importlib, json, os, sys, time
+import contextlib, importlib, json, os, sys, time
 t0 = time.monotonic()
-for name in json.loads(sys.argv[1]):
-    importlib.import_module(name)
+with contextlib.redirect_stdout(sys.stderr):
+    for name in json.loads(sys.argv[1]):
+        importlib.import_module(name)
 print(json.dumps({"imported": time.monotonic() - t0}), flush=True)
 for line in sys.stdin:
     pid = os.fork()
     if pid == 0:
         os.setsid()
+        os.dup2(2, 1)
+        sys.stdout = sys.stderr
         sys.argv = ["airflow", *json.loads(line)]
         from airflow.__main__ import main
         main()

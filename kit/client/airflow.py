@@ -24,6 +24,7 @@ from kit.client.errors import (
     ServerBusy,
     ServerDown,
     ServerError,
+    transport_error,
 )
 from kit.client.models import FINISHED_TASK_STATES, DagRun, DagTask, TaskRun
 
@@ -75,12 +76,8 @@ class AirflowClient:
                 json={"username": self.username, "password": self._password},
                 timeout=self.timeout,
             )
-        except httpx.TimeoutException as exc:
-            if isinstance(exc, httpx.ConnectTimeout):
-                raise ServerDown(self.url, type(exc).__name__) from exc
-            raise ServerBusy(self.url, self.timeout) from exc
         except httpx.HTTPError as exc:
-            raise ServerDown(self.url, type(exc).__name__) from exc
+            raise transport_error(self.url, self.timeout, exc) from exc
         if resp.status_code in (401, 403):
             raise AuthFailed(self.url, self.username, resp.status_code)
         if resp.status_code >= 500:

@@ -112,3 +112,13 @@ class RunTimeout(ClientError):
 
 class ParamsRejected(ClientError):
     """Airflow refused the run parameters (``conf``) before starting any task."""
+
+
+def transport_error(url: str, timeout: float, exc: Exception) -> ServerDown:
+    """The kit's error for an httpx transport failure talking to ``url``: a read that timed out
+    is a busy server, anything else (no connection, a connect timeout) a server not answering."""
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
+        return ServerBusy(url, timeout)
+    return ServerDown(url, type(exc).__name__)

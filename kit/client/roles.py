@@ -26,10 +26,8 @@ from kit.client.errors import (
     AuthFailed,
     ClientError,
     DagImportError,
-    Forbidden,
-    ServerBusy,
-    ServerDown,
     ServerError,
+    transport_error,
 )
 from kit.client.users import BUILT_IN_ROLES as FAB_ROLES
 
@@ -187,16 +185,13 @@ def _request(
         return httpx.request(
             method, f"{client.url}{path}", headers=headers, timeout=client.timeout, **kw
         )
-    except httpx.TimeoutException as exc:
-        if isinstance(exc, httpx.ConnectTimeout):
-            raise ServerDown(client.url, type(exc).__name__) from exc
-        raise ServerBusy(client.url, client.timeout) from exc
     except httpx.HTTPError as exc:
-        raise ServerDown(client.url, type(exc).__name__) from exc
+        raise transport_error(client.url, client.timeout, exc) from exc
 
 
-class CannotMakeRoles(Forbidden):
-    """A login without Admin asked to make the team roles a DAG's access names (HTTP 403)."""
+class CannotMakeRoles(ClientError):
+    """A login without Admin asked to make the team roles a DAG's access names (HTTP 403). Not
+    an AuthFailed: the login is right, and an export without the roles goes on (it says so)."""
 
     def __init__(self, url: str, username: str, doing: str) -> None:
         ClientError.__init__(

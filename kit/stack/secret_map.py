@@ -42,30 +42,6 @@ COMPOSE_ENV_KEYS = {
     "mlflow-secret-key": "KIT_MLFLOW_SECRET_KEY",
 }
 
-# Environment variables of the kit's stacks whose value carries one of the secrets; a notebook's
-# kernel gets none of them (kit.runtime.kernel_env keeps a superset; a test keeps them in step).
-SECRET_ENV_VARIABLES = frozenset(
-    {
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
-        "AIRFLOW__CORE__FERNET_KEY",
-        "AIRFLOW__API_AUTH__JWT_SECRET",
-        "AIRFLOW__API__SECRET_KEY",
-        "AIRFLOW__CELERY__BROKER_URL",
-        "AIRFLOW__CELERY__RESULT_BACKEND",
-        "MLFLOW_BACKEND_STORE_URI",
-        "POSTGRES_PASSWORD",
-        "KIT_ADMIN_PASSWORD",
-        "KIT_AIRFLOW_DB_PASSWORD",
-        "KIT_MLFLOW_DB_PASSWORD",
-        "KIT_FERNET_KEY",
-        "KIT_JWT_SECRET",
-        "KIT_API_SECRET_KEY",
-        "KIT_MLFLOW_ADMIN_PASSWORD",
-        "KIT_MLFLOW_SERVICE_PASSWORD",
-        "KIT_MLFLOW_SECRET_KEY",
-        "MLFLOW_FLASK_SERVER_SECRET_KEY",
-    }
-)
 # Task code logs to MLflow as the service account `kit-tasks` (MLFLOW_TRACKING_PASSWORD): the
 # processes that run tasks, and the kernels and run guards they start, hold that login and no
 # other (kit.stack.mlflow_auth.task_environment).

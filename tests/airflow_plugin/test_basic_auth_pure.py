@@ -93,3 +93,11 @@ def test_a_valid_login_goes_on_with_its_token_checked_once() -> None:
 def test_the_plugin_declares_the_middleware() -> None:
     (entry,) = BasicAuthPlugin.fastapi_root_middlewares
     assert entry["middleware"] is BasicAuthToBearer
+
+
+def test_a_check_that_breaks_leaves_the_request_without_a_token() -> None:
+    def broken(user: str, password: str) -> str | None:
+        raise ImportError("a private FAB name moved")
+
+    middleware = BasicAuthToBearer(app=None, check=broken)  # type: ignore[arg-type]
+    assert run_through(middleware, "/api/v2/dags", [basic("bob:pw")]) == [basic("bob:pw")]

@@ -37,7 +37,7 @@ def test_the_output_notebook_tab_in_the_ui(
             page.wait_for_url("**/auth/login**", timeout=UI_TIMEOUT)
             page.locator("input[name=username]").fill(client.username)
             page.locator("input[name=password]").fill(password)
-            page.locator("button[type=submit]").click()
+            page.locator("button[type=submit], input[type=submit]").click()  # FAB's: an input
             page.wait_for_url("**/plugin/output-notebook", timeout=UI_TIMEOUT)
 
             tab = page.get_by_role("link", name="Output notebook")

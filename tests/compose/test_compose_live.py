@@ -160,8 +160,9 @@ def test_a_team_shares_the_compose_stack(
         assert "ml_lifecycle" in {d.dag_id for d in viewer.list_dags()}
         assert run.run_id in [r.run_id for r in viewer.runs("ml_lifecycle")]
         assert viewer.task_log("ml_lifecycle", run.run_id, "ingest").strip()
-        page = notebook(viewer)
-        assert page.status_code == 200 and "ingest" in page.text, page.text[:300]
+        page, admins = notebook(viewer), notebook(admin)
+        assert admins.status_code == 200 and "<html" in admins.text, admins.text[:300]
+        assert page.status_code == 200 and page.text == admins.text, page.text[:300]
         for refused in (
             lambda: viewer.trigger("ml_lifecycle", unpause=False),
             lambda: viewer.set_paused("ml_lifecycle", True),
@@ -171,7 +172,11 @@ def test_a_team_shares_the_compose_stack(
         ):
             with pytest.raises(Forbidden):
                 refused()
-        assert "ml_lifecycle" not in {d.dag_id for d in other.list_dags()}
+        try:
+            listed = {d.dag_id for d in other.list_dags()}
+        except Forbidden:  # a role that may read no DAG at all may not list them either
+            listed = set()
+        assert "ml_lifecycle" not in listed
         assert notebook(other).status_code == 403
         # An Op triggers (the DAG paused first, so the run waits and is then deleted).
         admin.set_paused("ml_lifecycle", True)
