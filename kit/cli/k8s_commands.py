@@ -1,7 +1,7 @@
 """`kit k8s values`: values for the official Apache Airflow Helm chart, from the project's files.
 
     kit k8s values --git-url URL --image-repository REPO --image-tag TAG
-                   [--git-ref main] [--git-subdir dags] [--executor NAME]
+                   [--git-ref main] [--git-subdir DIR] [--executor NAME]
                    [--mlflow-url URL] [--namespace airflow] [--out-dir k8s]
 
 Writes OUT_DIR/values.yaml (and OUT_DIR/mlflow.yaml unless --mlflow-url names an MLflow of your
@@ -45,7 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--git-url", default=None, help="the repository the DAG bundle clones")
     p.add_argument("--git-ref", default="main", help="branch or tag it tracks (default: main)")
     p.add_argument(
-        "--git-subdir", default="dags", help="folder of the DAG files in it (default: dags)"
+        "--git-subdir",
+        default="",
+        help=(
+            "the bundle's root inside the repository (default: the repository's root, holding "
+            "dags/, pipelines/ and notebooks/ as the project does)"
+        ),
     )
     p.add_argument("--image-repository", default=None, help="the pushed image of the Dockerfile")
     p.add_argument("--image-tag", default=None, help="its tag")

@@ -76,14 +76,14 @@ RESULT_BACKEND = SecretSpec(
     ),
 )
 GIT = SecretSpec(
-    "kit-git",
-    "secret: AIRFLOW_CONN_KIT_GIT (the GitDagBundle's git_conn_id kit_git)",
+    "kit-bundle",
+    "secret: AIRFLOW_CONN_KIT_BUNDLE (the GitDagBundle's git_conn_id kit_bundle)",
     (
         SecretKey(
             "connection",
             'the git connection as JSON: {"conn_type": "git", "login": USER, "password": TOKEN}',
-            '"$KIT_GIT_CONNECTION"',
-            "KIT_GIT_CONNECTION",
+            '"$KIT_BUNDLE_CONNECTION"',
+            "KIT_BUNDLE_CONNECTION",
         ),
     ),
 )

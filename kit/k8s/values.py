@@ -36,7 +36,9 @@ EXECUTORS = {
 GIT_URL_PLACEHOLDER = "https://git.example.invalid/your-team/your-project.git"
 IMAGE_PLACEHOLDER = "registry.example.invalid/your-team/kit-airflow"
 TAG_PLACEHOLDER = "CHANGE-ME"
-GIT_CONN_ID = "kit_git"
+# The shared contract of the kit's versioned bundle (kit/bundle, issue 25): the same name and
+# connection id on the laptop and in the cluster.
+GIT_CONN_ID = "kit_bundle"
 BUNDLE_NAME = "kit"
 GIT_BUNDLE_CLASS = "airflow.providers.git.bundles.git.GitDagBundle"
 MLFLOW_SERVICE = "kit-mlflow"
@@ -55,7 +57,7 @@ class Options:
 
     git_url: str = GIT_URL_PLACEHOLDER
     git_ref: str = "main"
-    git_subdir: str = "dags"
+    git_subdir: str = ""  # "": the bundle root is the project root (dags/, notebooks/)
     image_repository: str = IMAGE_PLACEHOLDER
     image_tag: str = TAG_PLACEHOLDER
     executor: str | None = None  # None: airflow.cfg's [core] executor
@@ -233,7 +235,7 @@ def build_values(settings: Settings, options: Options) -> Values:
     comments.setdefault(
         ("config", "dag_processor", "dag_bundle_config_list"),
         "not in airflow.cfg: the versioned GitDagBundle; its credentials come from the "
-        f"connection {GIT_CONN_ID} (AIRFLOW_CONN_KIT_GIT, Secret {GIT.name})",
+        f"connection {GIT_CONN_ID} (AIRFLOW_CONN_KIT_BUNDLE, Secret {GIT.name})",
     )
 
     with_server = mlflow_url is None
@@ -266,7 +268,11 @@ def build_values(settings: Settings, options: Options) -> Values:
             {"name": "MLFLOW_TRACKING_USERNAME", "value": options.mlflow_service_user},
         ],
         "secret": [
-            {"envName": "AIRFLOW_CONN_KIT_GIT", "secretName": GIT.name, "secretKey": "connection"},
+            {
+                "envName": "AIRFLOW_CONN_KIT_BUNDLE",
+                "secretName": GIT.name,
+                "secretKey": "connection",
+            },
         ],
         "config": config,
     }

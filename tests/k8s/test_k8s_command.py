@@ -22,7 +22,7 @@ def test_it_writes_values_and_mlflow_and_prints_the_recipe(kit, tmp_path) -> Non
     assert values["airflowVersion"] == airflow_pin((REPO / "requirements.lock").read_text())
     kinds = [d["kind"] for d in yaml.safe_load_all((tmp_path / "mlflow.yaml").read_text())]
     assert kinds == ["PersistentVolumeClaim", "Deployment", "Service"]
-    for name in ("kit-airflow-fernet-key", "kit-airflow-metadata", "kit-git", "kit-mlflow"):
+    for name in ("kit-airflow-fernet-key", "kit-airflow-metadata", "kit-bundle", "kit-mlflow"):
         assert f"create secret generic {name}" in done.stdout
     # Every literal's value is generated in the user's shell or read from their variable.
     sources = re.findall(r"--from-literal=[\w-]+=(\S+)", done.stdout)

@@ -71,28 +71,30 @@ def test_an_unknown_executor_is_refused_naming_where_it_came_from(options) -> No
         build_values({"core": {"executor": "SequentialExecutor"}}, options)
 
 
-def test_the_dag_bundle_is_a_versioned_git_bundle_with_its_connection_from_a_secret(
-    settings, options
-) -> None:
-    values = build_values(settings, replace(options, git_ref="release", git_subdir="dags"))
+def test_the_dag_bundle_is_the_shared_kit_bundle_rooted_at_the_project(settings, options) -> None:
+    # The contract of issue 25: bundle `kit`, connection `kit_bundle`, tracking main, no subdir
+    # (the repository's root holds dags/, pipelines/ and notebooks/ as the project does).
+    values = build_values(settings, options)
     bundles = json.loads(values.data["config"]["dag_processor"]["dag_bundle_config_list"])
     assert bundles == [
         {
             "name": "kit",
             "classpath": GIT_BUNDLE_CLASS,
-            "kwargs": {
-                "tracking_ref": "release",
-                "git_conn_id": "kit_git",
-                "repo_url": GIT_URL,
-                "subdir": "dags",
-            },
+            "kwargs": {"tracking_ref": "main", "git_conn_id": "kit_bundle", "repo_url": GIT_URL},
         }
     ]
     assert {
-        "envName": "AIRFLOW_CONN_KIT_GIT",
-        "secretName": "kit-git",
+        "envName": "AIRFLOW_CONN_KIT_BUNDLE",
+        "secretName": "kit-bundle",
         "secretKey": "connection",
     } in values.data["secret"]
+
+
+def test_a_subdir_and_another_ref_are_carried_when_asked_for(settings, options) -> None:
+    values = build_values(settings, replace(options, git_ref="release", git_subdir="airflow"))
+    (bundle,) = json.loads(values.data["config"]["dag_processor"]["dag_bundle_config_list"])
+    assert bundle["kwargs"]["tracking_ref"] == "release"
+    assert bundle["kwargs"]["subdir"] == "airflow"
 
 
 @pytest.mark.parametrize(
