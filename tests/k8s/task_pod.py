@@ -88,3 +88,33 @@ def generate_pod(values: dict, bundle: Path, work: Path) -> tuple[dict, float]:
     assert done.returncode == 0, done.stderr[-3000:]
     (pod_file,) = (work / "airflow_yaml_output").glob(f"{DAG_ID}_square_*.yml")
     return yaml.safe_load(pod_file.read_text()), seconds
+
+
+PROBE = Path(__file__).with_name("probe")
+
+
+def run_in_image(image: str, work: Path) -> dict:
+    """The probe DAG's notebook task run in ``image`` by a pod's command (tests/k8s/probe/): under
+    podman, no network, as the image's user; what it wrote to ``work/out``, and its seconds."""
+    import time
+
+    bundle = make_bundle(work / "bundle")
+    out = work / "out"
+    out.mkdir()
+    for path in (work, *work.rglob("*")):  # the image's user (uid 50000) writes artifacts/ and out/
+        path.chmod(0o777 if path.is_dir() else 0o666)
+    name = f"kit-k8s-probe-{os.getpid()}"
+    started = time.monotonic()
+    done = subprocess.run(
+        ["podman", "run", "--rm", "--network", "none", "--name", name,
+         "-v", f"{bundle}:/bundle", "-v", f"{out}:/out", "-v", f"{PROBE}:/probe:ro",
+         image, "bash", "/probe/probe.sh", DAG_ID, "square"],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    return {
+        "returncode": done.returncode,
+        "stderr": done.stderr[-3000:],
+        "seconds": time.monotonic() - started,
+        "out": out,
+        "bundle": bundle,
+    }
