@@ -20,6 +20,7 @@ from kit.k8s.secrets import API_KEY, FERNET, JWT, METADATA
 
 AIRFLOW_HOME = "/opt/airflow"
 AIRFLOW_UID = 50000  # the chart's uid default, the apache/airflow image's airflow user
+DEFAULT_REPOSITORY = "apache/airflow"  # the chart's defaultAirflowRepository
 
 
 def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
@@ -63,14 +64,26 @@ def _custom_env(values: dict[str, Any]) -> list[dict[str, Any]]:
     return env
 
 
+def template_image(values: dict[str, Any]) -> str:
+    """The template's image: ``images.pod_template``, else the chart's default Airflow image.
+    Not the image a task runs: Airflow's pod generator puts ``[kubernetes_executor]
+    worker_container_repository:worker_container_tag`` over it, which the chart's default config
+    fills from ``images.airflow`` (the project's image)."""
+    chosen = values.get("images", {}).get("pod_template", {})
+    if chosen.get("repository") and chosen.get("tag"):
+        return f"{chosen['repository']}:{chosen['tag']}"
+    # The chart's defaultAirflowRepository:defaultAirflowTag (its tag is the chart's own Airflow
+    # version; the values' airflowVersion stands in for it here).
+    return f"{DEFAULT_REPOSITORY}:{values.get('airflowVersion', 'latest')}"
+
+
 def worker_pod_template(values: dict[str, Any], release: str = "airflow") -> dict[str, Any]:
     """The task pods' template for these values (release: the Helm release name)."""
-    image = values["images"]["airflow"]
     workers_env = values.get("workers", {}).get("env", [])
     container = {
         "name": "base",
-        "image": f"{image['repository']}:{image['tag']}",
-        "imagePullPolicy": image.get("pullPolicy", "IfNotPresent"),
+        "image": template_image(values),
+        "imagePullPolicy": "IfNotPresent",
         "env": [
             {"name": "AIRFLOW__CORE__EXECUTOR", "value": "LocalExecutor"},
             *_standard_env(),

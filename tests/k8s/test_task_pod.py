@@ -10,6 +10,7 @@ from dataclasses import replace
 import kubernetes_validate
 import pytest
 
+from kit.k8s.pod_template import template_image
 from kit.k8s.values import Options, build_values
 from tests.k8s.conftest import GIT_URL
 from tests.k8s.task_pod import DAG_ID, generate_pod, make_bundle
@@ -52,7 +53,10 @@ def test_the_task_pod_validates_strictly_against_the_kubernetes_schemas(task_pod
 
 def test_the_pod_runs_the_project_image_with_the_execution_api_workload(task_pod) -> None:
     container = _container(task_pod)
+    # The project's image, put over the template's by the generator from the config the chart
+    # derives from images.airflow.
     assert container["image"] == "registry.example.org/team/kit:3.3.2-a1b2c3"
+    assert template_image({"airflowVersion": "3.3.2"}) == "apache/airflow:3.3.2"
     assert container["args"][:4] == [
         "python",
         "-m",
