@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "kit.cli.user_commands",
     "kit.cli.mlflow_user_commands",
     "kit.cli.lineage_commands",
+    "kit.cli.k8s_commands",
 )
 
 EXIT_OK = 0
