@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "kit.cli.pipeline_commands",
     "kit.cli.user_commands",
     "kit.cli.mlflow_user_commands",
+    "kit.cli.worker_commands",
 )
 
 EXIT_OK = 0
