@@ -63,3 +63,12 @@ def test_a_worker_gets_the_api_the_bundle_and_its_token_only(tmp_path) -> None:
 def test_a_url_without_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="Airflow URL"):
         edge_config.base_url("airflow:8080")
+
+
+def test_a_database_migrated_before_the_edge_provider_is_migrated_again() -> None:
+    from kit.stack.databases import migrated_marker_name
+
+    before = {"airflow": "3.3.2", "fab": "3.11.0"}
+    assert migrated_marker_name("postgres", before) != migrated_marker_name(
+        "postgres", {**before, "edge3": "5.1.0"}
+    )
