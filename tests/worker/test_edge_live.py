@@ -124,6 +124,32 @@ def _join_args(url: str, token_file: str, name: str) -> list[str]:
     ]  # fmt: skip
 
 
+def _credentials_are_per_worker(stack, files: keys.WorkerFiles, local_token: str) -> None:
+    """On the live Edge API: a worker's token cannot act as another worker, a token signed with
+    Airflow's own jwt_secret (what stock edge workers send) is refused, and a revoked token is
+    refused from its next call."""
+    import httpx
+    import jwt
+
+    api = f"{stack.settings.airflow_url}/edge_worker/v1/jobs/fetch"
+    body = {"queues": ["remote"], "free_concurrency": 1}
+
+    def fetch(name: str, token: str) -> int:
+        return httpx.post(f"{api}/{name}", json=body, headers={"Authorization": token}).status_code
+
+    assert fetch("local-1", local_token) == 200
+    assert fetch("edge-box", local_token) == 403
+    now = int(time.time())
+    shared = jwt.encode(
+        {"aud": "api", "method": "jobs/fetch/local-1", "iat": now, "nbf": now, "exp": now + 30},
+        stack.environment()["AIRFLOW__API_AUTH__JWT_SECRET"],
+        algorithm="HS512",
+    )
+    assert fetch("local-1", shared) == 403
+    keys.revoke(files, "local-1")
+    assert fetch("local-1", local_token) == 403
+
+
 def test_a_container_worker_runs_a_notebook_task_and_a_killed_try_is_retried_elsewhere(
     tmp_path,
 ) -> None:
@@ -217,6 +243,7 @@ def test_a_container_worker_runs_a_notebook_task_and_a_killed_try_is_retried_els
                 f"\nedge live test: {time.monotonic() - started:.0f} s in all; retried and done "
                 f"{recovered:.0f} s after the kill"
             )
+            _credentials_are_per_worker(stack, files, local_token.read_text().strip())
             # Nothing secret went to the container: only its token.
             inspect = subprocess.run(
                 ["podman", "inspect", "--type", "container", container],
