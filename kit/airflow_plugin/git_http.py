@@ -7,8 +7,9 @@ api-server's port. Only GET, only files under the bare repository's ``objects/``
 ``HEAD`` and ``info/refs``; ``info/refs`` and ``objects/info/packs`` are made from the repository
 as it is at each request, so nothing has to run ``git update-server-info`` after a commit.
 
-The repository is ``$KIT_BUNDLE_REPO``, else ``$KIT_PROJECT_DIR/.kit/bundle.git`` (the bundle
-contract); tokens are checked against ``$KIT_STATE_DIR/workers/`` (kit.worker.keys).
+The repository is ``$KIT_BUNDLE_REPO``, else ``$KIT_STATE_DIR/bundle.git`` (where kit.bundle
+keeps it; ``<project>/.kit/bundle.git`` by default); tokens are checked against
+``$KIT_STATE_DIR/workers/`` (kit.worker.keys).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def repository() -> Path:
     """The bare repository served (read per request: tests point it elsewhere)."""
     if repo := os.environ.get("KIT_BUNDLE_REPO"):
         return Path(repo)
+    if state := os.environ.get("KIT_STATE_DIR"):
+        return Path(state) / "bundle.git"
     return Path(os.environ.get("KIT_PROJECT_DIR", ".")) / ".kit" / "bundle.git"
 
 

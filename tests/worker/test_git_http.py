@@ -63,3 +63,9 @@ def test_info_packs_lists_the_packs(served) -> None:
     _git("--git-dir", str(bare), "gc", "-q")
     (pack,) = (bare / "objects" / "pack").glob("*.pack")
     assert git_http.info_packs(bare) == f"P {pack.name}\n\n"
+
+
+def test_the_repository_is_the_state_dirs_bundle_by_default(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("KIT_BUNDLE_REPO", raising=False)
+    monkeypatch.setenv("KIT_STATE_DIR", str(tmp_path))
+    assert git_http.repository() == tmp_path / "bundle.git"
