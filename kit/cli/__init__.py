@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "kit.cli.mlflow_user_commands",
     "kit.cli.lineage_commands",
     "kit.cli.k8s_commands",
+    "kit.cli.worker_commands",
 )
 
 EXIT_OK = 0

@@ -77,8 +77,8 @@ OTHERS = (
     Program("redis-server", "redis-server", SYSTEM_DEPS_SCRIPT, "`kit up --celery`"),
     Program("dot", "graphviz", SYSTEM_DEPS_SCRIPT, "DAG previews"),
     Program("chromium", "chromium", SYSTEM_DEPS_SCRIPT, "the designer's browser test"),
-    # A prerequisite, not installed by a script: the project is a git clone (README).
-    Program("git", "git", None, "the suite (tests/security: `git ls-files`)"),
+    # Deploys are commits to the project's bundle repository, which Airflow reads (kit.bundle).
+    Program("git", "git", SYSTEM_DEPS_SCRIPT, "every stack's DAG bundle (kit.bundle)"),
     # A prerequisite too: the README's two commands are make targets.
     Program("make", "make", None, "the README's commands (`make demo`, `make test`)"),
     # Docker's own client, where Docker is the engine: the kit then prefers its Compose plugin.
