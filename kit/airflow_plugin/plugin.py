@@ -62,3 +62,24 @@ class BasicAuthPlugin(AirflowPlugin):
 
     name = "kit_basic_auth"
     fastapi_root_middlewares = [{"middleware": BasicAuthToBearer, "name": "kit basic auth"}]
+
+
+@functools.cache
+def _git_app() -> Any:
+    from kit.airflow_plugin.git_http import create_app
+
+    return create_app()
+
+
+class BundleGitPlugin(AirflowPlugin):
+    """The project's bundle repository, read-only, for Edge workers on other machines (they
+    fetch DAGs and notebooks with their worker token; kit.airflow_plugin.git_http)."""
+
+    name = "kit_bundle_git"
+
+    @property
+    def fastapi_apps(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        """The app, built on first use (only the api-server mounts it)."""
+        from kit.airflow_plugin.git_http import URL_PREFIX as GIT_PREFIX
+
+        return [{"app": _git_app(), "url_prefix": GIT_PREFIX, "name": "kit bundle git"}]

@@ -14,6 +14,9 @@ COMMAND_MODULES = (
     "kit.cli.pipeline_commands",
     "kit.cli.user_commands",
     "kit.cli.mlflow_user_commands",
+    "kit.cli.lineage_commands",
+    "kit.cli.k8s_commands",
+    "kit.cli.worker_commands",
 )
 
 EXIT_OK = 0
@@ -22,6 +25,15 @@ EXIT_USAGE = 2  # wrong arguments, argparse's own convention
 EXIT_STACK = 3  # the stack is down, unhealthy or refused to start
 EXIT_NOT_FOUND = 4  # unknown DAG, run or file
 EXIT_REFUSED = 5  # a wrong login (HTTP 401) or a role that may not do it (HTTP 403)
+
+
+def add_state_dir(parser: argparse.ArgumentParser) -> None:
+    """The ``--state-dir`` option of every command that finds the stack."""
+    from pathlib import Path
+
+    parser.add_argument(
+        "--state-dir", type=Path, help="the stack's state folder (default: .kit/ or $KIT_STATE_DIR)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

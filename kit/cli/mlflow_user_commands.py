@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PROBLEMS, EXIT_STACK, EXIT_USAGE
+from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PROBLEMS, EXIT_STACK, EXIT_USAGE, add_state_dir
 
 PASSWORDS_DIR = "mlflow-users"
 
@@ -197,7 +197,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     remove = actions.add_parser("remove", help="delete a login and its grants")
     remove.add_argument("name")
     for each, handler in ((add, cmd_add), (listing, cmd_list), (remove, cmd_remove)):
-        each.add_argument(
-            "--state-dir", type=Path, help="the stack's state folder (default $KIT_STATE_DIR, .kit)"
-        )
+        add_state_dir(each)
         each.set_defaults(handler=_guarded(handler))

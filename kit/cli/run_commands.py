@@ -14,6 +14,7 @@ from kit.cli import (
     EXIT_REFUSED,
     EXIT_STACK,
     EXIT_USAGE,
+    add_state_dir,
 )
 
 
@@ -107,7 +108,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--timeout", type=float, default=1800.0, help="seconds to wait (default 1800)"
     )
-    parser.add_argument("--state-dir", type=Path, help="the stack's state folder (default .kit/)")
+    add_state_dir(parser)
     parser.add_argument(
         "--user",
         help="run as this Airflow user, with its roles (default: the stack's admin); its "

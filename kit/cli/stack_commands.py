@@ -7,10 +7,9 @@ import json
 import sys
 import time
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_STACK
+from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_STACK, add_state_dir
 
 if TYPE_CHECKING:  # kit.stack is imported only by the commands that need it (start-up time)
     from kit.fast_paths import FastPathStatus
@@ -20,12 +19,19 @@ if TYPE_CHECKING:  # kit.stack is imported only by the commands that need it (st
 def _shape(args: argparse.Namespace) -> dict[str, object]:
     """The shape asked for on the command line (empty: keep the state's, or the default)."""
     workers = getattr(args, "celery_workers", None)
+    if getattr(args, "edge", False):
+        return {"database": "postgres", "executor": "local", "edge": True}
     if getattr(args, "celery", False):
-        return {"database": "postgres", "executor": "celery", "celery_workers": workers}
+        return {
+            "database": "postgres",
+            "executor": "celery",
+            "celery_workers": workers,
+            "edge": False,
+        }
     if getattr(args, "postgres", False):
-        return {"database": "postgres", "executor": "local"}
+        return {"database": "postgres", "executor": "local", "edge": False}
     if getattr(args, "sqlite", False):
-        return {"database": "sqlite", "executor": "local"}
+        return {"database": "sqlite", "executor": "local", "edge": False}
     return {"celery_workers": workers} if workers else {}
 
 
@@ -51,9 +57,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     # The registry only (kit.stack.backends): each backend's own modules load when it is used.
     from kit.stack.backends import AUTO, choices, help_text
 
-    parser.add_argument(
-        "--state-dir", type=Path, help="the stack's state folder (default: .kit/ or $KIT_STATE_DIR)"
-    )
+    add_state_dir(parser)
     parser.add_argument("--stack", choices=choices(), default=AUTO, help=help_text())
 
 
@@ -251,6 +255,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="CeleryExecutor with Redis and N workers on this machine; implies --postgres, "
         "since Airflow's Celery setup needs a real database server",
+    )
+    which.add_argument(
+        "--edge",
+        action="store_true",
+        help="the default shape, plus Airflow's Edge API for workers on other machines "
+        "(`kit worker token`, `kit worker join`); tasks with executor='EdgeExecutor' run there",
     )
     shape.add_argument(
         "--celery-workers", type=int, help="number of Celery workers (default 2; with --celery)"

@@ -8,7 +8,15 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_STACK, EXIT_USAGE
+from kit.cli import (
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_REFUSED,
+    EXIT_STACK,
+    EXIT_USAGE,
+    add_state_dir,
+)
 
 
 def read_secret(stream: TextIO, what: str) -> str:
@@ -152,12 +160,6 @@ def cmd_token(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _add_state_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--state-dir", type=Path, help="the stack's state folder (default: .kit/ or $KIT_STATE_DIR)"
-    )
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `kit users` (add, list, remove) and `kit token`."""
     users = sub.add_parser(
@@ -181,16 +183,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "one and keeps it in <state-dir>/users/NAME.json (mode 0600)",
     )
     parser.add_argument("--email", help="the user's e-mail address (default NAME@kit.localhost)")
-    _add_state_dir(parser)
+    add_state_dir(parser)
     parser.set_defaults(handler=cmd_users_add)
 
     parser = actions.add_parser("list", help="every user and its roles")
-    _add_state_dir(parser)
+    add_state_dir(parser)
     parser.set_defaults(handler=cmd_users_list)
 
     parser = actions.add_parser("remove", help="delete a user")
     parser.add_argument("name", help="the user name")
-    _add_state_dir(parser)
+    add_state_dir(parser)
     parser.set_defaults(handler=cmd_users_remove)
 
     parser = sub.add_parser(
@@ -205,5 +207,5 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="read --user's password from standard input (not needed for a user whose password "
         "the kit generated)",
     )
-    _add_state_dir(parser)
+    add_state_dir(parser)
     parser.set_defaults(handler=cmd_token)

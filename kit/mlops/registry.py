@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kit.mlops.access import explained
@@ -23,21 +23,37 @@ from kit.mlops.champion import (
     candidate_tag,
     reason,
 )
+from kit.runtime.lineage_tags import kit_tags, registered_by_tags
 
 
 def register_model(
     model_uri: str, name: str, *, tags: Mapping[str, str] | None = None, timeout: int = 300
 ) -> dict[str, Any]:
-    """Register ``model_uri`` as a new version of ``name``; waits until the version is ready."""
+    """Register ``model_uri`` as a new version of ``name``; waits until the version is ready.
+
+    The version carries its lineage in the same call: the ``kit.*`` tags of the MLflow run that
+    made the model (the notebook try: bundle version, notebook digest, parameters...) and
+    ``kit.registered_by.*`` naming the Airflow task that registers it; ``tags`` win over both."""
+    import os
+
     import mlflow
 
+    with explained(
+        f"read the run that logged {model_uri} (its lineage tags)",
+        "READ on the experiment of the run that logged the model",
+        "--permission read --experiment <the run's experiment>",
+    ):
+        lineage = source_run_tags(model_uri)
     with explained(
         f"register a version of the registered model {name!r}",
         f"EDIT on the registered model {name!r} (any login may create a new model)",
         f"--permission edit --model {name}",
     ):
         version = mlflow.register_model(
-            model_uri, name, tags=dict(tags or {}), await_registration_for=timeout
+            model_uri,
+            name,
+            tags={**lineage, **registered_by_tags(os.environ), **dict(tags or {})},
+            await_registration_for=timeout,
         )
     return {
         "name": name,
@@ -46,6 +62,30 @@ def register_model(
         "run_id": version.run_id,
         "registered_uri": f"models:/{name}/{version.version}",
     }
+
+
+def source_run_id(model_uri: str, logged_model_run: Callable[[str], str | None]) -> str | None:
+    """The id of the MLflow run that made ``model_uri``: ``runs:/<id>/...`` names it;
+    ``models:/m-<id>`` (a logged model) asks ``logged_model_run``; None for other URIs (a
+    registered version ``models:/<name>/<v>``, a path)."""
+    if model_uri.startswith("runs:/"):
+        run_id = model_uri.removeprefix("runs:/").split("/", 1)[0]
+        return run_id or None
+    if model_uri.startswith("models:/m-"):
+        model_id = model_uri.removeprefix("models:/").split("/", 1)[0]
+        return logged_model_run(model_id)
+    return None
+
+
+def source_run_tags(model_uri: str) -> dict[str, str]:
+    """The ``kit.*`` tags of the run that made ``model_uri`` ({} when no run is known)."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    run_id = source_run_id(model_uri, lambda m: client.get_logged_model(m).source_run_id)
+    if run_id is None:
+        return {}
+    return kit_tags(client.get_run(run_id).data.tags)
 
 
 def _metric(client, run_id: str, metric: str) -> float:

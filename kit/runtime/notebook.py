@@ -37,7 +37,8 @@ from typing import Any
 from kit.bundle.manifest import digest
 from kit.runtime import kernel_log, output_html, run_guard, tracking, warm_kernel
 from kit.runtime.kernel_env import kernel_environment
-from kit.runtime.paths import bundle_of, code_root, output_name, run_dir
+from kit.runtime.lineage_tags import LineageTags
+from kit.runtime.paths import bundle_of, code_root, output_name, project_dir, run_dir
 from kit.spec.notebook_parameters import read_parameters
 
 log = logging.getLogger("kit.notebook_task")
@@ -318,7 +319,10 @@ def run_notebook(
         tags = tracking.TaskRunTags(
             dag_id, str(context.get("run_id")), ti.task_id, ti.map_index, ti.try_number
         )
-        run_id = tracking.start_run(dag_id, tags, out.parent)
+        lineage = LineageTags.from_context(
+            ti, source, source.read_bytes(), params, fallback_root=project_dir(context)
+        )
+        run_id = tracking.start_run(dag_id, tags, out.parent, lineage.as_tags())
         guard = _guard(run_id, out)
         os.environ["MLFLOW_RUN_ID"] = run_id  # inherited by the kernel: the notebook joins the run
     phases.done("mlflow start")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,9 +112,17 @@ def check_reachable(
         return
 
 
-def start_run(experiment: str, tags: TaskRunTags, output_dir: Path) -> str:
+def start_run(
+    experiment: str,
+    tags: TaskRunTags,
+    output_dir: Path,
+    lineage: Mapping[str, str] | None = None,
+) -> str:
     """Create the task try's MLflow run in ``experiment`` (created if missing); return its id.
-    Runs of earlier tries left RUNNING are closed first (see ``close_abandoned_runs``)."""
+    Runs of earlier tries left RUNNING are closed first (see ``close_abandoned_runs``).
+
+    ``lineage``: the code the try runs (``kit.runtime.lineage_tags``), set with the run's own
+    tags when it is created, so no run of a try exists without them."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
@@ -128,7 +136,7 @@ def start_run(experiment: str, tags: TaskRunTags, output_dir: Path) -> str:
     else:
         experiment_id = found.experiment_id
         close_abandoned_runs(experiment_id, tags, output_dir)
-    return client.create_run(experiment_id, tags=tags.as_tags()).info.run_id
+    return client.create_run(experiment_id, tags={**(lineage or {}), **tags.as_tags()}).info.run_id
 
 
 def close_abandoned_runs(experiment_id: str, tags: TaskRunTags, output_dir: Path) -> list[str]:

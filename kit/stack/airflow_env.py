@@ -20,6 +20,8 @@ from kit.stack.secrets import StackSecrets
 from kit.stack.services.postgres import PostgresServer
 from kit.stack.services.redis import RedisServer
 from kit.stack.settings import StackSettings
+from kit.worker.edge_config import stack_environment as edge_environment
+from kit.worker.keys import WorkerFiles
 
 # Marks every process the kit starts (and their children, which inherit it) so `down` can find
 # them all, even ones that left their process group or were re-parented.
@@ -118,6 +120,10 @@ def _shape_environment(settings: StackSettings, secrets: StackSecrets) -> dict[s
     if settings.executor == "local":
         # The seed's LocalExecutor, forking its workers when tasks come (kit.stack.local_executor).
         env["AIRFLOW__CORE__EXECUTOR"] = "kit.stack.local_executor.OnDemandLocalExecutor"
+    if settings.edge:
+        # The executor list (LocalExecutor stays the default) and the Edge API with kit-issued
+        # worker tokens only (kit.worker.edge_config).
+        env.update(edge_environment(WorkerFiles(settings.state_dir).jwks))
     if settings.executor == "celery":
         env["AIRFLOW__CORE__EXECUTOR"] = "CeleryExecutor"
         env["AIRFLOW__CELERY__BROKER_URL"] = RedisServer(settings, secrets).url()

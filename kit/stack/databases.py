@@ -45,7 +45,11 @@ def migrate_once(
         database_exists = (settings.airflow_home / "airflow.db").exists()
     versions = {
         name: version(dist)
-        for name, dist in (("airflow", "apache-airflow"), ("fab", "apache-airflow-providers-fab"))
+        for name, dist in (
+            ("airflow", "apache-airflow"),
+            ("fab", "apache-airflow-providers-fab"),
+            ("edge3", "apache-airflow-providers-edge3"),
+        )
     }
     marker = folder / migrated_marker_name(settings.database, versions)
     admin_marker = folder / ADMIN_MARKER_NAME
@@ -69,6 +73,8 @@ def migrated_marker_name(database: str, versions: dict[str, str]) -> str:
     """The name of the file that says the database was migrated for these versions (pure).
 
     FAB's version is part of it: a database migrated by a kit without FAB (SimpleAuthManager)
-    lacks FAB's tables, and its next `kit up` migrates again, which adds them."""
+    lacks FAB's tables, and its next `kit up` migrates again, which adds them. So is the Edge
+    provider's (its tables, which `kit up --edge` needs, come with `airflow db migrate`)."""
     prefix = ".airflow-migrated" if database == "postgres" else ".migrated"
-    return f"{prefix}-{versions['airflow']}-fab-{versions['fab']}"
+    edge = f"-edge3-{versions['edge3']}" if "edge3" in versions else ""
+    return f"{prefix}-{versions['airflow']}-fab-{versions['fab']}{edge}"

@@ -68,6 +68,7 @@ from kit.stack.secrets import StackSecrets, load_or_create, write_private
 from kit.stack.services.postgres import PostgresServer, stop_fast
 from kit.stack.settings import StackSettings
 from kit.stack.state import state_file
+from kit.worker.keys import WorkerFiles, ensure_key
 
 # The components of the default shape, in start order.
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "kernel-pool", "mlflow")
@@ -226,6 +227,9 @@ class EmbeddedStack:
         ):
             write_private(settings.passwords_file, wanted + "\n")
         write_mlflow_auth(settings, secrets)
+        if settings.edge:
+            # The api-server reads the JWKS file once at its first Edge call: it must exist.
+            ensure_key(WorkerFiles(settings.state_dir))
         return env
 
     def _running(self) -> dict[str, bool]:

@@ -47,6 +47,7 @@ class StackSettings:
         "celery_concurrency",
         "parallelism",
         "kernel_pool_size",
+        "edge",
     )
 
     project_dir: Path
@@ -72,6 +73,9 @@ class StackSettings:
     parallelism: int | None = None
     # Idle Jupyter kernels kept started for notebook tasks (kit.runtime.kernel_pool); 0: none.
     kernel_pool_size: int = 2
+    # Edge workers on other machines (kit.worker): the api-server serves the Edge API and the
+    # executor list adds Edge after the default one (tasks choose it with executor=).
+    edge: bool = False
     # S3 remote task logs and SMTP: the KIT_* variables of the Compose profiles `remote-logs` and
     # `email`, read at each `kit up` and never kept (kit.stack.remote_services).
     remote_services: RemoteServices = field(default_factory=RemoteServices)
@@ -88,6 +92,9 @@ class StackSettings:
         if self.executor == "celery" and self.database != "postgres":
             # Celery's result backend and many concurrent writers need a real database server.
             raise ValueError("the Celery executor needs database='postgres'")
+        if self.edge and (self.database, self.executor) != ("postgres", "local"):
+            # Edge beside the default LocalExecutor, on the database server its API writes to.
+            raise ValueError("Edge workers (edge=True) need database='postgres', executor='local'")
         if self.celery_workers < 1:
             raise ValueError("celery_workers must be at least 1")
         if self.kernel_pool_size < 0:
@@ -178,8 +185,9 @@ class StackSettings:
 
     @property
     def shape(self) -> str:
-        """A short name of the shape: 'postgres+local', 'postgres+celery', 'sqlite+local'."""
-        return f"{self.database}+{self.executor}"
+        """A short name of the shape: 'postgres+local', 'postgres+celery', 'sqlite+local',
+        'postgres+local+edge'."""
+        return f"{self.database}+{self.executor}" + ("+edge" if self.edge else "")
 
     def shape_fields(self) -> dict[str, object]:
         """What besides the ports a later `kit up` must keep (persisted in stack.json)."""

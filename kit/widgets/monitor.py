@@ -25,6 +25,7 @@ from kit.widgets.runview import (
     graph_from_dag_tasks,
     label_for_task,
     legend_html,
+    lineage_html,
     mark_svg,
     mlflow_run_url,
     outputs_from_result,
@@ -106,6 +107,15 @@ class RunMonitor:
         self.notebook_link.add_class("kit-run-notebook-link")
         self.notebook_view = widgets.HTML()
         self.notebook_view.add_class("kit-run-notebook")
+        # Which code made the task's registered model, or its try's MLflow run (on a click: it
+        # reads MLflow, Airflow and the bundle's repository).
+        self.lineage_button = widgets.Button(description="Lineage", icon="sitemap")
+        self.lineage_button.add_class("kit-run-lineage-button")
+        self.lineage_button.layout.display = "none"
+        self.lineage_button.on_click(lambda _b: self.show_lineage())
+        self.lineage_view = widgets.HTML()
+        self.lineage_view.add_class("kit-run-lineage")
+        self._lineage_target: tuple[str, str] | None = None
         self.errors = widgets.HTML()
         self.widget = widgets.VBox(
             [
@@ -116,6 +126,8 @@ class RunMonitor:
                 self.legend,
                 widgets.HBox([self.task_pick, self.refresh_button]),
                 self.task_info,
+                self.lineage_button,
+                self.lineage_view,
                 self.notebook_link,
                 self.log_view,
                 self.notebook_view,
@@ -311,10 +323,47 @@ class RunMonitor:
         elif result is not None:
             parts.append("result: <code>" + html.escape(repr(result)[:300]) + "</code>")
         self.task_info.value = " · ".join(parts)
+        if outputs.registered_model:
+            self._lineage_target = ("model", outputs.registered_model)
+        elif outputs.mlflow_run_id:
+            self._lineage_target = ("run", outputs.mlflow_run_id)
+        else:
+            self._lineage_target = None
+        self.lineage_button.layout.display = "" if self._lineage_target else "none"
+        self.lineage_view.value = ""
         self.notebook_link.outputs = (
             (notebook_link_output(notebook, Path.cwd()),) if notebook else ()
         )
         self.notebook_view.value = notebook_html(notebook) if notebook else ""
+
+    def show_lineage(self) -> None:
+        """The lineage chain of the picked task's registered model version, else of its try's
+        MLflow run: commit, notebook digest, parameters, with links."""
+        target = self._lineage_target
+        if target is None:
+            self.lineage_view.value = ""
+            return
+        mlflow_url = self._mlflow()
+
+        def work() -> str:
+            from kit.lineage.chain import build, build_for_run, parse_ref
+            from kit.lineage.sources import live_sources
+
+            sources = live_sources(self.client(), mlflow_url)
+            kind, what = target
+            chain = build(parse_ref(what), sources) if kind == "model" else None
+            return lineage_html(chain or build_for_run(what, sources))
+
+        def done(page: str) -> None:
+            self.lineage_view.value = page
+
+        def failed(exc: BaseException, _trace: str) -> None:
+            self.lineage_view.value = (
+                f"<span style='color:#c62828'>lineage: {html.escape(str(exc))}</span>"
+            )
+
+        self.lineage_view.value = "<i>following the lineage …</i>"
+        run_later(work, done, failed, background=self.background)
 
     def _airflow_url(self) -> str:
         return str(getattr(self._client, "url", "") or "")

@@ -3,6 +3,7 @@ the preview SVG (task states, invalid tasks), plus what a task's result says abo
 
 from __future__ import annotations
 
+import html
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from kit.preview.graph import Node, TaskGraph
 
 if TYPE_CHECKING:  # kit.client imports the whole REST client: only when a run is shown
     from kit.client.models import DagRun, DagTask, TaskRun
+    from kit.lineage.chain import Chain
 
 SVG_NS = "http://www.w3.org/2000/svg"
 ET.register_namespace("", SVG_NS)
@@ -183,6 +185,7 @@ class TaskOutputs:
 
     output_notebook: str | None = None
     mlflow_run_id: str | None = None
+    registered_model: str | None = None  # "name/version", from a registering task's result
 
 
 def outputs_from_result(result: Any) -> TaskOutputs:
@@ -193,6 +196,7 @@ def outputs_from_result(result: Any) -> TaskOutputs:
     """
     notebook: str | None = None
     run_id: str | None = None
+    registered: str | None = None
     stack = [result]
     while stack:
         item = stack.pop()
@@ -201,10 +205,42 @@ def outputs_from_result(result: Any) -> TaskOutputs:
                 notebook = item["output_notebook"]
             if run_id is None and isinstance(item.get("mlflow_run_id"), str):
                 run_id = item["mlflow_run_id"]
+            uri = item.get("registered_uri")  # kit.mlops.registry.register_model's result
+            if registered is None and isinstance(uri, str) and uri.startswith("models:/"):
+                registered = uri.removeprefix("models:/")
             stack.extend(item.values())
         elif isinstance(item, list | tuple):
             stack.extend(item)
-    return TaskOutputs(notebook, run_id)
+    return TaskOutputs(notebook, run_id, registered)
+
+
+def lineage_html(chain: Chain) -> str:
+    """The lineage chain as a small table: each link's kind, label (linked), facts and problem."""
+    rows = []
+    for link in chain.links:
+        label = html.escape(link.label)
+        if link.url:
+            label = f"<a href='{html.escape(link.url)}' target='_blank'>{label}</a>"
+        details = [
+            f"{html.escape(key)}: <code>{html.escape(value)}</code>"
+            for key, value in link.facts.items()
+            if value
+        ]
+        if link.problem:
+            details.insert(0, f"<b style='color:#c62828'>{html.escape(link.problem)}</b>")
+        rows.append(
+            f"<tr data-kind='{html.escape(link.kind)}'><td><b>{html.escape(link.kind)}</b></td>"
+            f"<td>{label}</td><td>{'<br>'.join(details)}</td></tr>"
+        )
+    verdict = (
+        "complete"
+        if chain.complete
+        else "<span style='color:#c62828'>incomplete: see the links marked</span>"
+    )
+    return (
+        f"<div class='kit-lineage'><b>Lineage of {html.escape(chain.subject)}</b> ({verdict})"
+        f"<table style='font-size:12px'>{''.join(rows)}</table></div>"
+    )
 
 
 def mlflow_run_url(mlflow_url: str, run_id: str, experiment_id: str | None = None) -> str:

@@ -10,7 +10,7 @@ import stat
 import httpx
 import pytest
 
-from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_STACK, EXIT_USAGE
+from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_REFUSED, EXIT_STACK, EXIT_USAGE
 from kit.cli.user_commands import read_secret, user_rows
 from kit.client.users import User
 
@@ -87,10 +87,8 @@ def test_add_list_log_in_and_remove_through_the_cli(kit, stack) -> None:
             f"{url}/ui/auth/me", headers={"Authorization": f"Bearer {done.stdout.strip()}"}
         )
         assert answer.json()["username"] == (args[1] if args else "admin")
-    assert (
-        kit("token", "--user", "cli-op", "--password-stdin", *state, stdin="wrong\n").returncode
-        == 1
-    )
+    done = kit("token", "--user", "cli-op", "--password-stdin", *state, stdin="wrong\n")
+    assert done.returncode == EXIT_REFUSED and "HTTP 401" in done.stderr
     # Removed: its kept password goes too; the kit's own admin is refused.
     assert kit("users", "remove", "cli-viewer", *state).returncode == EXIT_OK
     assert not kept.exists()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -10,8 +14,10 @@ import nbformat
 import pytest
 import yaml
 
-from kit.client import ParamsRejected
+from kit.client import ParamsRejected, lineage_reads
 from kit.codegen import export
+from kit.lineage.chain import build, parse_ref
+from kit.lineage.sources import live_sources
 from kit.notebook import results_in
 from tests.conftest import REPO
 
@@ -74,6 +80,68 @@ def test_the_lifecycle_reaches_a_champion_model(lifecycle, client) -> None:
     for name in ["ingest.try1", "features.try1", *[f"train[{i}].try1" for i in range(4)]]:
         assert (outputs / f"{name}.ipynb").exists(), name
         assert (outputs / f"{name}.html").exists(), name
+
+
+def _kit(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kit.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+
+
+def test_kit_lineage_names_the_code_that_made_the_champion(lifecycle, stack, client) -> None:
+    """model version -> run -> try -> DAG run -> DAG version -> commit -> notebook, parameters."""
+    run = lifecycle["run"]
+    best = client.xcom("ml_lifecycle", run.run_id, "evaluate")
+    champion = mlflow.MlflowClient().get_model_version_by_alias(MODEL, "champion")
+    # The version carries its run's lineage and the task that registered it.
+    assert champion.tags["kit.registered_by.task_id"] == "register"
+    assert champion.tags["kit.registered_by.run_id"] == run.run_id
+    digest = hashlib.sha256((REPO / "notebooks/pipeline/train.ipynb").read_bytes()).hexdigest()
+    assert champion.tags["kit.notebook.sha256"] == digest
+    bundle_version = lineage_reads.dag_run(client, "ml_lifecycle", run.run_id)["bundle_version"]
+    state = ["--state-dir", str(stack.settings.state_dir)]
+
+    # The command as a user runs it (its output is shown when the test fails)...
+    text = _kit("lineage", f"{MODEL}@champion", *state)
+    print(text.stdout, text.stderr)
+    assert "notebooks/pipeline/train.ipynb\n" in text.stdout and digest in text.stdout
+    # ...and the same chain in this process, link by link (no second command start: ~15 s).
+    chain = build(parse_ref(f"{MODEL}@champion"), live_sources(client, stack.settings.mlflow_url))
+    links = {link.kind: link.as_dict() for link in chain.links}
+    assert list(links) == [
+        "model version",
+        "MLflow run",
+        "task try",
+        "DAG run",
+        "DAG version",
+        "commit",
+        "notebook",
+        "parameters",
+    ]
+    assert links["model version"]["label"] == f"{MODEL} v{champion.version}"
+    assert links["MLflow run"]["label"].endswith(f"({best['run_id']})")
+    assert links["task try"]["label"].startswith("ml_lifecycle.train[")
+    assert links["DAG run"]["label"] == f"ml_lifecycle {run.run_id}"
+    assert links["DAG run"]["facts"]["bundle version"] == bundle_version
+    assert links["notebook"]["facts"]["sha256"] == digest
+    assert json.loads(links["parameters"]["facts"]["json"])["experiment"] == "ml_lifecycle"
+    before_commit = [k for k in list(links)[:5] if links[k]["problem"]] + (
+        ["notebook"] if links["notebook"]["problem"] else []
+    )
+    assert before_commit == [], [links[k]["problem"] for k in before_commit]
+    if bundle_version:  # a versioned bundle (the kit's git bundle): the commit is known
+        assert links["commit"]["label"] == bundle_version and links["commit"]["problem"] is None
+        assert bundle_version in text.stdout
+        assert chain.complete and text.returncode == 0
+    else:  # Airflow's dags-folder bundle records no commit: said, and exit 1
+        assert links["commit"]["problem"].startswith("unknown: ")
+        assert "not versioned" in links["commit"]["problem"]
+        assert not chain.complete and text.returncode == 1
+        assert "unknown: the DAG run used bundle 'dags-folder'" in text.stdout
 
 
 def test_the_lifecycles_notebook_tasks_log_no_error(lifecycle, client) -> None:

@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from kit.mlops.batch import score_new_data
-from kit.mlops.registry import promote_if_better, register_model
+from kit.mlops.registry import promote_if_better, register_model, source_run_id
 from kit.mlops.selection import pick_best
 from tests.mlops.race import at_once
 
@@ -84,6 +84,47 @@ def test_champion_moves_only_for_a_better_version(tracking: Path) -> None:
     assert scored["rows"] == 30 and scored["model_version"] == 3
     predictions = pd.read_csv(scored["path"])["prediction"]
     assert len(predictions) == 30 and set(predictions.unique()) <= {0, 1}
+
+
+def test_a_registered_version_carries_its_runs_lineage_and_the_registering_task(
+    tracking: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uri = _logged_model(tracking, 1.0, 0.9)  # models:/m-... (a logged model)
+    assert uri.startswith("models:/m-")
+    client = mlflow.MlflowClient()
+    run_id = client.get_logged_model(uri.removeprefix("models:/")).source_run_id
+    lineage = {"kit.bundle.version": "c0ffee", "kit.notebook.sha256": "ab" * 32}
+    for key, value in lineage.items():
+        client.set_tag(run_id, key, value)
+    client.set_tag(run_id, "other.tag", "not copied")
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_ID", "ml_lifecycle")
+    monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", "manual__7")
+    monkeypatch.setenv("AIRFLOW_CTX_TASK_ID", "register")
+    monkeypatch.setenv("AIRFLOW_CTX_TRY_NUMBER", "1")
+    done = register_model(uri, "traced", tags={"kit.bundle.version": "given wins"})
+    tags = client.get_model_version("traced", str(done["version"])).tags
+    assert tags["kit.notebook.sha256"] == "ab" * 32 and "other.tag" not in tags
+    assert tags["kit.bundle.version"] == "given wins"
+    assert tags["kit.registered_by.run_id"] == "manual__7"
+    assert tags["kit.registered_by.task_id"] == "register"
+    # The same through runs:/<id>/model.
+    again = register_model(f"runs:/{run_id}/model", "traced")
+    assert client.get_model_version("traced", str(again["version"])).tags["kit.bundle.version"] == (
+        "c0ffee"
+    )
+
+
+def test_the_source_run_of_each_kind_of_model_uri() -> None:
+    asked = []
+
+    def logged(model_id: str) -> str:
+        asked.append(model_id)
+        return "run-of-" + model_id
+
+    assert source_run_id("runs:/abc/model", logged) == "abc"
+    assert source_run_id("models:/m-123", logged) == "run-of-m-123" and asked == ["m-123"]
+    assert source_run_id("models:/bc/3", logged) is None  # a registered version: no new run
+    assert source_run_id("/tmp/model", logged) is None
 
 
 def test_deploys_of_concurrent_runs_all_finish_with_one_champion(tracking: Path) -> None:

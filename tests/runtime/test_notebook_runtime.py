@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import mlflow
 import nbformat
@@ -123,15 +125,17 @@ def test_parameters_keep_their_types_and_results_come_back(project: Path) -> Non
 
 
 def test_each_try_is_an_mlflow_run_tagged_with_where_it_ran(project: Path) -> None:
-    write_notebook(
-        project / "log.ipynb",
+    source = write_notebook(
+        project / "nbs" / "log.ipynb",
         "alpha = 0.1",
         "import mlflow, kit.notebook as kn\nrun = kn.mlflow_run('ignored')\n"
         "mlflow.log_metric('score', alpha * 10)\nkn.publish('run_id', run.info.run_id)",
     )
-    result = run_notebook(
-        notebook="log.ipynb", parameters={"alpha": 0.3}, context=task_context(project, try_number=3)
-    )
+    context = task_context(project, try_number=3)
+    # What Airflow's task runner gives a try of a versioned bundle (checked out at the project).
+    context["ti"].bundle_instance = SimpleNamespace(name="kit", version="c0ffee", path=project)
+    context["ti"].dag_version_id, context["ti"].id = "dv-uuid", "ti-uuid"
+    result = run_notebook(notebook="nbs/log.ipynb", parameters={"alpha": 0.3}, context=context)
     assert result["run_id"] == result["mlflow_run_id"]  # the notebook joined the task's run
     run = mlflow.MlflowClient().get_run(result["mlflow_run_id"])
     assert run.info.status == "FINISHED"
@@ -139,6 +143,12 @@ def test_each_try_is_an_mlflow_run_tagged_with_where_it_ran(project: Path) -> No
     assert run.data.tags["kit.dag_id"] == project.name
     assert run.data.tags["kit.task_id"] == "nb" and run.data.tags["kit.try_number"] == "3"
     assert run.data.tags["kit.run_id"] == "manual__test"
+    tags = run.data.tags
+    assert (tags["kit.bundle.name"], tags["kit.bundle.version"]) == ("kit", "c0ffee")
+    assert (tags["kit.dag_version_id"], tags["kit.ti_id"]) == ("dv-uuid", "ti-uuid")
+    assert tags["kit.notebook.path"] == "nbs/log.ipynb"
+    assert tags["kit.notebook.sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert tags["kit.parameters"] == '{"alpha":0.3}'
     artifacts = [a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "notebook")]
     assert artifacts == ["notebook/nb.try3.html", "notebook/nb.try3.ipynb"]
 

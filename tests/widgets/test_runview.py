@@ -95,6 +95,24 @@ def test_outputs_are_found_in_task_results() -> None:
     assert mlflow_run_url("http://m:5000/", "abc", "3") == "http://m:5000/#/experiments/3/runs/abc"
 
 
+def test_a_registering_tasks_result_names_its_model_version() -> None:
+    result = {"name": "bc", "version": 3, "registered_uri": "models:/bc/3", "run_id": "r"}
+    assert outputs_from_result(result).registered_model == "bc/3"
+    assert outputs_from_result({"model_uri": "models:/m-1"}).registered_model is None
+
+
+def test_the_lineage_table_links_each_step_and_marks_what_is_unknown() -> None:
+    from kit.lineage.chain import build, parse_ref
+    from kit.widgets.runview import lineage_html
+    from tests.lineage.test_chain import SHA, sources
+
+    page = lineage_html(build(parse_ref("bc@champion"), sources()))
+    assert "Lineage of bc@champion</b> (complete)" in page and SHA in page
+    assert page.count("<tr") == 8 and "href='http://mlflow:5000/#/models/bc/versions/3'" in page
+    broken = lineage_html(build(parse_ref("bc@gone"), sources()))
+    assert "incomplete" in broken and "unknown: alias @gone" in broken
+
+
 def test_diff_against_the_file_on_disk() -> None:
     assert diff_text("a\n", "a\n", "f.py") == ""
     diff = diff_text("a\nb\n", "a\nc\n", "f.py")
@@ -150,6 +168,7 @@ def test_clicking_a_task_in_the_run_graph_picks_it(airflow: AirflowClient) -> No
     assert view.selected == "a"
     monitor.task_pick.value = "(pick a task)"
     assert view.selected == ""
+    assert monitor.lineage_button.layout.display == "none"  # "a" returned nothing traceable
     view.selected = "not_in_run"
     assert monitor.task_pick.value == "(pick a task)"
 
@@ -187,3 +206,23 @@ def test_the_output_notebook_link_is_relative_to_the_kernels_folder() -> None:
         in markup
     )
     assert "train[1].try2.html" in markup and out["output_type"] == "display_data"
+
+
+def test_the_lineage_button_shows_the_chain_of_a_registered_model(
+    airflow: AirflowClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kit.lineage import sources as lineage_sources
+    from kit.widgets import RunMonitor
+    from tests.lineage.test_chain import SHA, sources
+
+    monitor = RunMonitor("d", client=airflow, background=False)
+    asked = []
+    # The chain's reads of MLflow and Airflow: the fake world of the chain's own tests.
+    monkeypatch.setattr(
+        lineage_sources, "live_sources", lambda client, url: asked.append(url) or sources()
+    )
+    monitor._show_outputs("register", {"registered_uri": "models:/bc@champion", "version": 3})
+    assert monitor.lineage_button.layout.display == ""
+    monitor.lineage_button.click()
+    assert asked and "Lineage of bc@champion" in monitor.lineage_view.value
+    assert SHA in monitor.lineage_view.value
