@@ -12,6 +12,10 @@ FROM ${AIRFLOW_BASE_IMAGE}
 RUN python -c "import airflow.providers.celery, airflow.providers.amazon, \
 airflow.providers.sendgrid, airflow.providers.smtp, airflow.providers.postgres, psycopg2"
 
+# Airflow reads the project's DAGs from a git repository (the kit's versioned bundle, kit/bundle):
+# the official image ships git; a base without it fails here, not at the first DAG parse.
+RUN git --version
+
 # requirements.lock is compiled for this Airflow version (uv pip compile ... x86_64-manylinux_2_28);
 # as a constraint file it pins every package installed below and their dependencies.
 COPY requirements.lock /opt/kit/requirements.lock

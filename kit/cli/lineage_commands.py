@@ -28,7 +28,7 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     try:
         mlflow_url = use_mlflow(args.state_dir)
         airflow = connect(args.state_dir)
-        chain = build(ref, live_sources(airflow, mlflow_url, bundle_repo=args.bundle_repo))
+        chain = build(ref, live_sources(airflow, mlflow_url, bundle_repo=_repo(args)))
     except AuthFailed as exc:
         print(f"kit lineage: {exc}", file=sys.stderr)
         return EXIT_REFUSED
@@ -60,3 +60,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(default: the project's .kit/bundle.git)",
     )
     parser.set_defaults(handler=cmd_lineage)
+
+
+def _repo(args: argparse.Namespace) -> Path:
+    """The bundle repository to read commits from: the one given, else the stack's own
+    (``<state dir>/bundle.git``, where kit.bundle commits every deploy)."""
+    if args.bundle_repo is not None:
+        return Path(args.bundle_repo)
+    from kit.bundle.repo import repo_path
+    from kit.stack import StackSettings
+
+    return repo_path(StackSettings.from_env(state_dir=args.state_dir).state_dir)

@@ -1,5 +1,5 @@
 """Sub-commands on pipeline specs: ``kit validate``, ``kit export``, ``kit preview``,
-``kit schema``."""
+``kit schema``; and ``kit deploy`` of hand-written DAG files."""
 
 from __future__ import annotations
 
@@ -24,6 +24,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _project_options(parser)
     parser.set_defaults(handler=cmd_export)
+
+    parser = sub.add_parser(
+        "deploy",
+        help="commit DAG files and the notebooks they run as a new bundle version (a DAG "
+        "version in Airflow) and have Airflow parse them now",
+    )
+    parser.add_argument(
+        "paths", nargs="*", type=Path, help="DAG files (default: every .py file in dags/)"
+    )
+    parser.set_defaults(handler=cmd_deploy)
 
     parser = sub.add_parser("preview", help="draw a pipeline spec or any DAG file as an SVG")
     parser.add_argument("source", type=Path, help="pipelines/<dag_id>.yaml or a DAG file (.py)")
@@ -131,12 +141,13 @@ def _make_visible(dag_id: str, dag_path: Path, roles: tuple[str, ...] = ()) -> i
 
     try:
         client = connect()
-    except StackNotRunning:
-        print("no stack is running: the DAG file will be picked up when the stack runs.")
-        _say_roles_needed(roles)
-        return EXIT_OK
-    except ClientError as exc:
-        print(f"the stack did not answer ({exc}); the DAG file will be picked up when it runs.")
+    except (StackNotRunning, ClientError) as exc:
+        why = "no stack is running" if isinstance(exc, StackNotRunning) else f"no answer ({exc})"
+        version = _commit_only([dag_path])
+        if version is None:
+            return EXIT_PROBLEMS
+        print(f"{why}: committed as bundle version {version[:12]}; Airflow serves it when the "
+              "stack runs.")  # fmt: skip
         _say_roles_needed(roles)
         return EXIT_OK
     try:
@@ -153,7 +164,69 @@ def _make_visible(dag_id: str, dag_path: Path, roles: tuple[str, ...] = ()) -> i
     if trace:
         print(f"Airflow could not import {dag_path}:\n{trace}", file=sys.stderr)
         return EXIT_PROBLEMS
+    version = client.get_dag(dag_id).bundle_version
     print(f"Airflow loaded DAG {dag_id}.")
+    print(f"bundle version {version}: a DAG version of its own when the DAG changed")
+    return EXIT_OK
+
+
+def _commit_only(dag_files: list[Path]) -> str | None:
+    """Commit DAG files to the project's bundle without a stack; the version (None: failed,
+    said why)."""
+    from kit.bundle.deploy import deploy
+    from kit.bundle.repo import BundleError
+    from kit.stack import StackSettings
+
+    settings = StackSettings.from_env()
+    try:
+        done = deploy(
+            settings.state_dir,
+            settings.project_dir,
+            settings.dags_dir,
+            dag_files,
+            remote=settings.bundle_url,
+        )
+    except BundleError as exc:
+        print(f"kit: {exc}", file=sys.stderr)
+        return None
+    return done.version
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """`kit deploy [PATHS]`: commit DAG files (with the notebooks they run) as one new bundle
+    version, and have a running stack's Airflow parse them now."""
+    from kit.stack import StackError, StackNotRunning, StackSettings, open_stack
+
+    settings = StackSettings.from_env()
+    paths = [p.resolve() for p in args.paths] or sorted(settings.dags_dir.glob("*.py"))
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing or not paths:
+        print(f"kit: no such DAG file: {', '.join(missing) or settings.dags_dir / '*.py'}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_NOT_FOUND
+    version = _commit_only(paths)
+    if version is None:
+        return EXIT_PROBLEMS
+    print(f"bundle version {version}")
+    try:
+        stack = open_stack(settings.state_dir)
+        stack.endpoints()
+    except StackNotRunning:
+        print("no stack is running: Airflow serves this version when the stack runs.")
+        return EXIT_OK
+    from kit.bundle.manifest import dag_path
+
+    for path in paths:
+        try:
+            rel = path.relative_to(settings.dags_dir).as_posix()
+        except ValueError:
+            rel = path.name
+        try:
+            stack.request_parse(dag_path(rel))
+        except StackError as exc:
+            print(f"kit: could not ask Airflow to parse {rel}: {exc}", file=sys.stderr)
+            return EXIT_PROBLEMS
+    print(f"asked Airflow to parse {len(paths)} file(s) at this version.")
     return EXIT_OK
 
 

@@ -77,6 +77,9 @@ def connect(
         secret,
         dags_dir=state.dags_dir,
         request_parse=_parse_requester(stack),
+        deploy=_deployer(
+            settings.state_dir, state.project_dir, state.dags_dir, settings.bundle_url
+        ),
         timeout=timeout,
         server_log=state.api_server_log,
     )
@@ -104,6 +107,24 @@ def login(
             f"the kit keeps only passwords it generated, in {password_file(state_dir, user)}."
         )
     return user, saved
+
+
+def _deployer(
+    state_dir: Path, project_dir: Path, dags_dir: Path, remote: str | None
+) -> Callable[[Path], str]:
+    """The stack's way to deploy a DAG file: a commit to its bundle repository (kit.bundle),
+    pushed to the team's remote when KIT_BUNDLE_URL names one; failing as a ClientError."""
+
+    def deploy(dag_file: Path) -> str:
+        from kit.bundle.deploy import deploy as commit
+        from kit.bundle.repo import BundleError
+
+        try:
+            return commit(state_dir, project_dir, dags_dir, [dag_file], remote=remote).version
+        except BundleError as exc:
+            raise ClientError(str(exc)) from exc
+
+    return deploy
 
 
 def _parse_requester(stack: Stack) -> Callable[[str], None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -13,6 +14,8 @@ import httpx
 import urllib3
 from airflow_client.client.exceptions import ApiException
 
+from kit.bundle.config import BUNDLE_NAME
+from kit.bundle.manifest import DAGS
 from kit.client.errors import (
     AuthFailed,
     ClientError,
@@ -32,8 +35,9 @@ TRIGGER_ATTEMPTS = 4
 # Seconds before each new try of a call that got HTTP 5xx: 15 s in all, then the error.
 SERVER_ERROR_DELAYS = (1.0, 2.0, 4.0, 8.0)
 T = TypeVar("T")
-# Airflow's default bundle, the one that serves [core] dags_folder.
-DEFAULT_BUNDLE = "dags-folder"
+# The bundle every stack of the kit serves the project through (kit.bundle): a DAG file's
+# relative fileloc in it is ``dags/<file>``.
+DEFAULT_BUNDLE = BUNDLE_NAME
 
 
 class AirflowClient:
@@ -47,6 +51,7 @@ class AirflowClient:
         *,
         dags_dir: Path | None = None,
         request_parse: Callable[[str], None] | None = None,
+        deploy: Callable[[Path], str] | None = None,
         timeout: float = 30.0,
         server_log: Path | None = None,
     ) -> None:
@@ -57,6 +62,9 @@ class AirflowClient:
         # Asks Airflow's dag-processor to parse one file (relative to the bundle) straight away, for
         # a brand-new file when no API route can (see make_visible); given by the stack, if any.
         self._request_parse = request_parse
+        # Commits a DAG file (and what it runs) to the stack's bundle and returns the new bundle
+        # version (kit.bundle.deploy); given by the stack, if any (docs/dag-versions.md).
+        self._deploy = deploy
         self.timeout = timeout
         # The api-server's own log, where this client looks up the cause of a 5xx (when local).
         self.server_log = server_log
@@ -276,13 +284,24 @@ class AirflowClient:
         self._call(lambda c: af.DAGApi(c).patch_dag, dag_id, af.DAGPatchBody(is_paused=paused))
 
     def _relative(self, path: str | Path) -> str:
+        """A DAG file's path in the bundle (``dags/<file>``), as Airflow names it (fileloc,
+        import errors): ``path`` absolute, relative to dags/, or already ``dags/...``."""
         path = Path(path)
-        if self.dags_dir is not None and path.is_absolute():
-            try:
-                return str(path.resolve().relative_to(self.dags_dir.resolve()))
-            except ValueError:
-                pass
-        return str(path) if not path.is_absolute() else path.name
+        rel = path.name
+        if not path.is_absolute():
+            rel = path.as_posix()
+        elif self.dags_dir is not None:
+            with contextlib.suppress(ValueError):  # not under dags/: its name
+                rel = path.resolve().relative_to(self.dags_dir.resolve()).as_posix()
+        return rel if rel.startswith(f"{DAGS}/") else f"{DAGS}/{rel}"
+
+    def _dag_file(self, dag_file: str | Path) -> Path:
+        """The DAG file on this machine (a relative one is under dags/)."""
+        path = Path(dag_file)
+        if path.is_absolute() or self.dags_dir is None:
+            return path
+        parts = path.parts[1:] if path.parts[:1] == (DAGS,) else path.parts
+        return self.dags_dir.joinpath(*parts)
 
     def make_visible(
         self, dag_id: str, dag_file: str | Path, *, timeout: float = 60.0
@@ -295,8 +314,13 @@ class AirflowClient:
         file through any known file of the bundle (a priority request forces a bundle refresh,
         which finds new files); with no DAG known at all, through the stack, which records the
         same priority-parse request directly.
+
+        With a stack that keeps the bundle (``connect()``), the file and the notebooks it runs are
+        first committed (kit.bundle.deploy): the DAG counts as loaded once Airflow parsed it at
+        that commit (its ``bundle_version``), i.e. as a DAG version of its own when it changed.
         """
         rel = self._relative(dag_file)
+        version = self.deploy(dag_file) if self._deploy is not None else None
         # An import error recorded before this call belongs to an earlier version of the file
         # (the user may just have fixed it): only one from the parse asked for here counts.
         stale = self._import_error_entry(rel)
@@ -325,9 +349,12 @@ class AirflowClient:
             trace = entry[0] if entry and (stale is None or entry[1] != stale[1]) else None
             try:
                 dag = self._call(lambda c: af.DAGApi(c).get_dag, dag_id)
-                fresh = parsed_before is None or (
-                    dag.last_parsed_time is not None and dag.last_parsed_time > parsed_before
-                )
+                if version is not None:
+                    fresh = dag.bundle_version == version
+                else:
+                    fresh = parsed_before is None or (
+                        dag.last_parsed_time is not None and dag.last_parsed_time > parsed_before
+                    )
                 if fresh and not dag.has_import_errors:
                     return dag
             except ApiException as exc:
@@ -337,12 +364,37 @@ class AirflowClient:
             if trace and (dag is None or dag.has_import_errors):
                 raise DagImportError(rel, trace)
             if time.monotonic() > deadline:
+                at = f" at bundle version {version[:12]}" if version else ""
                 raise ClientError(
-                    f"Airflow did not load DAG {dag_id!r} from {rel} within {timeout:.0f} s. "
+                    f"Airflow did not load DAG {dag_id!r} from {rel}{at} within {timeout:.0f} s. "
                     "Does the file define that dag_id? See the dag-processor log "
                     "(`kit logs dag-processor`)."
                 )
             time.sleep(0.3)
+
+    def deploy(self, dag_file: str | Path) -> str:
+        """Commit ``dag_file`` (and the spec and notebooks it runs) to the stack's bundle; the
+        bundle version (commit) Airflow will parse it at. ClientError without a stack's bundle."""
+        if self._deploy is None:
+            raise ClientError(
+                "this client knows no bundle repository to deploy to: use kit.client.connect(), "
+                "which knows the stack, or commit to your bundle's remote yourself."
+            )
+        return self._deploy(self._dag_file(dag_file))
+
+    def dag_versions(self, dag_id: str) -> list[dict[str, Any]]:
+        """The DAG's versions, oldest first: version_number, bundle_version, created_at, id."""
+        rows = self._call(lambda c: af.DagVersionApi(c).get_dag_versions, dag_id, limit=1000)
+        return [
+            {
+                "id": str(v.id),
+                "version_number": v.version_number,
+                "bundle_name": v.bundle_name,
+                "bundle_version": v.bundle_version,
+                "created_at": v.created_at,
+            }
+            for v in sorted(rows.dag_versions, key=lambda v: v.version_number)
+        ]
 
     # -- runs ----------------------------------------------------------------------------------
     def trigger(

@@ -96,15 +96,19 @@ def plan_export(
     spec_path: Path,
     source_path: Path | None = None,
     code: str | None = None,
+    project_dir: Path | None = None,
 ) -> ExportPlan:
     """Decide, without writing, what export would write and which files it may not replace.
 
     A DAG file is replaced freely when the kit generated it and nobody edited it since (its
     header's hash matches); a spec file when it is the one last exported (its digest is in the
     DAG's header) or holds the same spec. ``source_path``: the spec file being exported, kept as
-    written (comments and all).
+    written (comments and all). ``project_dir``: where the spec's notebooks are, for their
+    digests in the DAG (kit.codegen.render); None renders without them.
     """
-    code = render(spec) if code is None else code
+    if code is None:
+        digests = notebook_digests(spec, project_dir) if project_dir is not None else None
+        code = render(spec, digests)
     old_code = _read(dag_path)
     dag_refusal = _dag_refusal(old_code) if old_code is not None and old_code != code else None
     dag = Target(dag_path, old_code, code, dag_refusal)
@@ -157,6 +161,7 @@ def export(
         dag_path=dags_dir / f"{spec.dag_id}.py",
         spec_path=pipelines_dir / f"{spec.dag_id}.yaml",
         source_path=source_path,
+        project_dir=project_dir,
     )
     if plan.refused and not force:
         first = plan.refused[0]
@@ -180,6 +185,23 @@ def export(
         warnings=[p for p in problems if not p.is_error],
         roles=tuple(spec.access),
     )
+
+
+def notebook_digests(spec: PipelineSpec, project_dir: Path) -> dict[str, str]:
+    """SHA-256 of each notebook the spec's tasks run, by the path the task names (relative to
+    the project); a notebook that is not there has none (validation reports it)."""
+    from kit.bundle.manifest import digest
+    from kit.spec.kinds import NotebookSettings
+
+    digests: dict[str, str] = {}
+    for task in spec.tasks:
+        settings = task.settings
+        if isinstance(settings, NotebookSettings) and settings.notebook not in digests:
+            path = Path(settings.notebook)
+            path = path if path.is_absolute() else project_dir / path
+            if path.is_file():
+                digests[settings.notebook] = digest(path.read_bytes())
+    return digests
 
 
 def _read(path: Path) -> str | None:

@@ -98,9 +98,17 @@ def render_notebook(task: TaskSpec, ctx: RenderContext) -> RenderedTask:
     assert isinstance(settings, NotebookSettings)
     args, results = _function_args(task, ctx, settings.parameters, context=True)
     func = ctx.func_names[task.id]
+    digest = ctx.notebook_digests.get(settings.notebook)
+    task_kwargs = ctx.task_kwargs(task)
+    if digest is not None:
+        # In the serialized DAG, so a changed notebook is a new DAG version (Airflow hashes it).
+        note = f"Runs `{settings.notebook}`, sha256 `{digest}`."
+        task_kwargs = [(k, v) for k, v in task_kwargs if k != "doc_md"]
+        task_kwargs.append(("doc_md", f"{task.doc}\n\n{note}" if task.doc else note))
     definition = ctx.snippet(
         "kinds/notebook.py.j2",
-        task_kwargs=ctx.task_kwargs(task),
+        task_kwargs=task_kwargs,
+        sha256=digest,
         func=func,
         args=args,
         notebook=settings.notebook,

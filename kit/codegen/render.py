@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -60,6 +61,9 @@ class RenderContext:
     func_names: dict[str, str]
     var_names: dict[str, str]
     operators: set[str] = field(default_factory=set)  # ids of tasks created as classic operators
+    # SHA-256 of each notebook a task runs (project-relative path -> digest), read by export: a
+    # notebook-only change then changes the DAG, so Airflow records a new DAG version.
+    notebook_digests: Mapping[str, str] = field(default_factory=dict)
 
     def snippet(self, template: str, **values: Any) -> str:
         """Render ``templates/<template>`` with the shared environment (``py`` filter)."""
@@ -142,15 +146,24 @@ def choose_names(spec: PipelineSpec) -> tuple[str, dict[str, str], dict[str, str
     return dag_func, func_names, var_names
 
 
-def render(spec: PipelineSpec) -> str:
+def render(spec: PipelineSpec, notebook_digests: Mapping[str, str] | None = None) -> str:
     """The complete DAG file for ``spec``, header included (pure, deterministic).
+
+    ``notebook_digests``: the SHA-256 of the notebooks the tasks run (``notebook_digests()`` of
+    kit.codegen.export reads them); each notebook task then names its digest in its ``doc_md`` and
+    checks it when it runs.
 
     Raises ValueError if the task graph cannot be ordered (cycles, duplicate ids); run
     ``kit.spec.validate`` first to get every problem explained.
     """
     _check_renderable(spec)
     dag_func, func_names, var_names = choose_names(spec)
-    ctx = RenderContext(spec=spec, func_names=func_names, var_names=var_names)
+    ctx = RenderContext(
+        spec=spec,
+        func_names=func_names,
+        var_names=var_names,
+        notebook_digests=dict(notebook_digests or {}),
+    )
     imports = {"from datetime import timedelta", "from airflow.sdk import dag"}
     rendered: list[tuple[TaskSpec, RenderedTask]] = []
     by_id = {task.id: task for task in spec.tasks}

@@ -34,10 +34,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from kit.bundle.manifest import digest
 from kit.runtime import kernel_log, output_html, run_guard, tracking, warm_kernel
 from kit.runtime.kernel_env import kernel_environment
 from kit.runtime.lineage_tags import LineageTags
-from kit.runtime.paths import output_name, project_dir, run_dir
+from kit.runtime.paths import bundle_of, code_root, output_name, project_dir, run_dir
 from kit.spec.notebook_parameters import read_parameters
 
 log = logging.getLogger("kit.notebook_task")
@@ -256,19 +257,38 @@ def run_notebook(
     notebook: str,
     parameters: Mapping[str, Any],
     kernel: str | None = None,
+    sha256: str | None = None,
     context: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Execute ``notebook`` with papermill for the current task try; return its published results
-    plus ``output_notebook`` (and ``mlflow_run_id`` when tracking)."""
+    plus ``output_notebook`` (and ``mlflow_run_id`` when tracking).
+
+    A relative ``notebook`` is read from the run's bundle version (``code_root``), never from the
+    working copy; ``sha256`` (the digest export recorded in the DAG) must match its bytes."""
     phases = _Phases()
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     phases.done("imports")
-    project = project_dir(context)
-    source = Path(notebook) if Path(notebook).is_absolute() else project / notebook
+    root = code_root(context)
+    _bundle, version, _path = bundle_of(context)
+    source = Path(notebook) if Path(notebook).is_absolute() else root / notebook
     if not source.is_file():
-        raise NotebookTaskError(f"notebook {notebook!r} does not exist (looked at {source}).")
+        where = f" of bundle version {version}" if version else ""
+        raise NotebookTaskError(
+            f"notebook {notebook!r} does not exist (looked at {source}{where}); deploy it with "
+            "the DAG (`kit export`, Deploy & run), which commits the notebooks a DAG runs."
+        )
+    if sha256 is not None:
+        actual = digest(source.read_bytes())
+        if actual != sha256:
+            raise NotebookTaskError(
+                f"notebook {notebook!r} at {source} has sha256 {actual}, but the DAG was exported "
+                f"with sha256 {sha256}: this is not the notebook that was deployed. Export the "
+                "pipeline again (`kit export`, Deploy & run) to deploy the notebook as it is now."
+            )
+    if version:
+        log.info("notebook %s from bundle version %s", notebook, version)
     params = {name: _plain(value) for name, value in parameters.items()}
     try:
         problems = check_parameters(source, params)
@@ -300,7 +320,7 @@ def run_notebook(
             dag_id, str(context.get("run_id")), ti.task_id, ti.map_index, ti.try_number
         )
         lineage = LineageTags.from_context(
-            ti, source, source.read_bytes(), params, fallback_root=project
+            ti, source, source.read_bytes(), params, fallback_root=project_dir(context)
         )
         run_id = tracking.start_run(dag_id, tags, out.parent, lineage.as_tags())
         guard = _guard(run_id, out)

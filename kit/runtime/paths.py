@@ -34,6 +34,26 @@ def project_dir(context: Mapping[str, Any] | None = None) -> Path:
     return Path.cwd()
 
 
+def bundle_of(context: Mapping[str, Any] | None) -> tuple[str | None, str | None, Path | None]:
+    """(name, version, path) of the DAG bundle the task runs from; None each outside a task.
+    ``version`` is None for an unversioned bundle (its path is then not pinned to the run)."""
+    bundle = getattr((context or {}).get("ti"), "bundle_instance", None)
+    if bundle is None:
+        return None, None, None
+    path = getattr(bundle, "path", None)
+    return getattr(bundle, "name", None), getattr(bundle, "version", None), path and Path(path)
+
+
+def code_root(context: Mapping[str, Any] | None = None) -> Path:
+    """Where a task reads the code it runs (its notebooks): the checkout of the run's bundle
+    version when the bundle is versioned (the kit's git bundle: what was deployed, whatever the
+    working copy holds now), else the project folder. Artifacts stay under ``project_dir``."""
+    _name, version, path = bundle_of(context)
+    if version is not None and path is not None:
+        return path
+    return project_dir(context)
+
+
 def run_dir(context: Mapping[str, Any] | None = None) -> Path:
     """``artifacts/<dag_id>/<run_id>`` of the current run (``artifacts/manual/local`` outside)."""
     context = current_context(context)

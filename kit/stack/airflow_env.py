@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from kit.bundle import config as bundle_config
+from kit.bundle.repo import repo_path
 from kit.stack.mlflow_auth import CONFIG_FILE_NAME, MlflowAuth, server_environment, sqlite_auth_uri
 from kit.stack.remote_services import airflow_variables
 from kit.stack.secrets import StackSecrets
@@ -81,11 +83,22 @@ def airflow_environment(settings: StackSettings, secrets: StackSecrets) -> dict[
     if settings.parallelism is not None:
         env["AIRFLOW__CORE__PARALLELISM"] = str(settings.parallelism)
     env.update(_shape_environment(settings, secrets))
+    env.update(bundle_environment(settings))
     # S3 remote logs and SMTP, from the same KIT_* variables as the Compose profiles; nothing
     # when they are unset, and airflow.cfg's values apply.
     env.update(airflow_variables(settings.remote_services))
     env.update(settings.extra_env)
     return env
+
+
+def bundle_environment(settings: StackSettings) -> dict[str, str]:
+    """Airflow serves the project through the kit's versioned git bundle (kit.bundle): the
+    repository the kit commits deploys to (or the team's remote), checkouts in the state folder.
+    The processes run as the repository's owner: no safe.directory needed."""
+    return bundle_config.airflow_variables(
+        settings.bundle_url or str(repo_path(settings.state_dir)),
+        str(bundle_config.storage_path(settings.state_dir)),
+    )
 
 
 def _shape_environment(settings: StackSettings, secrets: StackSecrets) -> dict[str, str]:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
+from kit.bundle.config import BUNDLE_NAME
+
 if TYPE_CHECKING:  # types only: this module stays the lowest of kit.stack
     from kit.fast_paths import FastPathStatus
     from kit.stack.settings import StackSettings
@@ -213,7 +215,7 @@ class Stack(Protocol):
         """The last lines of a component's log (a file or a container's); None if unknown."""
         ...
 
-    def request_parse(self, relative_fileloc: str, bundle: str = "dags-folder") -> None:
+    def request_parse(self, relative_fileloc: str, bundle: str = BUNDLE_NAME) -> None:
         """Have Airflow parse a file of ``bundle`` now (a new file the API cannot name yet);
         StackError when the request cannot be made."""
         ...

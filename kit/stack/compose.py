@@ -16,6 +16,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from kit.bundle.config import BUNDLE_NAME
+from kit.bundle.deploy import ensure as ensure_bundle
+from kit.bundle.repo import repo_path
 from kit.stack import engine_api, health, parse_request, podman, standin_images
 from kit.stack.base import (
     ComponentStatus,
@@ -140,6 +143,7 @@ class ComposeStack(ComposeProject):
         env = {k: v for k, v in os.environ.items() if k not in SECRET_KEYS}
         env.update(self._ports)
         env["DOCKER_HOST"] = self.docker_host()
+        env["KIT_BUNDLE_REPO"] = str(repo_path(self.state_dir))
         for name, image in standin_images.recorded(self.state_dir).items():
             if not self.setting(name, ""):
                 env[name] = image
@@ -255,7 +259,7 @@ class ComposeStack(ComposeProject):
         """None: the containers run Airflow's own commands, none of the kit's fast paths."""
         return None
 
-    def request_parse(self, relative_fileloc: str, bundle: str = "dags-folder") -> None:
+    def request_parse(self, relative_fileloc: str, bundle: str = BUNDLE_NAME) -> None:
         """Ask Airflow to parse a file now, from inside the dag-processor's container."""
         done = self._compose(
             "exec", "-T", DAG_PROCESSOR_SERVICE, *parse_request.command(relative_fileloc, bundle),
@@ -319,6 +323,8 @@ class ComposeStack(ComposeProject):
         ensure_password_file(self.project_dir, self.state_dir)
         ensure_mlflow_password_file(self.project_dir, self.state_dir)
         ensure_host_dirs(self.project_dir)
+        # Bind-mounted read-only into every Airflow container: made (once) before they start.
+        ensure_bundle(self.state_dir, self.project_dir, self.project_dir / "dags")
         self._require_engine(progress)
         self._require_images(progress)
         if not self.status().running:

@@ -25,6 +25,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from kit import clock, fast_paths
+from kit.bundle.config import BUNDLE_NAME
+from kit.bundle.deploy import ensure as ensure_bundle
 from kit.stack import embedded_state, health, lock
 from kit.stack.airflow_env import STACK_MARKER, airflow_environment, stack_id
 from kit.stack.base import (
@@ -131,7 +133,7 @@ class EmbeddedStack:
         """Its metadata database: 'postgres' (a server of the kit's own) or 'sqlite'."""
         return self.settings.database
 
-    def request_parse(self, relative_fileloc: str, bundle: str = "dags-folder") -> None:
+    def request_parse(self, relative_fileloc: str, bundle: str = BUNDLE_NAME) -> None:
         """Ask Airflow to parse a file the API cannot name yet (a new file in a bundle where no
         DAG is known): a priority-parse request in the metadata database, as Airflow's reparse
         API records one."""
@@ -201,6 +203,8 @@ class EmbeddedStack:
         os.chmod(settings.state_dir, 0o700)
         settings.dags_dir.mkdir(parents=True, exist_ok=True)
         settings.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        # The DAG processor fails to start without the bundle's branch: made (once) before it.
+        ensure_bundle(settings.state_dir, settings.project_dir, settings.dags_dir)
         if problem := missing_provider(settings.remote_services):
             raise StackError(problem)
         secrets = load_or_create(settings.secrets_file)

@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 from kit import fast_paths
+from kit.bundle.config import BUNDLE_NAME
 from kit.stack.base import StackError
 
 PATH = "priority-parse"
@@ -62,9 +63,7 @@ def code() -> str:
     return inspect.getsource(priority_parse_problem) + _RECORD.format(exit=EXIT_UNSUPPORTED)
 
 
-def command(
-    relative_fileloc: str, bundle: str = "dags-folder", python: str = "python"
-) -> list[str]:
+def command(relative_fileloc: str, bundle: str = BUNDLE_NAME, python: str = "python") -> list[str]:
     """The command line that records the request (Airflow importable, its database configured)."""
     return [python, "-c", code(), bundle, relative_fileloc]
 
@@ -79,7 +78,7 @@ def outcome(returncode: int, stdout: str, stderr: str, relative_fileloc: str) ->
         raise StackError(f"could not ask Airflow to parse {relative_fileloc}:\n{stderr[-2000:]}")
 
 
-def request_parse(env: dict[str, str], relative_fileloc: str, bundle: str = "dags-folder") -> None:
+def request_parse(env: dict[str, str], relative_fileloc: str, bundle: str = BUNDLE_NAME) -> None:
     """Record the request from a local process with the stack's environment ``env``."""
     done = subprocess.run(
         command(relative_fileloc, bundle, sys.executable),

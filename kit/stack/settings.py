@@ -80,6 +80,9 @@ class StackSettings:
     # `email`, read at each `kit up` and never kept (kit.stack.remote_services).
     remote_services: RemoteServices = field(default_factory=RemoteServices)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The team's own git remote Airflow reads the DAGs from (KIT_BUNDLE_URL); None: the
+    # repository the kit keeps in the state folder (kit.bundle, docs/dag-versions.md).
+    bundle_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.database not in DATABASES:
@@ -113,6 +116,8 @@ class StackSettings:
         if pool := os.environ.get("KIT_KERNEL_POOL_SIZE"):
             values["kernel_pool_size"] = int(pool)
         values["remote_services"] = RemoteServices.from_environ(os.environ)
+        if bundle_url := os.environ.get("KIT_BUNDLE_URL"):
+            values["bundle_url"] = bundle_url
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("project_dir", "state_dir", "dags_dir"):
             values[key] = Path(values[key]).resolve()  # type: ignore[arg-type]

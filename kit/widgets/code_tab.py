@@ -37,6 +37,7 @@ class CodeTab:
         host = self.host
         if host.read_only_path is not None:
             return
+        from kit.codegen.export import notebook_digests
         from kit.codegen.render import render
 
         build = host.build
@@ -44,7 +45,7 @@ class CodeTab:
         spec_text = host.draft.yaml()
         if build.spec is not None and not build.errors:
             try:
-                code = render(build.spec)
+                code = render(build.spec, notebook_digests(build.spec, host.project_dir))
             except Exception as exc:  # noqa: BLE001 - shown instead of the code
                 code = f"# the code generator failed: {exc}\n"
         else:

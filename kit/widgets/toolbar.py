@@ -148,7 +148,9 @@ class Toolbar:
             )
             return
         dag_path, spec_path = host.targets()
-        plan = plan_export(build.spec, dag_path=dag_path, spec_path=spec_path)
+        plan = plan_export(
+            build.spec, dag_path=dag_path, spec_path=spec_path, project_dir=host.project_dir
+        )
         question = overwrite_question(plan)
         force = bool(plan.refused)
         if question is None:

@@ -57,6 +57,8 @@ class RunHost(DraftHost, Protocol):
 class CodeHost(DraftHost, Protocol):
     """The Code tab's host: the last check and where export would write."""
 
+    project_dir: Path
+
     @property
     def read_only_path(self) -> Path | None:
         """The DAG file shown read-only instead of a draft, if any."""

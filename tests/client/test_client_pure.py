@@ -102,7 +102,7 @@ def test_an_unknown_dag_is_dag_not_found_listing_the_known_ones(
 def test_a_dag_whose_file_fails_to_import_is_dag_import_error_with_the_trace(
     fake: FakeAirflow, client: AirflowClient
 ) -> None:
-    fake.add_import_error("broken.py", TRACE)
+    fake.add_import_error("dags/broken.py", TRACE)
     with pytest.raises(DagImportError, match="could not import broken.py") as err:
         client.get_dag("broken")
     assert err.value.filename == "broken.py"
@@ -399,7 +399,7 @@ def test_make_visible_reparses_a_known_dag_and_waits_for_the_new_parse(
 def test_make_visible_finds_a_new_file_through_a_neighbour(
     fake: FakeAirflow, client: AirflowClient, tmp_path: Path
 ) -> None:
-    fake.write_file("fresh.py", dag_id="fresh")
+    fake.write_file("dags/fresh.py", dag_id="fresh")
     loaded = client.make_visible("fresh", tmp_path / "fresh.py", timeout=5)
     assert loaded.dag_id == "fresh" and not loaded.has_import_errors
     token = fake.dags["etl"].file_token
@@ -409,15 +409,15 @@ def test_make_visible_finds_a_new_file_through_a_neighbour(
 def test_make_visible_of_a_broken_new_file_is_dag_import_error(
     fake: FakeAirflow, client: AirflowClient, tmp_path: Path
 ) -> None:
-    fake.write_file("broken.py", error=TRACE)
+    fake.write_file("dags/broken.py", error=TRACE)
     with pytest.raises(DagImportError) as err:
         client.make_visible("broken", tmp_path / "broken.py", timeout=5)
-    assert err.value.filename == "broken.py" and err.value.stack_trace == TRACE
+    assert err.value.filename == "dags/broken.py" and err.value.stack_trace == TRACE
 
 
 def test_make_visible_with_no_dag_known_uses_the_stacks_parse_request(tmp_path: Path) -> None:
     with FakeAirflow() as fake:
-        fake.write_file("first.py", dag_id="first")
+        fake.write_file("dags/first.py", dag_id="first")
         asked: list[str] = []
 
         def request_parse(rel: str) -> None:
@@ -428,7 +428,7 @@ def test_make_visible_with_no_dag_known_uses_the_stacks_parse_request(tmp_path: 
             fake.url, "admin", "pw", dags_dir=tmp_path, timeout=2.0, request_parse=request_parse
         )
         assert client.make_visible("first", tmp_path / "first.py", timeout=5).dag_id == "first"
-        assert asked == ["first.py"]
+        assert asked == ["dags/first.py"]
         bare = AirflowClient(fake.url, "admin", "pw", dags_dir=tmp_path, timeout=2.0)
         fake.dags.clear()
         with pytest.raises(ClientError, match="knows no DAG yet"):
@@ -438,6 +438,30 @@ def test_make_visible_with_no_dag_known_uses_the_stacks_parse_request(tmp_path: 
 def test_make_visible_of_a_fixed_file_waits_for_the_new_parse(
     fake: FakeAirflow, client: AirflowClient, tmp_path: Path
 ) -> None:
-    fake.add_import_error("fixed.py", TRACE)  # the last parse of the file failed
-    fake.write_file("fixed.py", dag_id="fixed")  # the user fixed it since
+    fake.add_import_error("dags/fixed.py", TRACE)  # the last parse of the file failed
+    fake.write_file("dags/fixed.py", dag_id="fixed")  # the user fixed it since
     assert client.make_visible("fixed", tmp_path / "fixed.py", timeout=5).dag_id == "fixed"
+
+
+def test_make_visible_with_a_bundle_commits_then_waits_for_that_bundle_version(
+    fake: FakeAirflow, tmp_path: Path
+) -> None:
+    deployed: list[Path] = []
+
+    def deploy(path: Path) -> str:
+        deployed.append(path)
+        fake.bundle_version = "c0ffee2"  # the commit; Airflow parses at it once asked
+        return "c0ffee2"
+
+    fake.dags["etl"].bundle_version = "c0ffee1"
+    client = AirflowClient(fake.url, "admin", "pw", dags_dir=tmp_path, timeout=2.0, deploy=deploy)
+    loaded = client.make_visible("etl", "etl.py", timeout=5)
+    assert deployed == [tmp_path / "etl.py"]  # a name is a file of dags/
+    assert loaded.bundle_version == "c0ffee2"
+    fake.bundle_version = "c0ffee3"
+    with pytest.raises(ClientError, match="at bundle version deadbeef"):
+        AirflowClient(
+            fake.url, "admin", "pw", dags_dir=tmp_path, timeout=2.0, deploy=lambda p: "deadbeef"
+        ).make_visible("etl", tmp_path / "etl.py", timeout=1)
+    with pytest.raises(ClientError, match="no bundle repository"):
+        AirflowClient(fake.url, "admin", "pw", dags_dir=tmp_path).deploy("etl.py")

@@ -32,7 +32,7 @@ MISSING_ROLE = (
 def fake(tmp_path: Path) -> Iterator[FakeAirflow]:
     with FakeAirflow(parse_delay=0.05) as airflow:
         airflow.fab_roles = {name: {"name": name} for name in DEFAULT_ROLES}
-        airflow.add_dag("etl", relative_fileloc="etl.py")
+        airflow.add_dag("etl", relative_fileloc="dags/etl.py")
         yield airflow
 
 
@@ -86,7 +86,7 @@ def test_a_user_who_may_not_make_roles_is_told_what_to_do(
 def test_roles_are_made_before_the_dag_is_asked_for(
     fake: FakeAirflow, client: AirflowClient, tmp_path: Path
 ) -> None:
-    fake.write_file("team_dag.py", dag_id="team_dag")
+    fake.write_file("dags/team_dag.py", dag_id="team_dag")
     report = make_visible_with_roles(client, "team_dag", tmp_path / "team_dag.py", ["team_a"])
     assert report.created == ("team_a",)
     paths = [(c.method, c.path) for c in fake.calls]
@@ -99,12 +99,12 @@ def test_a_parse_that_raced_the_new_role_is_parsed_again(
 ) -> None:
     # The dag-processor read the file before the role existed: its parse fails on the role, the
     # next one (asked for by the retry) loads the DAG.
-    fake.write_file("team_dag.py", error=MISSING_ROLE)
+    fake.write_file("dags/team_dag.py", error=MISSING_ROLE)
     parse = fake.parse_files
 
     def then_good(requested: str | None = None) -> None:
         parse(requested)
-        fake.write_file("team_dag.py", dag_id="team_dag")
+        fake.write_file("dags/team_dag.py", dag_id="team_dag")
 
     fake.parse_files = then_good  # type: ignore[method-assign]
     report = make_visible_with_roles(
@@ -112,7 +112,7 @@ def test_a_parse_that_raced_the_new_role_is_parsed_again(
     )
     assert report.created == ("team_a",) and "team_dag" in fake.dags
     # Any other import error, or one when no role was made here, is the user's to see.
-    fake.write_file("etl.py", error=MISSING_ROLE)
+    fake.write_file("dags/etl.py", error=MISSING_ROLE)
     with pytest.raises(DagImportError):
         make_visible_with_roles(client, "etl", tmp_path / "etl.py", ["team_a"], timeout=5)
 

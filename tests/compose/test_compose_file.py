@@ -388,11 +388,18 @@ def test_long_running_services_follow_profiles(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- files it refers to
 
 
+# The bundle repository (kit.bundle): in the state folder, made by `kit up` (ensure_bundle)
+# before the containers start, mounted read-only.
+BUNDLE_MOUNT = "${KIT_BUNDLE_REPO:-./.kit/bundle.git}:/opt/airflow/bundle.git:ro"
+
+
 def _host_paths() -> set[str]:
     prefix = "${AIRFLOW_PROJ_DIR:-.}/"
     paths = set()
     for svc in SERVICES.values():
         for volume in map(str, svc.get("volumes", [])):
+            if volume == BUNDLE_MOUNT:
+                continue
             if volume.startswith(prefix):
                 paths.add(volume.removeprefix(prefix).split(":", 1)[0])
             else:

@@ -87,6 +87,8 @@ class FakeAirflow:
         self.import_errors: dict[str, FakeImportError] = {}  # by filename
         # Files changed on disk, seen at the next parse: relative path -> (dag_id, error trace).
         self.pending_files: dict[str, tuple[str | None, str | None]] = {}
+        # The bundle's head commit, which every parse from now on records on its DAGs.
+        self.bundle_version: str | None = None
         self.rejected_conf: dict[str, int] = {}  # conf key -> status of the refusal
         self.calls: list[Call] = []
         self.error_ids: list[str] = []
@@ -180,7 +182,7 @@ class FakeAirflow:
         with self._lock:
             dag = FakeDag(
                 dag_id=dag_id,
-                relative_fileloc=relative_fileloc or f"{dag_id}.py",
+                relative_fileloc=relative_fileloc or f"dags/{dag_id}.py",
                 # Opaque to clients, as Airflow's signed tokens are.
                 file_token=f"tok.{secrets.token_urlsafe(8)}",
                 is_paused=paused,
@@ -246,6 +248,7 @@ class FakeAirflow:
                 for dag in self.dags.values():
                     if dag.relative_fileloc == requested and not dag.has_import_errors:
                         dag.last_parsed_time = now()
+                        dag.bundle_version = self.bundle_version
 
     def _apply_parse(self, rel: str, dag_id: str | None, error: str | None) -> None:
         owners = [d for d in self.dags.values() if d.relative_fileloc == rel]
@@ -258,8 +261,10 @@ class FakeAirflow:
         for dag in owners:
             dag.has_import_errors = False
             dag.last_parsed_time = now()
+            dag.bundle_version = self.bundle_version
         if dag_id is not None and dag_id not in self.dags:
-            self.add_dag(dag_id, relative_fileloc=rel, last_parsed_time=now())
+            added = self.add_dag(dag_id, relative_fileloc=rel, last_parsed_time=now())
+            added.bundle_version = self.bundle_version
 
     def reject_conf(self, key: str, status: int = 422) -> None:
         """Refuse a trigger whose ``conf`` has ``key`` (a Param it does not accept)."""

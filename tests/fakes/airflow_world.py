@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-DEFAULT_BUNDLE = "dags-folder"
+DEFAULT_BUNDLE = "kit"  # the kit's git bundle (kit.bundle): files are dags/<name>.py in it
 
 
 def now() -> datetime:
@@ -52,6 +52,7 @@ class FakeDag:
     bundle_name: str = DEFAULT_BUNDLE
     last_parsed_time: datetime | None = None
     has_import_errors: bool = False
+    bundle_version: str | None = None  # the bundle commit of its last parse
     task_ids: tuple[str, ...] = ("extract", "load")
     downstream: dict[str, tuple[str, ...]] = field(default_factory=dict)  # task -> its downstream
     mapped: frozenset[str] = frozenset()
@@ -96,10 +97,10 @@ def dag_json(dag: FakeDag) -> dict[str, Any]:
         "dag_id": dag.dag_id,
         "dag_display_name": dag.dag_id,
         "bundle_name": dag.bundle_name,
-        "bundle_version": None,
+        "bundle_version": dag.bundle_version,
         "description": None,
         "file_token": dag.file_token,
-        "fileloc": f"/opt/airflow/dags/{dag.relative_fileloc}",
+        "fileloc": f"/opt/airflow/bundles/kit/versions/x/{dag.relative_fileloc}",
         "relative_fileloc": dag.relative_fileloc,
         "has_import_errors": dag.has_import_errors,
         "has_task_concurrency_limits": False,

@@ -14,6 +14,7 @@ import nbformat
 import pytest
 import yaml
 
+from kit.bundle.repo import repo_path
 from kit.client import ParamsRejected, lineage_reads
 from kit.codegen import export
 from kit.lineage.chain import build, parse_ref
@@ -110,7 +111,11 @@ def test_kit_lineage_names_the_code_that_made_the_champion(lifecycle, stack, cli
     print(text.stdout, text.stderr)
     assert "notebooks/pipeline/train.ipynb\n" in text.stdout and digest in text.stdout
     # ...and the same chain in this process, link by link (no second command start: ~15 s).
-    chain = build(parse_ref(f"{MODEL}@champion"), live_sources(client, stack.settings.mlflow_url))
+    repo = repo_path(stack.settings.state_dir)  # the stack's bundle: every deploy a commit
+    chain = build(
+        parse_ref(f"{MODEL}@champion"),
+        live_sources(client, stack.settings.mlflow_url, bundle_repo=repo),
+    )
     links = {link.kind: link.as_dict() for link in chain.links}
     assert list(links) == [
         "model version",
@@ -133,15 +138,13 @@ def test_kit_lineage_names_the_code_that_made_the_champion(lifecycle, stack, cli
         ["notebook"] if links["notebook"]["problem"] else []
     )
     assert before_commit == [], [links[k]["problem"] for k in before_commit]
-    if bundle_version:  # a versioned bundle (the kit's git bundle): the commit is known
-        assert links["commit"]["label"] == bundle_version and links["commit"]["problem"] is None
-        assert bundle_version in text.stdout
-        assert chain.complete and text.returncode == 0
-    else:  # Airflow's dags-folder bundle records no commit: said, and exit 1
-        assert links["commit"]["problem"].startswith("unknown: ")
-        assert "not versioned" in links["commit"]["problem"]
-        assert not chain.complete and text.returncode == 1
-        assert "unknown: the DAG run used bundle 'dags-folder'" in text.stdout
+    # Every stack serves the kit's versioned git bundle (kit.bundle): the commit is known.
+    assert bundle_version, "the run recorded no bundle version"
+    assert links["commit"]["label"] == bundle_version and links["commit"]["problem"] is None
+    # Read from the repository: the deploy's commit, and the notebook as committed there.
+    assert "kit deploy ml_lifecycle" in json.dumps(links["commit"])
+    assert bundle_version in text.stdout
+    assert chain.complete and text.returncode == 0
 
 
 def test_the_lifecycles_notebook_tasks_log_no_error(lifecycle, client) -> None:
