@@ -84,6 +84,9 @@ def worker_environment(
         "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(bundles),
         "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_STORAGE_PATH": str(home / "bundles"),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        # Output notebooks and run files go here, not into the bundle checkout the try runs from
+        # (a checkout is shared by every try of that commit on this worker).
+        "KIT_PROJECT_DIR": str(home / "project"),
         f"AIRFLOW_CONN_{BUNDLE_CONN_ID.upper()}": json.dumps(connection),
         # No database: a worker reaches the stack only through its API.
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'unused.db'}",

@@ -58,6 +58,7 @@ def test_a_worker_gets_the_api_the_bundle_and_its_token_only(tmp_path) -> None:
     assert json.loads(env["AIRFLOW_CONN_KIT_BUNDLE"])["password"] == "a.b.c"
     assert "AIRFLOW__API_AUTH__JWT_SECRET" not in env
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith(f"sqlite:///{tmp_path}")
+    assert env["KIT_PROJECT_DIR"] == str(tmp_path / "project")  # not the bundle's checkout
 
 
 def test_a_url_without_scheme_is_refused() -> None:

@@ -5,11 +5,9 @@ succeeds on another worker (a `kit worker join` process on this machine).
 The container (the project image, tests/compose's build) reaches the stack only through
 slirp4netns's host loopback (10.0.2.2 -> the host's 127.0.0.1, where the stack listens); it
 gets a worker token and nothing else: no database, broker or signing secret. DAG code and the
-notebook come from the bundle repository the api-server serves (kit.airflow_plugin.git_http).
-
-Pre-merge of the bundle work (branch `bundle`): the stack serves its DAGs as Airflow's local
-`dags-folder` bundle, so the workers map that name to the served git repository with subdir
-`dags`; after the merge the name is `kit` and no subdir (the defaults of `kit worker join`).
+notebook come from the stack's versioned bundle (`kit`), which the api-server serves read-only
+(kit.airflow_plugin.git_http): the worker checks out the run's own commit, as the stack's own
+executors do.
 """
 
 from __future__ import annotations
@@ -85,12 +83,8 @@ def _notebook() -> nbformat.NotebookNode:
     return nb
 
 
-def _git(*args: str, cwd: Path) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def _project(root: Path) -> tuple[Path, Path]:
-    """A project (config, dags/, notebooks/) committed to a bare repository; both paths."""
+def _project(root: Path) -> Path:
+    """A project (config, dags/, notebooks/): make_visible commits it to the stack's bundle."""
     project = root / "project"
     (project / "dags").mkdir(parents=True)
     (project / "config").mkdir()
@@ -98,14 +92,7 @@ def _project(root: Path) -> tuple[Path, Path]:
     (project / "notebooks" / "edge").mkdir(parents=True)
     (project / "dags" / f"{DAG_ID}.py").write_text(DAG)
     nbformat.write(_notebook(), project / "notebooks" / "edge" / "sleepy.ipynb")
-    _git("init", "-q", "-b", "main", cwd=project)
-    _git("add", "dags", "notebooks", cwd=project)
-    _git(
-        "-c", "user.name=kit", "-c", "user.email=kit@localhost", "commit", "-qm", "v1", cwd=project
-    )
-    bare = root / "bundle.git"
-    _git("clone", "-q", "--bare", str(project), str(bare), cwd=root)
-    return project, bare
+    return project
 
 
 def _wait(what: str, check, timeout: float, poll: float = 1.0):
@@ -120,7 +107,7 @@ def _wait(what: str, check, timeout: float, poll: float = 1.0):
 def _join_args(url: str, token_file: str, name: str) -> list[str]:
     return [
         "worker", "join", url, "--token-file", token_file, "--name", name, "--queue", "remote",
-        "--concurrency", "1", "--bundle-name", "dags-folder", "--bundle-subdir", "dags",
+        "--concurrency", "1",
     ]  # fmt: skip
 
 
@@ -157,7 +144,7 @@ def test_a_container_worker_runs_a_notebook_task_and_a_killed_try_is_retried_els
     images = built_images()
     assert images.failure is None, f"the images did not build: {images.failure}"
     image = images.variables["AIRFLOW_IMAGE_NAME"]
-    project, bare = _project(tmp_path)
+    project = _project(tmp_path)
     settings = stack_settings(
         tmp_path,
         project_dir=project,
@@ -166,7 +153,6 @@ def test_a_container_worker_runs_a_notebook_task_and_a_killed_try_is_retried_els
         kernel_pool_size=0,
         parallelism=4,
         extra_env={
-            "KIT_BUNDLE_REPO": str(bare),
             # A dead worker's try is failed (and retried) after 20 s without a heartbeat.
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
