@@ -129,10 +129,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     if result.backup_path is not None:
         print(f"kept a backup of the replaced file: {result.backup_path}")
     print(result.dag_path)
-    return _make_visible(result.dag_id, result.dag_path, result.roles)
+    return _make_visible(result.dag_id, result.dag_path, result.roles, args.project_dir)
 
 
-def _make_visible(dag_id: str, dag_path: Path, roles: tuple[str, ...] = ()) -> int:
+def _make_visible(
+    dag_id: str, dag_path: Path, roles: tuple[str, ...] = (), project_dir: Path | None = None
+) -> int:
     """Have a running stack load the DAG now (the roles its access section names created
     first), and report its import error if it has one."""
     from kit.client import ClientError, DagImportError, connect
@@ -143,7 +145,7 @@ def _make_visible(dag_id: str, dag_path: Path, roles: tuple[str, ...] = ()) -> i
         client = connect()
     except (StackNotRunning, ClientError) as exc:
         why = "no stack is running" if isinstance(exc, StackNotRunning) else f"no answer ({exc})"
-        version = _commit_only([dag_path])
+        version = _commit_only([dag_path], project_dir, dag_path.parent)
         if version is None:
             return EXIT_PROBLEMS
         print(f"{why}: committed as bundle version {version[:12]}; Airflow serves it when the "
@@ -170,14 +172,24 @@ def _make_visible(dag_id: str, dag_path: Path, roles: tuple[str, ...] = ()) -> i
     return EXIT_OK
 
 
-def _commit_only(dag_files: list[Path]) -> str | None:
+def _commit_only(
+    dag_files: list[Path], project_dir: Path | None = None, dags_dir: Path | None = None
+) -> str | None:
     """Commit DAG files to the project's bundle without a stack; the version (None: failed,
-    said why)."""
+    said why). ``project_dir``: another project than this folder's (`--project-dir`), whose
+    notebooks are committed, in its own state folder unless $KIT_STATE_DIR names one."""
+    import os
+
     from kit.bundle.deploy import deploy
     from kit.bundle.repo import BundleError
     from kit.stack import StackSettings
 
-    settings = StackSettings.from_env()
+    state_dir = None
+    if project_dir is not None and not os.environ.get("KIT_STATE_DIR"):
+        state_dir = project_dir / ".kit"
+    settings = StackSettings.from_env(
+        project_dir=project_dir, dags_dir=dags_dir, state_dir=state_dir
+    )
     try:
         done = deploy(
             settings.state_dir,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kit.bundle.repo import BundleRepo, repo_path
 from kit.cli import pipeline_commands
 from tests.conftest_pipeline import EXAMPLE_PIPELINE
 
@@ -72,8 +73,19 @@ def test_export_prints_the_path_and_says_no_stack(
     assert run("export", str(spec), "--project-dir", str(project)) == 0
     out = capsys.readouterr().out
     assert str(project / "dags" / "example_pipeline.py") in out.splitlines()
-    assert "picked up when the stack runs" in out
+    assert "no stack is running: committed as bundle version" in out
+    assert "Airflow serves it when the stack runs" in out
     assert (project / "dags" / "example_pipeline.py").is_file()
+    # Committed to the stack's repository (the state folder's), from this project.
+    repo = BundleRepo(repo_path(project / "no-stack"))
+    head = repo.head()
+    assert head is not None and head[:12] in out
+    committed = repo.files(head)
+    assert "dags/example_pipeline.py" in committed
+    assert (
+        repo.read(head, "dags/example_pipeline.py")
+        == (project / "dags" / "example_pipeline.py").read_bytes()
+    )
 
 
 def test_export_without_a_stack_says_which_roles_the_dag_needs(
@@ -86,7 +98,7 @@ def test_export_without_a_stack_says_which_roles_the_dag_needs(
     )
     assert run("export", str(spec), "--project-dir", str(project)) == 0
     out = capsys.readouterr().out
-    assert "picked up when the stack runs" in out
+    assert "Airflow serves it when the stack runs" in out
     assert "names role(s) team_a, leads" in out and "must exist before" in out
     assert '"leads": {"DAGs"' in (project / "dags" / "shared.py").read_text()
     # A DAG without access names no role: nothing more is said.
