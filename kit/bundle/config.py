@@ -18,25 +18,32 @@ GITCONFIG_NAME = "bundle.gitconfig"
 def bundle_config(
     repo_url: str,
     *,
+    tracking_ref: str = TRACKING_REF,
+    subdir: str | None = None,
+    name: str = BUNDLE_NAME,
     refresh_interval: int | None = None,
     view_url_template: str | None = None,
 ) -> list[dict[str, object]]:
     """The value of ``dag_bundle_config_list``: one GitDagBundle named ``kit`` tracking ``main``
-    of ``repo_url`` (a path, ``file://`` or ``https://`` URL), the bundle root = the project root.
+    of ``repo_url`` (a path, ``file://`` or ``https://`` URL); the bundle root is the project
+    root unless ``subdir`` names a folder of it. The stacks, remote workers (kit.worker) and the
+    Helm values (kit.k8s) all describe the bundle with this.
     ``refresh_interval`` None: airflow.cfg's [dag_processor] refresh_interval (the seed's 300 s);
     the kit's own deploys do not wait for it (they ask for a priority parse, which refreshes)."""
     if not repo_url:
         raise ValueError("repo_url is empty: give the bundle repository's path or URL")
     kwargs: dict[str, object] = {
         "repo_url": repo_url,
-        "tracking_ref": TRACKING_REF,
+        "tracking_ref": tracking_ref,
         "git_conn_id": CONN_ID,
     }
+    if subdir:
+        kwargs["subdir"] = subdir
     if refresh_interval is not None:
         kwargs["refresh_interval"] = refresh_interval
     if view_url_template:
         kwargs["view_url_template"] = view_url_template
-    return [{"name": BUNDLE_NAME, "classpath": CLASSPATH, "kwargs": kwargs}]
+    return [{"name": name, "classpath": CLASSPATH, "kwargs": kwargs}]
 
 
 def storage_path(state_dir: Path) -> Path:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from kit.bundle.config import CLASSPATH, CONN_ID, bundle_config
 from kit.k8s.airflow_cfg import Settings
 from kit.k8s.secrets import (
     API_KEY,
@@ -36,11 +37,10 @@ EXECUTORS = {
 GIT_URL_PLACEHOLDER = "https://git.example.invalid/your-team/your-project.git"
 IMAGE_PLACEHOLDER = "registry.example.invalid/your-team/kit-airflow"
 TAG_PLACEHOLDER = "CHANGE-ME"
-# The shared contract of the kit's versioned bundle (kit/bundle, issue 25): the same name and
-# connection id on the laptop and in the cluster.
-GIT_CONN_ID = "kit_bundle"
-BUNDLE_NAME = "kit"
-GIT_BUNDLE_CLASS = "airflow.providers.git.bundles.git.GitDagBundle"
+# The kit's versioned bundle (kit.bundle.config): the same name and connection id on the laptop
+# and in the cluster.
+GIT_CONN_ID = CONN_ID
+GIT_BUNDLE_CLASS = CLASSPATH
 MLFLOW_SERVICE = "kit-mlflow"
 MLFLOW_PORT = 5000
 
@@ -152,12 +152,9 @@ def chart_executor(settings: Settings, chosen: str | None) -> str:
     return EXECUTORS[raw]
 
 
-def bundle_config(git_url: str, ref: str, subdir: str) -> str:
-    """``[dag_processor] dag_bundle_config_list``: one versioned GitDagBundle, as Airflow's JSON."""
-    kwargs = {"tracking_ref": ref, "git_conn_id": GIT_CONN_ID, "repo_url": git_url}
-    if subdir:
-        kwargs["subdir"] = subdir
-    return json.dumps([{"name": BUNDLE_NAME, "classpath": GIT_BUNDLE_CLASS, "kwargs": kwargs}])
+def bundle_config_json(git_url: str, ref: str, subdir: str) -> str:
+    """``[dag_processor] dag_bundle_config_list``: the kit's GitDagBundle, as Airflow's JSON."""
+    return json.dumps(bundle_config(git_url, tracking_ref=ref, subdir=subdir or None))
 
 
 def _give_tasks_the_mlflow_login(
@@ -229,7 +226,7 @@ def build_values(settings: Settings, options: Options) -> Values:
             "translated: airflow.cfg's own bundle list is replaced by the versioned git bundle "
             f"(it had {dag_processor['dag_bundle_config_list']!r})"
         )
-    dag_processor["dag_bundle_config_list"] = bundle_config(
+    dag_processor["dag_bundle_config_list"] = bundle_config_json(
         options.git_url, options.git_ref, options.git_subdir
     )
     comments.setdefault(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from kit.bundle.config import CONN_ID, bundle_config, connection
 from kit.worker.claims import ALGORITHM, AUDIENCE, ISSUER
 
 EDGE_EXECUTOR = "airflow.providers.edge3.executors.EdgeExecutor"
@@ -23,7 +24,6 @@ VERIFIER = "kit.worker.verify.jwt_verifier"
 EDGE_API_PATH = "/edge_worker/v1/rpcapi"
 # The kit plugin's read-only git of the bundle (kit.airflow_plugin.git_http).
 BUNDLE_PATH = "/kit-bundle/bundle.git"
-BUNDLE_CONN_ID = "kit_bundle"
 DEFAULT_QUEUE = "remote"
 
 
@@ -60,21 +60,9 @@ def worker_environment(
     """``AIRFLOW__*`` variables of ``airflow edge worker`` on another machine: the Edge API and
     the git bundle at ``url``, logs pushed to the api-server; the token is the only secret."""
     root = base_url(url)
-    bundle: dict[str, object] = {
-        "repo_url": root + BUNDLE_PATH,
-        "tracking_ref": tracking_ref,
-        "git_conn_id": BUNDLE_CONN_ID,
-    }
-    if bundle_subdir:
-        bundle["subdir"] = bundle_subdir
-    bundles = [
-        {
-            "name": bundle_name,
-            "classpath": "airflow.providers.git.bundles.git.GitDagBundle",
-            "kwargs": bundle,
-        }
-    ]
-    connection = {"conn_type": "git", "login": "kit-worker", "password": token}
+    bundles = bundle_config(
+        root + BUNDLE_PATH, tracking_ref=tracking_ref, subdir=bundle_subdir, name=bundle_name
+    )
     return {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__EDGE__API_URL": root + EDGE_API_PATH,
@@ -87,7 +75,7 @@ def worker_environment(
         # Output notebooks and run files go here, not into the bundle checkout the try runs from
         # (a checkout is shared by every try of that commit on this worker).
         "KIT_PROJECT_DIR": str(home / "project"),
-        f"AIRFLOW_CONN_{BUNDLE_CONN_ID.upper()}": json.dumps(connection),
+        f"AIRFLOW_CONN_{CONN_ID.upper()}": connection(login="kit-worker", password=token),
         # No database: a worker reaches the stack only through its API.
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'unused.db'}",
     }
