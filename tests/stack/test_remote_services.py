@@ -48,7 +48,9 @@ def test_nothing_set_adds_nothing_and_airflow_cfg_applies(tmp_path: Path) -> Non
         project_dir=REPO, state_dir=tmp_path / "state", dags_dir=tmp_path / "dags"
     )
     env = airflow_environment(settings, StackSecrets.generate())
-    assert not [k for k in env if "REMOTE" in k or "__EMAIL__" in k or k.startswith("AIRFLOW_CONN")]
+    assert not [k for k in env if "REMOTE" in k or "__EMAIL__" in k]
+    # The one connection is the DAG bundle's (kit.bundle.config), never a remote service's.
+    assert [k for k in env if k.startswith("AIRFLOW_CONN")] == ["AIRFLOW_CONN_KIT_BUNDLE"]
 
 
 def test_remote_logging_to_an_s3_compatible_endpoint() -> None:

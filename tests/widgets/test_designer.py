@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kit.codegen.export import notebook_digests
 from kit.codegen.render import render
 from kit.spec import PipelineSpec, load_spec, spec_from_mapping
 from kit.widgets import Designer
@@ -165,7 +166,8 @@ def test_code_preview_is_the_file_export_writes_with_a_diff(project: Path) -> No
     d = designer(project)
     build_pipeline(d)
     d.side_panel.show(d.code)
-    assert d.code.code_text["dag"] == render(d.build.spec)
+    # What export writes: the DAG with the digests of the notebooks it runs.
+    assert d.code.code_text["dag"] == render(d.build.spec, notebook_digests(d.build.spec, project))
     assert "new file" in d.code.code_summary.value
     d.toolbar.export_button.click()
     dag_path = project / "dags" / "widget_demo.py"
