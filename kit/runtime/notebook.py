@@ -279,8 +279,10 @@ def run_notebook(
             f"notebook {notebook!r} does not exist (looked at {source}{where}); deploy it with "
             "the DAG (`kit export`, Deploy & run), which commits the notebooks a DAG runs."
         )
+    # Read once: the digest checked here and the one the lineage tags record are of these bytes.
+    source_bytes = source.read_bytes()
     if sha256 is not None:
-        actual = digest(source.read_bytes())
+        actual = digest(source_bytes)
         if actual != sha256:
             raise NotebookTaskError(
                 f"notebook {notebook!r} at {source} has sha256 {actual}, but the DAG was exported "
@@ -320,7 +322,7 @@ def run_notebook(
             dag_id, str(context.get("run_id")), ti.task_id, ti.map_index, ti.try_number
         )
         lineage = LineageTags.from_context(
-            ti, source, source.read_bytes(), params, fallback_root=project_dir(context)
+            ti, source, source_bytes, params, fallback_root=project_dir(context)
         )
         run_id = tracking.start_run(dag_id, tags, out.parent, lineage.as_tags())
         guard = _guard(run_id, out)
