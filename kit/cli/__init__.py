@@ -36,6 +36,15 @@ def add_state_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def stack_failure(command: str, exc: Exception) -> int:
+    """Say why ``kit <command>`` could not use the stack; the exit code: EXIT_REFUSED for a
+    refused login or role (AuthFailed, Forbidden: HTTP 401/403), else EXIT_STACK."""
+    from kit.client.errors import AuthFailed
+
+    print(f"kit {command}: {exc}", file=sys.stderr)
+    return EXIT_REFUSED if isinstance(exc, AuthFailed) else EXIT_STACK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `kit` parser: each module of COMMAND_MODULES adds its sub-commands."""
     parser = argparse.ArgumentParser(

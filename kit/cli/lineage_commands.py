@@ -7,7 +7,13 @@ import json
 import sys
 from pathlib import Path
 
-from kit.cli import EXIT_NOT_FOUND, EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_STACK, EXIT_USAGE
+from kit.cli import (
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    stack_failure,
+)
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
@@ -21,7 +27,7 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"kit lineage: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    from kit.client import AuthFailed, ClientError, connect, use_mlflow
+    from kit.client import ClientError, connect, use_mlflow
     from kit.lineage.sources import live_sources
     from kit.stack import StackError
 
@@ -29,12 +35,8 @@ def cmd_lineage(args: argparse.Namespace) -> int:
         mlflow_url = use_mlflow(args.state_dir)
         airflow = connect(args.state_dir)
         chain = build(ref, live_sources(airflow, mlflow_url, bundle_repo=_repo(args)))
-    except AuthFailed as exc:
-        print(f"kit lineage: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
-    except (StackError, ClientError) as exc:
-        print(f"kit lineage: {exc}", file=sys.stderr)
-        return EXIT_STACK
+    except (StackError, ClientError) as exc:  # AuthFailed and Forbidden too: exit 5
+        return stack_failure("lineage", exc)
     print(json.dumps(chain.as_dict(), indent=2) if args.json else render(chain))
     if chain.links[0].problem:
         return EXIT_NOT_FOUND

@@ -11,10 +11,9 @@ from kit.cli import (
     EXIT_NOT_FOUND,
     EXIT_OK,
     EXIT_PROBLEMS,
-    EXIT_REFUSED,
-    EXIT_STACK,
     EXIT_USAGE,
     add_state_dir,
+    stack_failure,
 )
 
 
@@ -37,7 +36,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     --wait, wait for it and print its summary."""
     from kit.cli.user_commands import read_secret
     from kit.client import (
-        AuthFailed,
         ClientError,
         DagImportError,
         DagNotFound,
@@ -70,12 +68,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ParamsRejected as exc:
         print(f"kit run: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except AuthFailed as exc:  # and Forbidden: a role that may not read or run this DAG
-        print(f"kit run: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
-    except (StackError, ClientError) as exc:
-        print(f"kit run: {exc}", file=sys.stderr)
-        return EXIT_STACK
+    except (StackError, ClientError) as exc:  # AuthFailed and Forbidden too: exit 5
+        return stack_failure("run", exc)
     state = read_state(client_state_dir(args.state_dir))
     print_run_summary(run, state.endpoints(), logs_root=state.task_logs_dir)
     return EXIT_OK if run.state == "success" else EXIT_PROBLEMS

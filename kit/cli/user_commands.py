@@ -12,10 +12,10 @@ from kit.cli import (
     EXIT_NOT_FOUND,
     EXIT_OK,
     EXIT_PROBLEMS,
-    EXIT_REFUSED,
     EXIT_STACK,
     EXIT_USAGE,
     add_state_dir,
+    stack_failure,
 )
 
 
@@ -141,7 +141,7 @@ def cmd_users_remove(args: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     """`kit token`: a bearer token (JWT) of the admin, or of --user, on standard output."""
-    from kit.client import AuthFailed, ClientError, connect
+    from kit.client import ClientError, connect
     from kit.stack import StackError
 
     try:
@@ -151,12 +151,8 @@ def cmd_token(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"kit token: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except AuthFailed as exc:
-        print(f"kit token: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
-    except (StackError, ClientError) as exc:
-        print(f"kit token: {exc}", file=sys.stderr)
-        return EXIT_STACK
+    except (StackError, ClientError) as exc:  # AuthFailed and Forbidden too: exit 5
+        return stack_failure("token", exc)
     return EXIT_OK
 
 
