@@ -18,6 +18,8 @@ class Node:
     id: str
     kind: str  # spec kind ("notebook") or operator type ("BashOperator", "@task")
     mapped: bool = False  # expanded at run time (dynamic task mapping)
+    group: str | None = None  # the task group drawn around it (a DAG's TaskGroup), if any
+    label: str | None = None  # what the box says, when not the id (a task's id in its group)
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class TaskGraph:
     dag_id: str
     nodes: tuple[Node, ...]
     edges: tuple[tuple[str, str], ...]
+    # Task groups drawn as nested boxes: (group id, parent group id or None, label), parents first.
+    groups: tuple[tuple[str, str | None, str], ...] = ()
 
     def node(self, node_id: str) -> Node:
         """The node with this id; KeyError if there is none."""

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kit.preview.graph import TaskGraph
 
 POINTS = 72.0  # dot's plain output is in inches; we draw in points
 CHAR_WIDTH = 0.085  # inches per label character at the SVG's font size
 NODE_HEIGHT = 0.42
+GROUP_PAD = 8.0  # points around a task group's content (dot's cluster margin)
+GROUP_LABEL = 16.0  # points above it for the group's name
 
 
 class LayoutUnavailable(RuntimeError):
@@ -37,6 +39,18 @@ class Layout:
     edges: dict[tuple[str, str], tuple[tuple[float, float], ...]]  # cubic B-spline control points
     # Edges drawn as straight stand-ins until Graphviz has laid the graph out (provisional_layout).
     pending: frozenset[tuple[str, str]] = frozenset()
+    # A box around each task group's tasks and inner groups (``group_boxes``).
+    groups: dict[str, Box] = field(default_factory=dict)
+
+
+def layout_key(graph: TaskGraph) -> tuple[object, ...]:
+    """What a graph's layout depends on: its task ids, links and groups (not kinds or labels)."""
+    return (
+        tuple(node.id for node in graph.nodes),
+        graph.edges,
+        tuple(node.group for node in graph.nodes),
+        graph.groups,
+    )
 
 
 def dot_source(graph: TaskGraph) -> str:
@@ -47,13 +61,68 @@ def dot_source(graph: TaskGraph) -> str:
         "  graph [rankdir=LR, nodesep=0.18, ranksep=0.5, splines=spline, ordering=out];",
         f'  node [shape=box, fixedsize=true, height={NODE_HEIGHT}, label=""];',
     ]
-    for node in graph.nodes:
-        lines.append(f"  n{index[node.id]} [width={node_width(node.id):.3f}];")
+    lines += _clusters(graph, index)
     for up, down in graph.edges:
         if up in index and down in index:
             lines.append(f"  n{index[up]} -> n{index[down]};")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _clusters(graph: TaskGraph, index: dict[str, int]) -> list[str]:
+    """The nodes' lines, each task inside nested ``subgraph cluster_<i>`` blocks for its groups:
+    dot keeps a group's tasks together and leaves room for its name."""
+    order = {group_id: i for i, (group_id, _parent, _label) in enumerate(graph.groups)}
+    children: dict[str | None, list[str]] = {}
+    for group_id, parent, _label in graph.groups:
+        children.setdefault(parent if parent in order else None, []).append(group_id)
+    labels = {group_id: label for group_id, _parent, label in graph.groups}
+    members: dict[str | None, list[str]] = {}
+    for node in graph.nodes:
+        members.setdefault(node.group if node.group in order else None, []).append(node.id)
+
+    def block(group_id: str | None, indent: str) -> list[str]:
+        out = [
+            f"{indent}n{index[node_id]} [width={node_width(node_id):.3f}];"
+            for node_id in members.get(group_id, [])
+        ]
+        for child in children.get(group_id, []):
+            text = labels[child].replace("\\", "\\\\").replace('"', '\\"')
+            out.append(f"{indent}subgraph cluster_{order[child]} {{")
+            out.append(f'{indent}  label="{text}"; fontsize=11; margin={GROUP_PAD:.0f};')
+            out += block(child, indent + "  ")
+            out.append(f"{indent}}}")
+        return out
+
+    return block(None, "  ")
+
+
+def group_boxes(graph: TaskGraph, boxes: dict[str, Box]) -> dict[str, Box]:
+    """A box around each group's tasks and inner groups (pure), with room for its name above;
+    a group with nothing laid out gets none."""
+    if not graph.groups:
+        return {}
+    parents = {group_id: parent for group_id, parent, _label in graph.groups}
+
+    def depth(group_id: str) -> int:
+        seen: list[str] = []
+        while group_id in parents and group_id not in seen:
+            seen.append(group_id)
+            group_id = parents[group_id]  # type: ignore[assignment]
+        return len(seen)
+
+    found: dict[str, Box] = {}
+    for group_id in sorted(parents, key=depth, reverse=True):  # innermost first
+        inside = [boxes[n.id] for n in graph.nodes if n.group == group_id and n.id in boxes]
+        inside += [found[g] for g, parent in parents.items() if parent == group_id and g in found]
+        if not inside:
+            continue
+        left = min(b.x - b.width / 2 for b in inside) - GROUP_PAD
+        right = max(b.x + b.width / 2 for b in inside) + GROUP_PAD
+        top = min(b.y - b.height / 2 for b in inside) - GROUP_PAD - GROUP_LABEL
+        bottom = max(b.y + b.height / 2 for b in inside) + GROUP_PAD
+        found[group_id] = Box((left + right) / 2, (top + bottom) / 2, right - left, bottom - top)
+    return found
 
 
 def node_width(label: str) -> float:
@@ -115,7 +184,7 @@ def parse_plain(text: str, graph: TaskGraph) -> Layout:
                 for index in range(0, len(coords), 2)
             )
             edges[(up, down)] = points
-    return Layout(width, height, boxes, edges)
+    return Layout(width, height, boxes, edges, groups=group_boxes(graph, boxes))
 
 
 def provisional_layout(previous: Layout, graph: TaskGraph) -> Layout | None:
@@ -152,4 +221,5 @@ def provisional_layout(previous: Layout, graph: TaskGraph) -> Layout | None:
             start, end = boxes[up], boxes[down]
             edges[edge] = ((start.x + start.width / 2, start.y), (end.x - end.width / 2, end.y))
             pending.add(edge)
-    return Layout(width, height, boxes, edges, frozenset(pending))
+    groups = group_boxes(graph, boxes)
+    return Layout(width, height, boxes, edges, frozenset(pending), groups)

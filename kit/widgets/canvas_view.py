@@ -160,8 +160,8 @@ class CanvasView:
         """Redraw the canvas from the draft and the last check (after every change)."""
         host = self.host
         preview = host.last_preview
-        if preview is None:
-            return
+        if preview is None or host.read_only_path is not None:
+            return  # nothing yet, or a DAG shown read-only is on the canvas instead
         engine = host.engine
 
         def layout_fn(graph: TaskGraph) -> Layout:

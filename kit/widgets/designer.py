@@ -28,6 +28,13 @@ from kit.widgets.canvas_view import CanvasView
 from kit.widgets.code_tab import CodeTab
 from kit.widgets.designer_page import designer_page
 from kit.widgets.draft import Build, DraftChange, PipelineDraft, read_draft
+from kit.widgets.foreign_dag import (
+    ForeignDagView,
+    foreign_dag,
+    looks_like_dag_id,
+    structure_from_airflow,
+    structures_from_file,
+)
 from kit.widgets.graphview import clickable, graph_widget
 from kit.widgets.messages import FieldMessages, problems_html
 from kit.widgets.notebook_form import project_notebooks
@@ -55,11 +62,13 @@ _LINKS = {"set task", "add link", "remove link"}  # may tick or untick upstream 
 
 
 class Designer:
-    """Build a pipeline in a notebook: ``Designer()`` or ``Designer("pipelines/x.yaml")``.
+    """Build a pipeline in a notebook: ``Designer()`` or ``Designer("pipelines/x.yaml")``; or
+    look at any DAG, read-only, with its runs: ``Designer("dags/x.py")``, ``Designer(dag_id="x")``.
 
     ``project_dir`` is where notebooks and ``pipelines/`` are (default: ``kit.paths``);
     ``dags_dir`` where the DAG file goes (default: ``$KIT_DAGS_DIR`` or ``<project>/dags``);
-    ``state_dir``/``client`` say which running stack Deploy & run talks to.
+    ``state_dir``/``client`` say which running stack Deploy & run talks to (and which Airflow
+    ``dag_id`` is read from).
 
     Its views are attributes, and scripts and tests reach their widgets through them:
     ``toolbar`` (Load, Undo/Redo, Export, Deploy & run, the status line), ``canvas_view`` (its
@@ -78,6 +87,7 @@ class Designer:
         state_dir: str | Path | None = None,
         client: AirflowApi | None = None,
         background: bool | None = None,
+        dag_id: str | None = None,
     ) -> None:
         from kit.paths import project_dir as find_project_dir
 
@@ -113,6 +123,7 @@ class Designer:
         self.code = CodeTab(self)
         self.run = RunTab(self)
         self.canvas_view = CanvasView(self)
+        self.foreign = ForeignDagView(self)  # any DAG shown read-only, and its runs
         self.side_panel = SidePanel(self.make_tabs())
         self.tabs = self.side_panel.widget
         self.side_panel.on_shown(self._tab_shown)
@@ -123,6 +134,8 @@ class Designer:
             self.load(spec_or_path)
         else:
             self.show_all()
+        if dag_id is not None:
+            self.load_dag(dag_id)
 
     def make_tabs(self) -> list[tuple[str, TabView]]:
         """The side panel's tabs, ``(title, view)`` in order; called once, by ``__init__``.
@@ -172,8 +185,9 @@ class Designer:
             callback(change)
 
     # -- loading -----------------------------------------------------------------------------------
-    def load(self, spec_or_path: PipelineSpec | str | Path) -> None:
-        """Load a spec (editable) or any DAG file (read-only preview)."""
+    def load(self, spec_or_path: PipelineSpec | str | Path, *, dag_id: str | None = None) -> None:
+        """Load a spec (editable), or show any DAG file or dag_id Airflow knows (read-only, on
+        the canvas); ``dag_id`` picks one DAG of a file that defines several."""
         try:
             if isinstance(spec_or_path, PipelineSpec):
                 draft = PipelineDraft(spec_to_data(spec_or_path))
@@ -181,8 +195,11 @@ class Designer:
                 path = Path(spec_or_path)
                 if not path.is_absolute() and not path.exists():
                     path = self.project_dir / path
+                if not path.exists() and looks_like_dag_id(str(spec_or_path)):
+                    self.load_dag(str(spec_or_path))
+                    return
                 if path.suffix == ".py":
-                    self._load_dag_file(path)
+                    self._load_dag_file(path, dag_id)
                     return
                 draft = read_draft(path)
                 self.toolbar.load_path.value = str(path)
@@ -190,28 +207,57 @@ class Designer:
             self.say(f"Could not load {spec_or_path}: {exc}", "error")
             return
         self.read_only_path = None
-        self._unobserve()
-        self.draft = draft
-        self._unobserve = draft.observe(self._draft_changed)
+        self.foreign.clear()
+        self._set_draft(draft)
         self.selected = draft.task_ids[0] if draft.task_ids else None
         self._set_editable(True)
         self.show_all()
         self.say(f"Loaded {draft.get('dag_id')!r} ({len(draft.tasks)} tasks).", "info")
         self._tell(DraftChange("load"))
 
-    def _load_dag_file(self, path: Path) -> None:
-        from kit.preview.graph import graphs_from_dag_file
+    def _set_draft(self, draft: PipelineDraft) -> None:
+        self._unobserve()
+        self.draft = draft
+        self._unobserve = draft.observe(self._draft_changed)
 
-        graphs = graphs_from_dag_file(path)
-        self.read_only_path = path
-        self._set_editable(False)
-        svgs = [self.engine.draw(graph) for graph in graphs]
-        self.graph.value = "".join(svg_html(svg) for svg in svgs) or svg_html("")
-        self.canvas_view.set_editable(False)
+    def _load_dag_file(self, path: Path, dag_id: str | None = None) -> None:
+        structures = structures_from_file(path)
+        if not structures:
+            raise ValueError(f"{path} defines no DAG Airflow could load")
+        ids = [s.dag_id for s in structures]
+        if dag_id is not None and dag_id not in ids:
+            raise ValueError(f"{path} has no DAG {dag_id!r}; its DAGs: {', '.join(ids)}")
+        structure = structures[ids.index(dag_id)] if dag_id else structures[0]
+        others = ", ".join(i for i in ids if i != structure.dag_id)
+        note = f" Also in this file: {others} (load(path, dag_id=...) shows one)." if others else ""
+        self._show_foreign(foreign_dag(structure, str(path), path), path, note)
         self.code.show_file(path)
+
+    def load_dag(self, dag_id: str) -> None:
+        """Show a DAG Airflow has loaded, by its id, read-only on the canvas (its runs in the
+        Run tab: ``foreign.watch()``)."""
+        try:
+            structure = structure_from_airflow(self.client(), dag_id)
+        except Exception as exc:  # noqa: BLE001 - shown in the designer
+            self.say(f"Could not load DAG {dag_id!r} from Airflow: {exc}", "error")
+            return
+        self.toolbar.load_path.value = dag_id
+        where = Path(structure.fileloc) if structure.fileloc else Path(dag_id)
+        self._show_foreign(foreign_dag(structure, dag_id), where)
+        if where.is_file():
+            self.code.show_file(where)
+
+    def _show_foreign(self, dag: Any, path: Path, note: str = "") -> None:
+        """A DAG not made by the designer, read-only: an empty draft behind it (so no click on
+        the canvas reaches the last spec), its graph on the canvas and in the picture."""
+        self.read_only_path = path
+        self._set_draft(PipelineDraft())
+        self.selected = None
+        self._set_editable(False)
+        self.graph.value = svg_html(self.engine.draw(dag.graph))
         self.problems_box.value = ""
-        names = ", ".join(g.dag_id for g in graphs)
-        self.say(f"Showing {path} read-only: DAG(s) {names}. Load a spec to edit.", "info")
+        self.foreign.show(dag, note)
+        self._tell(DraftChange("load"))
 
     def _set_editable(self, editable: bool) -> None:
         self.toolbar.set_editable(editable)

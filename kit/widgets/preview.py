@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kit.preview.graph import TaskGraph
 from kit.preview.layout import Layout, layout, provisional_layout
+from kit.preview.layout import layout_key as graph_layout_key
 from kit.preview.svg import render_svg
 from kit.widgets.background import in_kernel_loop, run_later
 from kit.widgets.draft import Build, PipelineDraft
@@ -26,7 +27,7 @@ _CACHE_SIZE = 8
 # provisional drawing followed by the real one would only flicker).
 BACKGROUND_FROM = 50
 
-LayoutKey = tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
+LayoutKey = tuple[object, ...]
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ class Preview:
 
 
 def layout_key(graph: TaskGraph) -> LayoutKey:
-    """What a graph's layout depends on: its task ids and links."""
-    return tuple(node.id for node in graph.nodes), graph.edges
+    """What a graph's layout depends on: its task ids, links and task groups."""
+    return graph_layout_key(graph)
 
 
 class PreviewEngine:

@@ -89,6 +89,7 @@ function canvasContext(model, el) {
   svg("path", { d: "M0,0 L10,5 L0,10 z", class: "kit-arrowhead" }, marker);
   const background = svg("rect", { class: "kit-canvas-background", x: "-50000", y: "-50000", width: "100000", height: "100000" }, root);
   const viewport = svg("g", { class: "kit-canvas-viewport" }, root);
+  const groupLayer = svg("g", { class: "kit-groups" }, viewport); // task groups, under the rest
   const edgeLayer = svg("g", { class: "kit-edges" }, viewport);
   const nodeLayer = svg("g", { class: "kit-nodes" }, viewport);
   const ghost = svg("path", { class: "kit-ghost-link", d: "", "marker-end": `url(#${marker.id})` }, viewport);
@@ -96,11 +97,12 @@ function canvasContext(model, el) {
   const menu = html("div", { class: "kit-canvas-menu", role: "menu", hidden: "" }, stage);
   return {
     model, el, toolbar, banner, bannerText, bannerClose, stage, root, marker, background,
-    viewport, edgeLayer, nodeLayer, ghost, renameBox, menu,
+    viewport, groupLayer, edgeLayer, nodeLayer, ghost, renameBox, menu,
     nodes: new Map(), // id -> {g, body, stack, label, kind, title, badge, handle, look, box}
     edges: new Map(), // key -> {g, path, hit, remove, data, route}
     dragged: new Map(), // id -> {x, y}: where a node was dropped, until the next graph
-    graph: { nodes: [], edges: [] },
+    graph: { nodes: [], edges: [], groups: [] },
+    groupsDrawn: "", // the groups' JSON last drawn: redrawn only when it changes
     byId: new Map(),
     selectedEdge: null,
     localMessage: "",

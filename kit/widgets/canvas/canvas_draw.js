@@ -1,7 +1,26 @@
 // The pipeline canvas, part 4 of 6: drawing, keyed by id (only what changed is touched).
 
 function installDrawing(c) {
-  const { model, stage, nodeLayer, edgeLayer, marker, nodes, edges, dragged } = c;
+  const { model, stage, groupLayer, nodeLayer, edgeLayer, marker, nodes, edges, dragged } = c;
+
+  // Task groups (a DAG's TaskGroups): nested boxes behind the tasks, outermost first, each with
+  // its name; few, so redrawn whole when they change.
+  function drawGroups(groups) {
+    const look = JSON.stringify(groups);
+    if (look === c.groupsDrawn) return;
+    c.groupsDrawn = look;
+    groupLayer.replaceChildren();
+    for (const gr of groups) {
+      const g = svg("g", {
+        class: "kit-group", "data-group-id": gr.id, "data-depth": String(gr.depth),
+        role: "group", "aria-label": `task group ${gr.label}`,
+        transform: `translate(${(gr.x - gr.w / 2 + MARGIN).toFixed(1)},${(gr.y - gr.h / 2 + MARGIN).toFixed(1)})`,
+      }, groupLayer);
+      svg("title", {}, g).textContent = `task group ${gr.id}`;
+      svg("rect", { class: "kit-group-box", rx: "8", width: gr.w, height: gr.h }, g);
+      svg("text", { class: "kit-group-label", x: "8", y: "13" }, g).textContent = clip(gr.label, 48);
+    }
+  }
 
   function makeNode(id) {
     const g = svg("g", { class: "kit-node", "data-task-id": id, role: "button", tabindex: "-1" }, nodeLayer);
@@ -130,7 +149,9 @@ function installDrawing(c) {
     const graph = model.get("graph") || {};
     graph.nodes = graph.nodes || [];
     graph.edges = graph.edges || [];
+    graph.groups = graph.groups || [];
     c.graph = graph;
+    drawGroups(graph.groups);
     const before = c.byId;
     const byId = new Map(graph.nodes.map((n) => [n.id, n]));
     c.byId = byId;

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.preview.graph import Node, TaskGraph
-from kit.preview.layout import NODE_HEIGHT, POINTS, Layout, layout, node_width
+from kit.preview.layout import NODE_HEIGHT, POINTS, Layout, layout, layout_key, node_width
 from kit.preview.svg import COLOURS, DEFAULT_COLOUR
 from kit.widgets.runview import INVALID_STYLE, state_style
 
@@ -45,17 +45,19 @@ MODES = ("edit", "run")
 BUILTIN_KINDS = ("notebook", "python", "bash")
 
 _LAYOUT_CACHE_SIZE = 8
-_layouts: OrderedDict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], Layout] = OrderedDict()
+_layouts: OrderedDict[tuple[object, ...], Layout] = OrderedDict()
 
 
 @dataclass(frozen=True)
 class CanvasTask:
-    """One node to draw: ``label`` defaults to the id, ``mapped`` stacks the box (fan-out)."""
+    """One node to draw: ``label`` defaults to the id, ``mapped`` stacks the box (fan-out),
+    ``group`` is the task group drawn around it (a DAG's TaskGroup)."""
 
     id: str
     kind: str
     label: str | None = None
     mapped: bool = False
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ class IntentError(ValueError):
 def cached_layout(graph: TaskGraph) -> Layout:
     """``kit.preview.layout.layout`` with a small cache keyed by task ids and links: moving,
     selecting or marking tasks redraws without running ``dot`` again."""
-    key = (tuple(node.id for node in graph.nodes), graph.edges)
+    key = layout_key(graph)
     found = _layouts.get(key)
     if found is None:
         found = _layouts[key] = layout(graph)
@@ -92,6 +94,7 @@ def canvas_graph(
     problems: Mapping[str, str | Sequence[str]] | None = None,
     states: Mapping[str, str | None] | None = None,
     layout_fn: Callable[[TaskGraph], Layout] = cached_layout,
+    groups: Sequence[tuple[str, str | None, str]] = (),
 ) -> dict[str, Any]:
     """The JSON the canvas draws.
 
@@ -100,7 +103,8 @@ def canvas_graph(
     without one (or with a malformed one) is placed by ``dot``, which does not run at all when
     every task has a stored position. Links to unknown tasks and self-links are dropped. Edges whose
     ends both sit where ``dot`` put them carry dot's spline (``points``); the others carry no
-    points and the front end draws a curve between the boxes.
+    points and the front end draws a curve between the boxes. ``groups`` (``(id, parent, label)``,
+    parents first) are drawn as boxes around their tasks, outermost first (``"groups"``).
     """
     positions = positions or {}
     problems = problems or {}
@@ -115,7 +119,12 @@ def canvas_graph(
             (up, down) for up, down in links if up in known and down in known and up != down
         )
     )
-    graph = TaskGraph("", tuple(Node(t.id, t.kind, t.mapped) for t in tasks), edges)
+    graph = TaskGraph(
+        "",
+        tuple(Node(t.id, t.kind, t.mapped, t.group) for t in tasks),
+        edges,
+        tuple(groups),
+    )
     stored = {tid: xy for tid in ids if (xy := _coords(positions.get(tid))) is not None}
     free = [tid for tid in ids if tid not in stored]
     laid_out = layout_fn(graph) if free else None
@@ -137,6 +146,7 @@ def canvas_graph(
             "label": task.label if task.label is not None else task.id,
             "kind": task.kind,
             "mapped": task.mapped,
+            "group": task.group,
             "x": round(x, 1),
             "y": round(y, 1),
             "w": round(width, 1),
@@ -167,8 +177,57 @@ def canvas_graph(
             points = [[round(px, 1), round(py, 1)] for px, py in route]
         out_edges.append({"id": edge_id(up, down), "source": up, "target": down, "points": points})
 
-    width, bottom = _extent(nodes)
-    return {"nodes": nodes, "edges": out_edges, "width": width, "height": bottom}
+    drawn_groups = _group_boxes(groups, laid_out, nodes)
+    width, bottom = _extent(nodes + drawn_groups)
+    return {
+        "nodes": nodes,
+        "edges": out_edges,
+        "groups": drawn_groups,
+        "width": width,
+        "height": bottom,
+    }
+
+
+def _group_boxes(
+    groups: Sequence[tuple[str, str | None, str]],
+    laid_out: Layout | None,
+    nodes: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The groups' boxes as drawn, outermost first (so inner ones are drawn over them), each with
+    its depth; from dot's layout, else around the boxes as placed."""
+    if not groups:
+        return []
+    from kit.preview.layout import Box, group_boxes
+
+    if laid_out is not None and laid_out.groups and not any(n["pinned"] for n in nodes):
+        found = laid_out.groups
+    else:  # placed by hand: around the boxes where they are
+        boxes = {n["id"]: Box(n["x"], n["y"], n["w"], n["h"]) for n in nodes}
+        graph_nodes = tuple(Node(n["id"], n["kind"], group=n.get("group")) for n in nodes)
+        found = group_boxes(TaskGraph("", graph_nodes, (), tuple(groups)), boxes)
+    parents = {group_id: parent for group_id, parent, _label in groups}
+    out: list[dict[str, Any]] = []
+    for group_id, parent, label in groups:
+        box = found.get(group_id)
+        if box is None:
+            continue
+        depth, up = 0, parent
+        while up is not None and depth < len(groups):
+            depth, up = depth + 1, parents.get(up)
+        out.append(
+            {
+                "id": group_id,
+                "label": label,
+                "parent": parent,
+                "depth": depth,
+                "x": round(box.x, 1),
+                "y": round(box.y, 1),
+                "w": round(box.width, 1),
+                "h": round(box.height, 1),
+            }
+        )
+    out.sort(key=lambda g: g["depth"])
+    return out
 
 
 def canvas_graph_from_spec(
@@ -200,8 +259,12 @@ def canvas_graph_of(
     states: Mapping[str, str | None] | None = None,
     layout_fn: Callable[[TaskGraph], Layout] = cached_layout,
 ) -> dict[str, Any]:
-    """``canvas_graph`` of a preview ``TaskGraph`` (a draft's, or a DAG's as Airflow loaded it)."""
-    tasks = [CanvasTask(node.id, node.kind, mapped=node.mapped) for node in graph.nodes]
+    """``canvas_graph`` of a preview ``TaskGraph`` (a draft's, or a DAG's as Airflow loaded it,
+    with its task groups)."""
+    tasks = [
+        CanvasTask(node.id, node.kind, label=node.label, mapped=node.mapped, group=node.group)
+        for node in graph.nodes
+    ]
     return canvas_graph(
         tasks,
         graph.edges,
@@ -209,6 +272,7 @@ def canvas_graph_of(
         problems=problems,
         states=states,
         layout_fn=layout_fn,
+        groups=graph.groups,
     )
 
 
