@@ -191,7 +191,7 @@ class CanvasView:
     def _intent(self, intent: Intent) -> None:
         host = self.host
         if intent.name == "select":
-            if intent.args["task"] in host.draft.task_ids:
+            if host.read_only_path is None and intent.args["task"] in host.draft.task_ids:
                 host.open_task(intent.args["task"])
             return
         if intent.name == "open_log":

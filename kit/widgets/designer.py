@@ -248,11 +248,9 @@ class Designer:
             self.code.show_file(where)
 
     def _show_foreign(self, dag: Any, path: Path, note: str = "") -> None:
-        """A DAG not made by the designer, read-only: an empty draft behind it (so no click on
-        the canvas reaches the last spec), its graph on the canvas and in the picture."""
+        """A DAG not made by the designer, read-only, on the canvas and in the picture (the draft
+        stays behind it, untouched, until a spec is loaded)."""
         self.read_only_path = path
-        self._set_draft(PipelineDraft())
-        self.selected = None
         self._set_editable(False)
         self.graph.value = svg_html(self.engine.draw(dag.graph))
         self.problems_box.value = ""
