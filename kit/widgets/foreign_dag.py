@@ -67,8 +67,8 @@ def read_only_message(structure: DagStructure, source: str) -> str:
     mapped = sum(task.is_mapped for task in structure.tasks)
     mapped_text = f", {mapped} mapped" if mapped else ""
     head = (
-        f"{structure.dag_id}: {tasks} tasks{groups}{mapped_text}, as Airflow parsed it. "
-        "Read-only: the canvas edits only the kit's pipeline specs (pipelines/*.yaml), and this "
+        f"{structure.dag_id}: {tasks} tasks{groups}{mapped_text}, as Airflow parsed it, shown "
+        "read-only: the canvas edits only the kit's pipeline specs (pipelines/*.yaml), and this "
         "DAG is Python code the kit did not write."
     )
     return f"{head} {import_hint(structure, source)}"

@@ -43,7 +43,7 @@ def api_answers(dag: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     from airflow.serialization.serialized_objects import DagSerialization
 
     served = DagSerialization.from_dict(DagSerialization.to_dict(dag))
-    rows = [json.loads(TaskResponse.model_validate(task).model_dump_json()) for task in served.tasks]
+    rows = [json.loads(TaskResponse.model_validate(t).model_dump_json()) for t in served.tasks]
     groups = served.task_group.get_task_group_dict()
     nodes = [
         task_group_to_dict(child, group_dict=groups)

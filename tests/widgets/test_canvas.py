@@ -188,7 +188,13 @@ def test_layout_is_reused_while_tasks_and_links_stay(monkeypatch: pytest.MonkeyP
 
 
 def test_an_empty_graph() -> None:
-    assert canvas_graph([], []) == {"nodes": [], "edges": [], "width": 0.0, "height": 0.0}
+    assert canvas_graph([], []) == {
+        "nodes": [],
+        "edges": [],
+        "groups": [],
+        "width": 0.0,
+        "height": 0.0,
+    }
 
 
 # ---- the intent protocol ----------------------------------------------------------------
