@@ -152,9 +152,9 @@ class RunMonitor:
         return self._client
 
     def graph(self) -> TaskGraph:
-        """The DAG's tasks and links: given, or read from Airflow's task list."""
+        """The DAG's tasks, links and task groups: given, or read from Airflow."""
         if self._graph is None:
-            self._graph = graph_from_dag_tasks(self.dag_id, self.client().dag_tasks(self.dag_id))
+            self._graph = dag_graph(self.client(), self.dag_id)
         return self._graph
 
     def fetch(self) -> DagRun | None:
@@ -374,6 +374,19 @@ class RunMonitor:
         import os
 
         return os.environ.get("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+
+
+def dag_graph(client: Any, dag_id: str) -> TaskGraph:
+    """A DAG's graph as Airflow parsed it, task groups included (``kit.client.dag_reads``); from
+    the task list alone for a client that is not the kit's REST client."""
+    from kit.client.airflow import AirflowClient
+
+    if isinstance(client, AirflowClient):
+        from kit.client.dag_reads import dag_structure
+        from kit.dagview.graph import structure_graph
+
+        return structure_graph(dag_structure(client, dag_id))
+    return graph_from_dag_tasks(dag_id, client.dag_tasks(dag_id))
 
 
 def run_canvas_graph(

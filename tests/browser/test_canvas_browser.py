@@ -74,7 +74,9 @@ def big(n):
 
 def run_mode(_b):
     states = {"a": "success", "b": "running", "c": "failed"}
-    canvas.graph = canvas_graph(tasks, links, states=states)
+    # b and c in a task group, as a DAG shown read-only draws them (kit.widgets.foreign_dag)
+    grouped = [CanvasTask(t.id, t.kind, group=None if t.id == "a" else "g") for t in tasks]
+    canvas.graph = canvas_graph(grouped, links, states=states, groups=[("g", None, "grp")])
     canvas.mode = "run"
 
 def show_redraw(change):
@@ -281,6 +283,13 @@ def test_canvas_sends_intents_and_shows_run_states(
             )
             fill = a.locator(".kit-node-body").evaluate("e => getComputedStyle(e).fill")
             assert fill == "rgb(200, 230, 201)", fill  # runview's colour of success
+            group = page.locator(".kit-group[data-group-id='g']")
+            expect(group).to_be_visible()
+            expect(group.locator(".kit-group-label")).to_have_text("grp")
+            around = group.locator(".kit-group-box").bounding_box()
+            inner = page.locator(".kit-node[data-task-id='b'] .kit-node-body").bounding_box()
+            assert around and inner and around["x"] < inner["x"] and around["y"] < inner["y"]
+            assert inner["x"] + inner["width"] < around["x"] + around["width"], (around, inner)
             expect(a.locator(".kit-handle")).to_be_hidden()
             expect(page.get_by_role("button", name="add a python task")).to_be_hidden()
             page.screenshot(path=output_dir / "canvas-05-run-mode.png")

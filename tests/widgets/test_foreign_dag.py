@@ -13,7 +13,7 @@ import pytest
 from kit.client import AirflowClient
 from kit.dagview import DagStructure, TaskNode
 from kit.spec.io import spec_from_mapping
-from kit.widgets import Designer
+from kit.widgets import Designer, RunMonitor
 from kit.widgets.draft import PipelineDraft
 from kit.widgets.foreign_dag import import_hint, looks_like_dag_id
 from tests.dagview.conftest import example_file
@@ -111,6 +111,9 @@ def test_a_dag_airflow_knows_by_id_with_a_runs_states_and_logs(
     assert {n.get("state") for n in nodes(d).values()} == {"success"}
     d.canvas.handle_intent({"intent": "open_log", "task": "extract"})
     assert monitor.task_pick.value == "extract" and "extract done" in monitor.log_view.value
+    # The run view alone, by dag_id, draws the task groups too.
+    alone = RunMonitor("theirs", client=client, background=False)
+    assert [g["id"] for g in alone.canvas.graph["groups"]] == ["grp"]
     # A spec loaded again: the canvas edits it, and the run's polls no longer draw on it.
     data = PipelineDraft.blank("again")
     data["tasks"] = [{"id": "a", "kind": "bash", "settings": {"command": "true"}}]
