@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-from kit.preview.graph import TaskGraph
+from kit.preview.graph import Node, TaskGraph
 
 POINTS = 72.0  # dot's plain output is in inches; we draw in points
 CHAR_WIDTH = 0.085  # inches per label character at the SVG's font size
@@ -77,14 +77,14 @@ def _clusters(graph: TaskGraph, index: dict[str, int]) -> list[str]:
     for group_id, parent, _label in graph.groups:
         children.setdefault(parent if parent in order else None, []).append(group_id)
     labels = {group_id: label for group_id, _parent, label in graph.groups}
-    members: dict[str | None, list[str]] = {}
+    members: dict[str | None, list[Node]] = {}
     for node in graph.nodes:
-        members.setdefault(node.group if node.group in order else None, []).append(node.id)
+        members.setdefault(node.group if node.group in order else None, []).append(node)
 
     def block(group_id: str | None, indent: str) -> list[str]:
         out = [
-            f"{indent}n{index[node_id]} [width={node_width(node_id):.3f}];"
-            for node_id in members.get(group_id, [])
+            f"{indent}n{index[node.id]} [width={node_width(node.label or node.id):.3f}];"
+            for node in members.get(group_id, [])
         ]
         for child in children.get(group_id, []):
             text = labels[child].replace("\\", "\\\\").replace('"', '\\"')
@@ -204,7 +204,7 @@ def provisional_layout(previous: Layout, graph: TaskGraph) -> Layout | None:
     for node in graph.nodes:
         if node.id in boxes:
             continue
-        box_width, box_height = node_width(node.id) * POINTS, NODE_HEIGHT * POINTS
+        box_width, box_height = node_width(node.label or node.id) * POINTS, NODE_HEIGHT * POINTS
         boxes[node.id] = Box(column + box_width / 2, next_y, box_width, box_height)
         width = max(width, column + box_width)
         height = max(height, next_y + box_height / 2)

@@ -67,7 +67,8 @@ def render_svg(graph: TaskGraph, laid_out: Layout | None = None) -> str:
             f'<rect x="{left:.1f}" y="{top:.1f}" width="{box.width:.1f}" height="{box.height:.1f}" '
             f'rx="5" fill="{fill}" stroke="#444"/>'
         )
-        label = node.id if len(node.id) <= 48 else node.id[:47] + "…"
+        text = node.label or node.id  # a task in a group: its id within the group
+        label = text if len(text) <= 48 else text[:47] + "…"
         out.append(
             f'<text x="{box.x + MARGIN:.1f}" y="{box.y + dy - 2:.1f}" text-anchor="middle">'
             f"{escape(label)}</text>"

@@ -38,7 +38,7 @@ class Toolbar:
         self.host = host
         self._pending: Callable[[bool], None] | None = None
         self.load_path = css(
-            widgets.Text(placeholder="pipelines/<dag_id>.yaml or any dags/<file>.py"),
+            widgets.Text(placeholder="pipelines/<dag_id>.yaml, any dags/<file>.py or a dag_id"),
             "kit-load-path",
         )
         self.load_button = css(widgets.Button(description="Load", icon="folder-open"), "kit-load")

@@ -121,7 +121,7 @@ def canvas_graph(
     )
     graph = TaskGraph(
         "",
-        tuple(Node(t.id, t.kind, t.mapped, t.group) for t in tasks),
+        tuple(Node(t.id, t.kind, t.mapped, t.group, t.label) for t in tasks),
         edges,
         tuple(groups),
     )
@@ -140,7 +140,7 @@ def canvas_graph(
             x, y = box.x, box.y
         else:  # dot dropped it: should not happen, but a node must still be drawn
             x, y = 0.0, 0.0
-        width = box.width if box is not None else node_width(task.id) * POINTS
+        width = box.width if box is not None else node_width(task.label or task.id) * POINTS
         node: dict[str, Any] = {
             "id": task.id,
             "label": task.label if task.label is not None else task.id,
