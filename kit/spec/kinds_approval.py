@@ -63,7 +63,7 @@ class ApprovalSettings(KindSettings):
     )
     required: bool | ParamRef = Field(
         default=True,
-        description="false or {$param: ...}: when false the approval is skipped (not asked)",
+        description="false or {$param: ...}: when false the task is skipped (nobody asked)",
     )
     HITL_FIELDS: ClassVar[tuple[str, ...]] = ("subject", "body")
 
@@ -224,8 +224,8 @@ class ApprovalSettings(KindSettings):
 
     def _check_downstream(self, task: TaskSpec, ctx: CheckContext) -> list[Problem]:
         """When the approval may be skipped (not required), the tasks right after it must still
-        run: their trigger rule has to let a skipped upstream through. The short-circuit task in
-        front of it takes the id ``<id>_required``, which must be free."""
+        run: their trigger rule has to let a skipped upstream through. The generated code names the
+        hook that skips it ``<id>_required``, which no task's function may be called."""
         if self.required is True:
             return []
         problems: list[Problem] = []
@@ -247,8 +247,8 @@ class ApprovalSettings(KindSettings):
                 error(
                     task.id,
                     "settings.required",
-                    f"needs a task {gate!r} in front of it (it decides whether to ask), but a task "
-                    "of that id exists.",
+                    f"is skipped by a function named {gate!r} in the generated code, which is "
+                    f"also the function of the task {gate!r}.",
                     f"rename the task {gate!r} or {task.id!r}.",
                 )
             ]

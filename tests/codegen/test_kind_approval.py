@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from kit.codegen import render
 from kit.spec import validate
 from tests.conftest_pipeline import bash_task, load_single_dag, make_spec
@@ -60,23 +62,24 @@ def test_approval_renders_to_operators_airflow_loads(tmp_path: Path, airflow_env
     assert sign_off.assigned_users == [{"id": "2", "name": "alice"}]
     assert sign_off.response_timeout == timedelta(hours=6)
     assert sign_off.defaults == ["Reject"] and sign_off.fail_on_reject is False
-    # asked only when the run parameter says so: a short-circuit task in front of it
-    gate = dag.get_task("sign_off_required")
-    assert gate.ignore_downstream_trigger_rules is False
-    assert gate.downstream_task_ids == {"sign_off"}
-    assert sign_off.upstream_task_ids == {"a", "sign_off_required"}
+    # asked only when the run parameter says so: a pre_execute hook skips it, no extra task
+    assert sorted(dag.task_ids) == ["a", "deploy", "pick", "sign_off"]
+    assert sign_off.upstream_task_ids == {"a"}
     assert dag.get_task("deploy").trigger_rule == "none_failed"
 
     pick = dag.get_task("pick")
     assert type(pick) is HITLOperator
     assert pick.options == ["A", "B", "C"] and pick.multiple is True
     assert pick.response_timeout is None and pick.defaults is None
-    assert "pick_required" not in dag.task_ids  # always asked: no gate
+    assert pick._pre_execute_hook is None  # always asked
 
 
-def test_gate_reads_the_run_parameter(tmp_path: Path, airflow_env) -> None:
+def test_the_hook_skips_unless_the_run_parameter_is_true(tmp_path: Path, airflow_env) -> None:
+    from airflow.sdk.exceptions import AirflowSkipException
+
     target = tmp_path / "demo.py"
     target.write_text(render(spec_with_approvals()))
-    gate = load_single_dag(target).get_task("sign_off_required")
-    assert gate.python_callable(params={"ask": True}) is True
-    assert gate.python_callable(params={"ask": False}) is False
+    hook = load_single_dag(target).get_task("sign_off")._pre_execute_hook
+    assert hook({"params": {"ask": True}}) is None
+    with pytest.raises(AirflowSkipException, match="ask is false: no approval asked"):
+        hook({"params": {"ask": False}})

@@ -56,7 +56,7 @@ def test_the_lifecycle_reaches_a_champion_model(lifecycle, client) -> None:
     labels = sorted(t.label for t in run.tasks)
     assert labels == sorted(
         ["ingest", "validate_data", "features", "evaluate", "register", "deploy"]
-        + ["compare_champion", "approve_champion_required", "approve_champion"]
+        + ["compare_champion", "approve_champion"]
         + [f"train[{i}]" for i in range(4)]
     )
     # require_approval is off by default: nobody was asked, deploy ran unattended.
