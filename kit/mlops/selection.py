@@ -10,8 +10,9 @@ def pick_best(
     results: Iterable[Mapping[str, Any]], metric: str = "roc_auc", greater_is_better: bool = True
 ) -> dict[str, Any]:
     """The result with the best ``metrics[metric]``; each result is what a training notebook
-    published (``run_id``, ``model_uri``, ``metrics``, ``params``). Ties keep the first."""
-    candidates = [dict(r) for r in results if r]
+    published (``run_id``, ``model_uri``, ``metrics``, ``params``). Ties keep the first.
+    ``map_index`` says which of ``results`` won (its mapped training task's map index)."""
+    candidates = [dict(r) | {"map_index": i} for i, r in enumerate(results) if r]
     if not candidates:
         raise ValueError(
             "pick_best: no training results to choose from (did every train task fail?)"

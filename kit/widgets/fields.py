@@ -30,6 +30,7 @@ FieldKind = Literal[
     "values",  # dict[str, Value]: named values passed to the task's code
     "mapping",  # dict[str, str]
     "list",  # list[str]
+    "duration",  # timedelta, typed as 90, 5m, 1h30m or ISO 8601
     "json",  # anything else, edited as JSON
 ]
 
@@ -85,7 +86,13 @@ def classify(annotation: Any) -> tuple[FieldKind, tuple[Any, ...]]:
         return "json", ()
     if origin is list and typing.get_args(member) in ((str,), ()):
         return "list", ()
-    simple: dict[Any, FieldKind] = {str: "text", bool: "flag", int: "integer", float: "number"}
+    simple: dict[Any, FieldKind] = {
+        str: "text",
+        bool: "flag",
+        int: "integer",
+        float: "number",
+        timedelta: "duration",
+    }
     return simple.get(member, "json"), ()
 
 

@@ -11,7 +11,14 @@ from typing import Any
 import ipywidgets as widgets
 
 from kit.spec.kinds import get_kind
-from kit.widgets.fields import FieldSpec, parse_typed, parse_words, settings_fields
+from kit.widgets.fields import (
+    FieldSpec,
+    format_duration,
+    parse_duration,
+    parse_typed,
+    parse_words,
+    settings_fields,
+)
 from kit.widgets.messages import message_label, show_messages
 from kit.widgets.value_editors import FormContext, NamedValuesEditor, ValueEditor
 
@@ -123,6 +130,8 @@ def _to_text(spec: FieldSpec, current: Any) -> str:
         return ", ".join(str(v) for v in current)
     if spec.kind == "json":
         return json.dumps(current)
+    if spec.kind == "duration":
+        return format_duration(current)
     return str(current)
 
 
@@ -144,6 +153,8 @@ def _from_text(spec: FieldSpec, raw: str) -> Any:
         return mapping
     if spec.kind == "json":
         return parse_typed(raw, "json")
+    if spec.kind == "duration":
+        return parse_duration(raw)
     return raw
 
 
@@ -152,6 +163,8 @@ def _placeholder(spec: FieldSpec) -> str:
         return "NAME=value, one per line"
     if spec.kind == "list":
         return "a, b, c"
+    if spec.kind == "duration":
+        return "90, 5m, 1h30m, 2d or PT1H"
     if spec.default is not None:
         return f"default: {spec.default}"
     return ""

@@ -15,6 +15,7 @@ import ipywidgets as widgets
 
 from kit.preview.graph import TaskGraph
 from kit.runtime.paths import local_artifact_path
+from kit.widgets.approval_panel import ApprovalPanel
 from kit.widgets.background import poll_every, run_later
 from kit.widgets.canvas import Intent, PipelineCanvas, canvas_graph_of
 from kit.widgets.codeview import code_html
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from kit.preview.layout import Layout
 
 NO_TASK = "(pick a task)"
+WAITING_STATES = frozenset({"awaiting_input", "deferred"})  # kit.client.approvals, not imported
 
 
 class RunMonitor:
@@ -117,10 +119,14 @@ class RunMonitor:
         self.lineage_view.add_class("kit-run-lineage")
         self._lineage_target: tuple[str, str] | None = None
         self.errors = widgets.HTML()
+        # What waiting approval tasks ask, with a button per option (answers as the client's user).
+        self.approvals = ApprovalPanel(self.client, self.refresh, background=background)
+        self._waiting: list[Any] = []  # the approvals the last fetch found waiting
         self.widget = widgets.VBox(
             [
                 self.header,
                 widgets.HBox([self.state, self.progress]),
+                self.approvals.widget,
                 self.canvas,
                 self.graph_view,
                 self.legend,
@@ -158,14 +164,21 @@ class RunMonitor:
         return self._graph
 
     def fetch(self) -> DagRun | None:
-        """One poll of the API: the run with its task instances."""
+        """One poll of the API: the run with its task instances (and, while a task waits for a
+        person, what it asks)."""
         client = self.client()
         if self.run_id is None:
-            latest = client.latest_run(self.dag_id)
-            if latest is not None:
-                self.run_id = latest.run_id
-            return latest
-        return client.get_run(self.dag_id, self.run_id)
+            run = client.latest_run(self.dag_id)
+            if run is not None:
+                self.run_id = run.run_id
+        else:
+            run = client.get_run(self.dag_id, self.run_id)
+        self._waiting = []
+        if run is not None and any(t.state in WAITING_STATES for t in run.tasks):
+            from kit.client.approvals import waiting
+
+            self._waiting = waiting(client, run.dag_id, run.run_id)
+        return run
 
     # -- showing -----------------------------------------------------------------------------------
     def refresh(self) -> DagRun | None:
@@ -185,6 +198,7 @@ class RunMonitor:
             self.header.value = f"<b>{html.escape(self.dag_id)}</b>: no runs yet."
             return True
         self.run = run
+        self.approvals.show(self._waiting)
         graph = self.graph()
         states = task_states(run.tasks)
         for node in graph.nodes:

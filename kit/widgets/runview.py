@@ -39,6 +39,7 @@ STATE_STYLES: dict[str, Style] = {
     "up_for_retry": Style("#fff59d", "#f9a825", "up for retry"),
     "up_for_reschedule": Style("#b2dfdb", "#00695c", "up for reschedule"),
     "deferred": Style("#d1c4e9", "#4527a0", "deferred"),
+    "awaiting_input": Style("#ffe0b2", "#ff8c00", "awaiting input"),  # Airflow's darkorange
     "restarting": Style("#f8bbd0", "#ad1457", "restarting"),
     "skipped": Style("#f8bbd0", "#c2185b", "skipped"),
     "removed": Style("#eeeeee", "#9e9e9e", "removed"),
@@ -52,6 +53,7 @@ _PRIORITY = (
     "upstream_failed",
     "up_for_retry",
     "restarting",
+    "awaiting_input",
     "running",
     "deferred",
     "up_for_reschedule",

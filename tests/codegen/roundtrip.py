@@ -33,6 +33,8 @@ def assert_round_trip(spec: PipelineSpec, dag: Any) -> None:
             assert type(loaded).__name__ in ("BashOperator", "MappedOperator")
             command = loaded.partial_kwargs["bash_command"] if task.fan_out else loaded.bash_command
             assert command == task.settings.command
+        elif task.kind == "approval":
+            assert type(loaded).__name__ in ("ApprovalOperator", "HITLOperator"), task.id
         else:
             assert loaded.operator_name == "@task"
         if task.doc is not None:

@@ -56,8 +56,12 @@ def test_the_lifecycle_reaches_a_champion_model(lifecycle, client) -> None:
     labels = sorted(t.label for t in run.tasks)
     assert labels == sorted(
         ["ingest", "validate_data", "features", "evaluate", "register", "deploy"]
+        + ["compare_champion", "approve_champion"]
         + [f"train[{i}]" for i in range(4)]
     )
+    # require_approval is off by default: nobody was asked, deploy ran unattended.
+    states = {t.label: t.state for t in run.tasks}
+    assert states["approve_champion"] == "skipped" and states["deploy"] == "success"
     register = client.xcom("ml_lifecycle", run.run_id, "register")
     deploy = client.xcom("ml_lifecycle", run.run_id, "deploy")
     best = client.xcom("ml_lifecycle", run.run_id, "evaluate")
@@ -253,3 +257,62 @@ def test_a_failing_notebook_keeps_its_output_and_succeeds_on_retry(stack, client
     assert results_in(second) == {"found": str(flag)}
     log = client.task_log(dag_id, run.run_id, "flaky", try_number=1)
     assert "raised RuntimeError: flag missing" in log and "Traceback" in log
+
+
+def _until_waiting(client, dag_id: str, run_ids: list[str], task_id: str, timeout: float) -> None:
+    """Poll until ``task_id`` of every run waits for a person (fails fast if a run ends)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = [client.get_run(dag_id, run_id) for run_id in run_ids]
+        states = [{t.task_id: t.state for t in run.tasks}.get(task_id) for run in runs]
+        if all(state == "awaiting_input" for state in states):
+            return
+        ended = [run for run in runs if run.finished]
+        assert not ended, [(t.label, t.state) for run in ended for t in run.tasks]
+        assert time.monotonic() < deadline, states
+        time.sleep(1.0)
+
+
+def test_a_person_approves_or_rejects_the_new_champion(stack, client, tmp_path) -> None:
+    """require_approval: two runs wait at approve_champion; Reject skips deploy and the alias
+    stays where it was; Approve deploys. A model of its own, so the other tests' champion stays."""
+    from kit.client import approvals
+
+    model = f"approval_{int(time.time())}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", stack.settings.mlflow_url)
+        dag_id = _export(stack, client, REPO / "pipelines" / "ml_lifecycle.yaml", tmp_path)
+        conf = {"require_approval": True, "model_name": model}
+        started = time.monotonic()
+        keep, drop = (client.trigger(dag_id, conf).run_id for _ in range(2))
+        _until_waiting(client, dag_id, [keep, drop], "approve_champion", timeout=900)
+        waited = time.monotonic() - started
+
+        asked = {a.run_id: a for a in approvals.waiting(client, dag_id, "~")}
+        question = asked[keep]
+        version = client.xcom(dag_id, keep, "register")["version"]
+        assert question.subject == f"Ship {model} version {version} as champion?"
+        assert "| **roc_auc** |" in question.body and "champion (none yet)" in question.body
+        assert f"output-notebooks/view?dag_id={dag_id}&run_id=" in question.body
+        assert question.options == ("Approve", "Reject") and question.defaults == ("Reject",)
+        deploy_state = {t.task_id: t.state for t in client.get_run(dag_id, keep).tasks}["deploy"]
+        assert deploy_state in (None, "none", "scheduled"), deploy_state  # not run while it waits
+
+        rejected = approvals.reject(client, dag_id, drop, "approve_champion")
+        assert rejected.chosen == ("Reject",) and rejected.responded_by == client.username
+        with pytest.raises(approvals.AlreadyAnswered, match="Reject"):
+            approvals.approve(client, dag_id, drop, "approve_champion")
+        run = client.wait(dag_id, drop, timeout=300, progress=False)
+        states = {t.task_id: t.state for t in run.tasks}
+        assert (states["approve_champion"], states["deploy"]) == ("success", "skipped")
+        registry = mlflow.MlflowClient()
+        assert "champion" not in registry.get_registered_model(model).aliases  # did not move
+
+        approvals.approve(client, dag_id, keep, "approve_champion")
+        run = client.wait(dag_id, keep, timeout=300, progress=False)
+        assert run.state == "success", [(t.label, t.state) for t in run.tasks]
+        assert client.xcom(dag_id, keep, "deploy")["promoted"] is True
+        champion = registry.get_model_version_by_alias(model, "champion")
+        assert int(champion.version) == version
+        print(f"both runs waiting after {waited:.1f} s; all done after "
+              f"{time.monotonic() - started:.1f} s")  # fmt: skip
