@@ -95,6 +95,9 @@ def normalize(
         task["params"] = [p for p in task.get("params", []) if _param_source(p) != "dag"]
         if task.get("doc_md"):
             task["doc_md"] = _DIGEST_NOTE.sub("", task["doc_md"]) or None
+        if isinstance(task.get("partial_kwargs"), dict) and task["partial_kwargs"].get("doc_md"):
+            partial_doc = _DIGEST_NOTE.sub("", task["partial_kwargs"]["doc_md"]) or None
+            task["partial_kwargs"] = task["partial_kwargs"] | {"doc_md": partial_doc}
         if calls and task_id in calls:
             for name in _PYTHON_TASK_FIELDS:
                 task.pop(name, None)

@@ -330,7 +330,7 @@ def convert_generated(task: Any, ctx: ImportContext) -> Converted:
     kwargs = _call_kwargs(call, ctx)
     fan_out = None
     if getattr(task, "is_mapped", False):
-        expand = task.expand_input.value
+        expand = task._get_specified_expand_input().value
         if set(expand) != {"overrides"}:
             raise Unreadable("a generated mapped task expands over 'overrides' only")
         # Each item is a ``literal({...})`` (a LiteralValue holding the mapping).

@@ -31,7 +31,8 @@ def previous_spec_path(dag_file: Path, project_dir: Path | None) -> Path | None:
 
 
 def keep_from_previous(spec: Any, previous: Path) -> Any:
-    """``spec`` with the layout positions of ``previous`` for the tasks it still has."""
+    """``spec`` with what Airflow does not record taken from ``previous``: the layout positions
+    of the tasks it still has, the tasks' order (new ones last) and the tags' order."""
     from kit.spec.io import load_spec
     from kit.spec.model import CanvasLayout
 
@@ -39,8 +40,32 @@ def keep_from_previous(spec: Any, previous: Path) -> Any:
         old = load_spec(previous)
     except Exception:  # noqa: BLE001 - an unreadable old spec only means no layout to keep
         return spec
-    if old.layout is None:
-        return spec
-    ids = set(spec.task_ids)
-    positions = {tid: pos for tid, pos in old.layout.positions.items() if tid in ids}
-    return spec.model_copy(update={"layout": CanvasLayout(positions=positions)})
+    update: dict[str, Any] = {}
+    order = {tid: i for i, tid in enumerate(old.task_ids)}
+    olds = {t.id: t for t in old.tasks}
+    tasks = [_keep_task(t, olds.get(t.id)) for t in spec.tasks]
+    update["tasks"] = sorted(tasks, key=lambda t: order.get(t.id, len(order)))
+    if set(old.tags) == set(spec.tags):  # Airflow keeps tags as a set
+        update["tags"] = list(old.tags)
+    if old.layout is not None:
+        ids = set(spec.task_ids)
+        positions = {tid: pos for tid, pos in old.layout.positions.items() if tid in ids}
+        update["layout"] = CanvasLayout(positions=positions)
+    return spec.model_copy(update=update)
+
+
+def _keep_task(task: Any, old: Any) -> Any:
+    """The task with the old spec's way of writing the same thing: its upstream order, and a
+    fan-out grid where the DAG holds the grid's combinations as a list."""
+    if old is None:
+        return task
+    update: dict[str, Any] = {}
+    if set(old.upstream) == set(task.upstream):
+        update["upstream"] = list(old.upstream)
+    if (
+        old.fan_out is not None
+        and task.fan_out is not None
+        and old.fan_out.combinations() == task.fan_out.combinations()
+    ):
+        update["fan_out"] = old.fan_out
+    return task.model_copy(update=update) if update else task
