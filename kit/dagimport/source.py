@@ -32,13 +32,15 @@ def task_line(fileloc: str, task: Any) -> int | None:
     if tree is None:
         return None
     best: int | None = None
+    # In a task group the code names the task without the group's prefix (its label).
+    names = {task.task_id, str(getattr(task, "label", task.task_id))}
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         for kw in node.keywords:
             if kw.arg != "task_id":
                 continue
-            if isinstance(kw.value, ast.Constant) and kw.value.value == task.task_id:
+            if isinstance(kw.value, ast.Constant) and kw.value.value in names:
                 return node.lineno
             if isinstance(kw.value, ast.JoinedStr) and best is None:
                 head = kw.value.values[0] if kw.value.values else None
