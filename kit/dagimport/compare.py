@@ -18,6 +18,12 @@ EQUIVALENCES: tuple[tuple[str, str], ...] = (
         "replaced by the call they make: callable 'module:function', kwargs, fan-out",
     ),
     (
+        "PapermillOperator(input_nb=nb, parameters=P, kernel_name=k) = the kit's notebook task "
+        "running nb with P on kernel k",
+        "compared by kind, notebook, parameters and kernel; output_nb is not kept: the kit writes "
+        "each try's output notebook under artifacts/ itself",
+    ),
+    (
         "f.partial().expand(x=[a, b]) = the kit's fan-out [{x: a}, {x: b}]",
         "for python tasks the mapping is compared as the list of combinations",
     ),
@@ -58,6 +64,18 @@ _PYTHON_TASK_FIELDS = (
     "expand_input",
     "_expand_input_attr",
     "ui_color",
+    # PapermillOperator's own fields: a notebook task is compared by the notebook it runs.
+    "input_nb",
+    "output_nb",
+    "parameters",
+    "kernel_name",
+    "language_name",
+    "kernel_conn_id",
+    "nbconvert",
+    "nbconvert_args",
+    "log_output",
+    "template_ext",
+    "_operator_extra_links",
 )
 _DEFAULT_ARGS = {"owner": "airflow", "retries": 0, "retry_delay": 300.0}
 _DIGEST_NOTE = re.compile(r"(\n\n)?Runs `[^`]*`, sha256 `[0-9a-f]{64}`\.$")
@@ -70,8 +88,9 @@ def normalize(
 ) -> dict[str, Any]:
     """The comparable form of ``DagSerialization.to_dict(dag)``.
 
-    ``calls``: per python-kind task id, ``{"callable", "kwargs", "fan_out"}`` (what the task
-    calls, as the importer read it); those tasks are compared by that call instead of by class.
+    ``calls``: per task the kit renders as a function call (python, notebook, mlflow kinds),
+    ``{"kind", "settings", "fan_out"}`` as the importer read it; those tasks are compared by
+    that instead of by their operator class.
     """
     dag = dict(serialized.get("dag", serialized))
     for name in _PLACE_FIELDS:

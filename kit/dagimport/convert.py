@@ -51,6 +51,8 @@ DAG_FIELDS = frozenset(
         "max_consecutive_failed_dag_runs", "has_on_failure_callback",
     }
 )  # fmt: skip
+# Kinds the kit renders as a @task calling a function, whatever operator the DAG file used.
+CALL_KINDS = frozenset({"python", "notebook", "mlflow_register", "mlflow_promote"})
 DEFAULT_ARGS = frozenset({"owner", "retries", "retry_delay", "execution_timeout"})
 _DIGEST_NOTE = re.compile(r"(\n\n)?Runs `[^`]*`, sha256 `[0-9a-f]{64}`\.$")
 
@@ -153,7 +155,7 @@ def _dag_settings(
         data["description"] = dag.description
     data["schedule"] = _schedule(dag.schedule, refuse)
     if dag.start_date is not None:
-        data["start_date"], data["timezone"] = _start(dag.start_date, refuse)
+        data["start_date"], data["timezone"] = _start(dag.start_date, dag.timezone, refuse)
     elif getattr(dag.timezone, "name", "UTC") != "UTC":
         data["timezone"] = dag.timezone.name
     if dag.end_date is not None:
@@ -216,11 +218,15 @@ def _assets(schedule: Any) -> list[Any]:
     return [a for a in items if isinstance(a, Asset)]
 
 
-def _start(start: datetime, refuse: Any) -> tuple[date | datetime, str]:
-    tz = getattr(start.tzinfo, "name", None) or "UTC"
+def _start(start: datetime, zone: Any, refuse: Any) -> tuple[date | datetime, str]:
+    """The start as a naive local time in the DAG's zone (Airflow keeps it in UTC and the
+    zone it was given in ``dag.timezone``), and that zone's name."""
+    tz = getattr(zone, "name", None) or "UTC"
     if not isinstance(tz, str) or tz.startswith(("+", "-")):
         refuse(f"start_date has a fixed offset ({tz}); give a named time zone")
         tz = "UTC"
+    else:
+        start = start.astimezone(zone)
     naive = datetime(start.year, start.month, start.day, start.hour, start.minute, start.second)
     if start.microsecond:
         refuse("start_date has microseconds, which the spec does not keep")
@@ -293,8 +299,9 @@ def _task(
     if reasons:
         raise Refuse(*reasons)
     call = None
-    if converted.kind == "python":
-        call = {"callable": converted.settings["callable"], "kwargs": converted.settings["kwargs"]}
+    if converted.kind in CALL_KINDS:
+        # What the task does, compared across the round trip instead of its operator class.
+        call = {"kind": converted.kind, "settings": converted.settings}
         call["fan_out"] = converted.fan_out
     return entry, call
 

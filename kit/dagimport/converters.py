@@ -280,12 +280,18 @@ def convert_papermill(task: Any, ctx: ImportContext) -> Converted:
         )
     if getattr(task, "kernel_name", None):
         settings["kernel"] = task.kernel_name
-    if getattr(task, "language_name", None):
-        raise Refuse("language_name has no kit setting")
+    for name in ("language_name", "kernel_conn_id", "nbconvert_args"):
+        if getattr(task, name, None):
+            raise Refuse(f"{name} has no kit setting")
+    if not isinstance(task.input_nb, str):
+        raise Refuse("input_nb is not a path (a NoteBook inlet has no kit setting)")
+    if _templated(task.input_nb):
+        raise Refuse("input_nb is a Jinja template; the kit runs one notebook file per task")
     return Converted(
         "notebook",
         settings,
-        handled={"input_nb", "output_nb", "parameters", "kernel_name", "language_name"},
+        handled={"input_nb", "output_nb", "parameters", "kernel_name", "language_name"}
+        | {"kernel_conn_id", "nbconvert", "nbconvert_args", "log_output"},
     )
 
 

@@ -41,11 +41,11 @@ def test_python_tasks_compare_by_the_call_they_make() -> None:
     decorated = _dag(
         t={"task_type": "_PythonDecoratedOperator", "_operator_name": "@task", "op_kwargs": {}}
     )
-    call = {"t": {"callable": "m:f", "kwargs": {"x": 1}, "fan_out": None}}
+    call = {"t": {"kind": "python", "settings": {"callable": "m:f"}, "fan_out": None}}
     assert differences(normalize(operator, call), normalize(decorated, call)) == []
-    other = {"t": {"callable": "m:g", "kwargs": {"x": 1}, "fan_out": None}}
+    other = {"t": {"kind": "python", "settings": {"callable": "m:g"}, "fan_out": None}}
     assert differences(normalize(operator, call), normalize(decorated, other)) == [
-        "tasks.t.call.callable: 'm:f' in the original, 'm:g' after export"
+        "tasks.t.call.settings.callable: 'm:f' in the original, 'm:g' after export"
     ]
     assert len(EQUIVALENCES) >= 5
 
