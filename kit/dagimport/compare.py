@@ -15,7 +15,8 @@ EQUIVALENCES: tuple[tuple[str, str], ...] = (
         "PythonOperator(python_callable=f, op_kwargs=K) = @task def f = the kit's @task that "
         "imports f and calls f(**K)",
         "the task's class, module, callable name, op_args/op_kwargs and template fields are "
-        "replaced by the call they make: callable 'module:function', kwargs, fan-out",
+        "replaced by what it does: kind and settings (callable 'module:function', kwargs), "
+        "fan-out; the same for the kit's notebook and mlflow tasks",
     ),
     (
         "PapermillOperator(input_nb=nb, parameters=P, kernel_name=k) = the kit's notebook task "

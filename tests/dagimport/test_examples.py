@@ -39,6 +39,8 @@ def test_the_docs_table_is_what_a_fresh_survey_finds() -> None:
     assert doc[start : doc.index(script.END)].strip() == markdown(rows).strip(), (
         "docs/import.md is stale: run .venv/bin/python scripts/import_table.py"
     )
+    start = doc.index(script.EQ_BEGIN) + len(script.EQ_BEGIN)
+    assert doc[start : doc.index(script.EQ_END)].strip() == script.equivalences().strip()
     imported = {row.dag_id for row in rows if row.imports}
     assert {"example_complex", "example_trigger_controller_dag"} <= imported
     assert len(rows) > 60 and len(imported) < len(rows)
