@@ -48,7 +48,7 @@ DAG_FIELDS = frozenset(
         "max_active_runs", "max_active_tasks", "default_args", "params", "tasks", "task_group",
         "dag_dependencies", "fileloc", "relative_fileloc", "_processor_dags_folder",
         "edge_info", "deadline", "allowed_run_types", "disable_bundle_versioning",
-        "max_consecutive_failed_dag_runs", "has_on_failure_callback",
+        "max_consecutive_failed_dag_runs", "has_on_failure_callback", "access_control",
     }
 )  # fmt: skip
 # Kinds the kit renders as a @task calling a function, whatever operator the DAG file used.
@@ -172,6 +172,9 @@ def _dag_settings(
         refuse(f"default_args[{name!r}] has no spec field")
     for name in DEFAULT_ARGS & set(args):
         data[name] = args[name]
+    access = _access(getattr(dag, "access_control", None), refuse)
+    if access:
+        data["access"] = access
     params = {}
     for name in dag.params:
         try:
@@ -233,6 +236,25 @@ def _start(start: datetime, zone: Any, refuse: Any) -> tuple[date | datetime, st
     if naive.time() == datetime.min.time():
         return naive.date(), tz
     return naive, tz
+
+
+def _access(control: Any, refuse: Any) -> dict[str, str]:
+    """``access_control`` back to the spec's levels (kit.codegen.access.PERMISSIONS)."""
+    from kit.codegen.access import PERMISSIONS
+
+    levels = {
+        level: {res: set(actions) for res, actions in grants.items()}
+        for level, grants in PERMISSIONS.items()
+    }
+    out: dict[str, str] = {}
+    for role, grants in (control or {}).items():
+        given = {res: set(actions) for res, actions in grants.items()}
+        match = [level for level, wanted in levels.items() if wanted == given]
+        if match:
+            out[role] = match[0]
+        else:
+            refuse(f"access_control of role {role!r} is not a kit access level (read/edit/run)")
+    return out
 
 
 def _failure_email(callback: Any, refuse: Any) -> list[str]:

@@ -132,3 +132,42 @@ def test_a_difference_fails_the_round_trip_naming_it(dag_file: Path, project: Pa
     with pytest.raises(RoundTripFailed) as caught:
         prove(dag, imported)
     assert caught.value.differences == ["tasks.kick.conf.a: 1 in the original, 2 after export"]
+
+
+def test_a_kit_spec_with_access_and_fan_outs_comes_back(tmp_path: Path) -> None:
+    """access (FAB access_control), a python grid fan-out and a bash fan-out with a base env
+    (once rendered with env in both partial() and expand(), which Airflow refuses)."""
+    from kit.codegen.render import render
+    from kit.spec.io import save_spec
+    from kit.spec.model import PipelineSpec
+
+    spec = PipelineSpec.model_validate(
+        {
+            "dag_id": "acc",
+            "access": {"Viewer2": "read", "Ops": "run"},
+            "tasks": [
+                {
+                    "id": "p",
+                    "kind": "python",
+                    "settings": {"callable": "kit.runtime.examples:summarize", "kwargs": {}},
+                    "fan_out": {"grid": {"path": ["a", "b"]}},
+                },
+                {
+                    "id": "b",
+                    "kind": "bash",
+                    "settings": {"command": "echo $X", "env": {"Y": "1"}},
+                    "fan_out": {"list": [{"X": "1"}, {"X": "two"}]},
+                    "upstream": ["p"],
+                },
+            ],
+        }
+    )
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "dags").mkdir()
+    save_spec(spec, tmp_path / "pipelines" / "acc.yaml")
+    dag_path = tmp_path / "dags" / "acc.py"
+    dag_path.write_text(render(spec), encoding="utf-8")
+    got = import_dag_file(dag_path, project_dir=tmp_path).spec
+    assert got.access == spec.access
+    assert got.task("p").fan_out == spec.task("p").fan_out
+    assert got.task("b").fan_out.combinations() == [{"Y": "1", "X": "1"}, {"Y": "1", "X": "two"}]
