@@ -13,6 +13,7 @@ from kit.dagimport.importer import RoundTripFailed, convert_loaded, import_dag_f
 
 DAG_SOURCE = """\
 import datetime
+import textwrap
 
 import pendulum
 
@@ -22,7 +23,7 @@ from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-from airflow.sdk import DAG, Param
+from airflow.sdk import DAG, Param, task
 
 
 def double(n, factor=2):
@@ -67,7 +68,8 @@ with DAG(
         retry_delay=datetime.timedelta(seconds=30),
     )
     kick = TriggerDagRunOperator(task_id="kick", trigger_dag_id="other", conf={"a": 1})
-    start >> sweep >> compute >> use >> nb >> kick
+    tidy = task(textwrap.dedent, task_id="tidy")(text="  x")
+    start >> sweep >> compute >> use >> nb >> kick >> tidy
 """
 
 
@@ -120,7 +122,11 @@ def test_every_covered_feature_imports_and_round_trips(dag_file: Path, project: 
         ("compute", "use"),
         ("use", "nb"),
         ("nb", "kick"),
+        ("kick", "tidy"),
     ]
+    tidy = spec.task("tidy")  # @task over a function of another module
+    assert (tidy.kind, tidy.settings.callable) == ("python", "textwrap:dedent")
+    assert tidy.settings.kwargs == {"text": "  x"}
 
 
 def test_a_difference_fails_the_round_trip_naming_it(dag_file: Path, project: Path) -> None:
