@@ -38,3 +38,28 @@ def test_kit_import_writes_refuses_and_never_overwrites(kit, tmp_path: Path) -> 
     assert done.returncode == 4
     done = kit("import", source, "--dag-id", "nope", "--project-dir", str(tmp_path))
     assert done.returncode == 4 and "example_complex" in done.stderr
+
+
+def test_kit_import_by_dag_id_reads_the_file_airflow_names(
+    kit,  # noqa: ANN001, F811
+    tmp_path: Path,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    """A dag_id: the file comes from GET /dags/{id}'s relative_fileloc under the stack's dags/
+    (the shared fake Airflow API stands in for the stack)."""
+    import shutil
+
+    from kit.client import AirflowClient
+    from tests.fakes.airflow_api import FakeAirflow
+
+    (tmp_path / "dags").mkdir()
+    shutil.copy(EXAMPLES / "example_complex.py", tmp_path / "dags" / "complex.py")
+    with FakeAirflow() as airflow:
+        airflow.add_dag("example_complex", relative_fileloc="dags/complex.py")
+        client = AirflowClient(airflow.url, "admin", "pw", timeout=2.0, dags_dir=tmp_path / "dags")
+        monkeypatch.setattr("kit.client.connect", lambda *a, **k: client)
+        done = kit("import", "example_complex", "--project-dir", str(tmp_path))
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / "pipelines" / "example_complex.yaml").is_file()
+        done = kit("import", "nope_dag", "--project-dir", str(tmp_path))
+        assert done.returncode == 4 and "nope_dag" in done.stderr
