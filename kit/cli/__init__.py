@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "kit.cli.stack_commands",
     "kit.cli.run_commands",
     "kit.cli.pipeline_commands",
+    "kit.cli.import_commands",
     "kit.cli.user_commands",
     "kit.cli.mlflow_user_commands",
     "kit.cli.lineage_commands",

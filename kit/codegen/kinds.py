@@ -131,7 +131,9 @@ def render_bash(task: TaskSpec, ctx: RenderContext) -> RenderedTask:
     assert isinstance(settings, BashSettings)
     kwargs = ctx.task_kwargs(task)
     kwargs.append(("bash_command", settings.command))
-    if settings.env is not None:
+    if settings.env is not None and task.fan_out is None:
+        # With a fan-out the base env is merged into each expanded env: Airflow refuses an
+        # argument given both to partial() and expand().
         kwargs.append(("env", dict(settings.env)))
     if settings.env is not None or task.fan_out is not None:
         kwargs.append(("append_env", True))  # keep PATH and the rest of the worker's environment

@@ -32,6 +32,8 @@ RESERVED = frozenset(
         "pendulum",
         "timedelta",
         "BashOperator",
+        "EmptyOperator",
+        "TriggerDagRunOperator",
         "SmtpNotifier",
         "context",
         "overrides",

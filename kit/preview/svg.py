@@ -15,6 +15,10 @@ COLOURS = {
     "@task": "#e3f2fd",
     "bash": "#e8f5e9",
     "BashOperator": "#e8f5e9",
+    "empty": "#f5f5f5",
+    "EmptyOperator": "#f5f5f5",
+    "trigger_dag": "#fff3e0",
+    "TriggerDagRunOperator": "#fff3e0",
 }
 DEFAULT_COLOUR = "#fff8e1"
 

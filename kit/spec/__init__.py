@@ -25,6 +25,7 @@ from kit.spec.values import ParamRef, ResultRef
 
 # Kinds shipped with the kit that plug in through the registry, as a third-party kind would.
 from kit.spec import kinds_mlflow  # noqa: E402, F401  isort: skip
+from kit.spec import kinds_airflow  # noqa: E402, F401  isort: skip
 from kit.spec import kinds_approval  # noqa: E402, F401  isort: skip
 
 __all__ = [

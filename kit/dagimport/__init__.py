@@ -1,0 +1,8 @@
+"""``kit import``: an Airflow DAG -> a pipeline spec, proven by re-exporting it and comparing
+Airflow's serialized forms.
+
+- ``converters``: one converter per operator class (``register_converter``)
+- ``convert``: DAG object -> spec, or every refusal (task, operator, file:line)
+- ``compare``: normalized serialized forms and their differences (pure)
+- ``importer``: load a file, convert, prove the round trip, keep the old spec's layout
+"""
