@@ -6,3 +6,6 @@ Airflow's serialized forms.
 - ``compare``: normalized serialized forms and their differences (pure)
 - ``importer``: load a file, convert, prove the round trip, keep the old spec's layout
 """
+
+# The converters shipped with the kit register themselves on import, as a third party's would.
+from kit.dagimport import converters, converters_approval  # noqa: E402, F401  isort: skip

@@ -27,18 +27,6 @@ from kit.widgets.ui import css
 if TYPE_CHECKING:
     from kit.client.protocol import AirflowApi
 
-# Operators `kit import` (issue #26) is to convert into the kit's task kinds; a DAG made only of
-# these gets the hint. The importer's own registry decides; this only chooses the wording.
-IMPORT_COVERS = frozenset(
-    {
-        "EmptyOperator",
-        "BashOperator",
-        "PythonOperator",
-        "_PythonDecoratedOperator",
-        "PapermillOperator",
-        "TriggerDagRunOperator",
-    }
-)
 DAG_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 
@@ -76,7 +64,10 @@ def read_only_message(structure: DagStructure, source: str) -> str:
 
 def import_hint(structure: DagStructure, source: str) -> str:
     """``kit import`` when every operator is one it converts; else which ones it does not."""
-    others = sorted({t.operator for t in structure.tasks if t.operator not in IMPORT_COVERS})
+    from kit.dagimport.converters import converter_names
+
+    covered = set(converter_names())
+    others = sorted({t.operator for t in structure.tasks if t.operator not in covered})
     if not others:
         return (
             f"To edit it here, turn it into a spec: kit import {source} "

@@ -144,7 +144,7 @@ def test_the_import_hint_names_what_kit_import_does_not_convert() -> None:
     assert import_hint(ok, "dags/d.py") == (
         "To edit it here, turn it into a spec: kit import dags/d.py -o pipelines/d.yaml"
     )
-    other = DagStructure("d", None, [task("HITLOperator"), task("BashOperator")], [], {})
-    assert "does not convert HITLOperator" in import_hint(other, "d")
+    other = DagStructure("d", None, [task("ExternalTaskSensor"), task("BashOperator")], [], {})
+    assert "does not convert ExternalTaskSensor" in import_hint(other, "d")
     assert looks_like_dag_id("example_task_group") and not looks_like_dag_id("dags/x.py")
     assert not looks_like_dag_id("x.yaml")
