@@ -1,7 +1,9 @@
-"""Issue #26, Done when 1 (the canvas half), live on the session stack: three of Airflow's own
-example DAGs made visible to the stack (committed to its versioned bundle), opened by dag_id on
-the designer's canvas read-only as Airflow parsed them, one triggered and its live states seen on
-the canvas until success, and a task's log opened from a click on its box."""
+"""Issue #26, Done when 1, live on the session stack: three of Airflow's own example DAGs made
+visible to the stack (committed to its versioned bundle), opened by dag_id on the designer's
+canvas read-only as Airflow parsed them, one triggered and its live states seen on the canvas
+until success, a task's log opened from a click on its box; then `kit import` by dag_id turns
+the convertible one into a spec (proven: its re-export serializes equal to the original) and
+refuses the others, naming task, operator and line."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ from typing import Any
 
 import pytest
 
+from kit.cli import main
 from kit.client.dag_reads import structure_nodes
 from kit.dagview import from_dag
 from kit.preview.graph import load_dag_file
+from kit.spec.io import load_spec
 from kit.widgets import Designer
 from tests.dagview.conftest import example_file
 
@@ -24,8 +28,9 @@ pytestmark = pytest.mark.stack
 EXAMPLES = {
     "example_task_group.py": "example_task_group",  # nested task groups
     "example_dynamic_task_mapping.py": "example_task_group_mapping",  # a mapped task group
-    "example_simplest_dag.py": "example_simplest_dag",  # one @task
+    "example_complex.py": "example_complex",  # 37 tasks of plain operators: convertible
 }
+CONVERTIBLE = {"example_complex"}
 
 
 def shape(structure: Any) -> tuple[Any, ...]:
@@ -36,7 +41,7 @@ def shape(structure: Any) -> tuple[Any, ...]:
 
 
 def test_airflow_example_dags_on_the_canvas_with_live_states(
-    stack: Any, client: Any, project: Path, airflow_env: Any
+    stack: Any, client: Any, project: Path, airflow_env: Any, capsys: Any
 ) -> None:
     started = time.monotonic()
     dags_dir = stack.settings.dags_dir
@@ -46,6 +51,7 @@ def test_airflow_example_dags_on_the_canvas_with_live_states(
     visible = time.monotonic() - started
 
     designer = Designer(project_dir=project, dags_dir=dags_dir, client=client, background=False)
+    designer_tasks: dict[str, Any] = {}
     for name, dag_id in EXAMPLES.items():
         designer.load_dag(dag_id)
         shown = designer.foreign.shown
@@ -56,6 +62,7 @@ def test_airflow_example_dags_on_the_canvas_with_live_states(
         assert designer.canvas.mode == "run" and "read-only" in designer.toolbar.status.value
         drawn = {n["id"] for n in designer.canvas.graph["nodes"]}
         assert drawn == {t.task_id for t in local.tasks}
+        designer_tasks[dag_id] = local.tasks
     # The groups came from Airflow's structure route, not the dotted-id fallback.
     assert structure_nodes(client, "example_task_group") is not None
 
@@ -79,4 +86,20 @@ def test_airflow_example_dags_on_the_canvas_with_live_states(
     designer.canvas.handle_intent({"intent": "open_log", "task": "section_1.task_2"})
     assert monitor.task_pick.value == "section_1.task_2"
     assert "echo 1" in monitor.log_view.value, monitor.log_view.value[-2000:]
+
+    # kit import by dag_id, through the stack: the convertible one becomes a spec whose re-export
+    # serializes equal to the original (the proof runs inside import); the others are refused.
+    state = ["--state-dir", str(stack.settings.state_dir), "--project-dir", str(project)]
+    for name, dag_id in EXAMPLES.items():
+        out = project / "pipelines" / f"{dag_id}.yaml"
+        code = main(["import", dag_id, "-o", str(out), *state])
+        said = capsys.readouterr()
+        if dag_id in CONVERTIBLE:
+            assert code == 0, said.err
+            assert "round trip proven" in said.out
+            spec = load_spec(out)
+            assert sorted(spec.task_ids) == sorted(t.task_id for t in designer_tasks[dag_id])
+        else:
+            assert code == 1 and not out.exists(), said
+            assert "task group" in said.err and f"{name}:" in said.err, said.err
     print(f"visible in {visible:.1f} s; total {time.monotonic() - started:.1f} s")
