@@ -274,45 +274,48 @@ def _until_waiting(client, dag_id: str, run_ids: list[str], task_id: str, timeou
 
 
 def test_a_person_approves_or_rejects_the_new_champion(stack, client, tmp_path) -> None:
-    """require_approval: two runs wait at approve_champion; Reject skips deploy and the alias
-    stays where it was; Approve deploys. A model of its own, so the other tests' champion stays."""
+    """require_approval: the run waits at approve_champion; Reject skips deploy and the alias
+    stays where it was; cleared and asked again, Approve deploys. One lifecycle run answers both
+    ways (only approve_champion and deploy run twice). A model of its own, so the other tests'
+    champion stays."""
     from kit.client import approvals
 
     model = f"approval_{int(time.time())}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_TRACKING_URI", stack.settings.mlflow_url)
         dag_id = _export(stack, client, REPO / "pipelines" / "ml_lifecycle.yaml", tmp_path)
-        conf = {"require_approval": True, "model_name": model}
         started = time.monotonic()
-        keep, drop = (client.trigger(dag_id, conf).run_id for _ in range(2))
-        _until_waiting(client, dag_id, [keep, drop], "approve_champion", timeout=900)
+        run_id = client.trigger(dag_id, {"require_approval": True, "model_name": model}).run_id
+        _until_waiting(client, dag_id, [run_id], "approve_champion", timeout=900)
         waited = time.monotonic() - started
 
-        asked = {a.run_id: a for a in approvals.waiting(client, dag_id, "~")}
-        question = asked[keep]
-        version = client.xcom(dag_id, keep, "register")["version"]
+        (question,) = approvals.waiting(client, dag_id, run_id)
+        version = client.xcom(dag_id, run_id, "register")["version"]
         assert question.subject == f"Ship {model} version {version} as champion?"
         assert "| **roc_auc** |" in question.body and "champion (none yet)" in question.body
         assert f"output-notebooks/view?dag_id={dag_id}&run_id=" in question.body
         assert question.options == ("Approve", "Reject") and question.defaults == ("Reject",)
-        deploy_state = {t.task_id: t.state for t in client.get_run(dag_id, keep).tasks}["deploy"]
+        deploy_state = {t.task_id: t.state for t in client.get_run(dag_id, run_id).tasks}["deploy"]
         assert deploy_state in (None, "none", "scheduled"), deploy_state  # not run while it waits
 
-        rejected = approvals.reject(client, dag_id, drop, "approve_champion")
+        rejected = approvals.reject(client, dag_id, run_id, "approve_champion")
         assert rejected.chosen == ("Reject",) and rejected.responded_by == client.username
         with pytest.raises(approvals.AlreadyAnswered, match="Reject"):
-            approvals.approve(client, dag_id, drop, "approve_champion")
-        run = client.wait(dag_id, drop, timeout=300, progress=False)
+            approvals.approve(client, dag_id, run_id, "approve_champion")
+        run = client.wait(dag_id, run_id, timeout=300, progress=False)
         states = {t.task_id: t.state for t in run.tasks}
         assert (states["approve_champion"], states["deploy"]) == ("success", "skipped")
         registry = mlflow.MlflowClient()
         assert "champion" not in registry.get_registered_model(model).aliases  # did not move
 
-        approvals.approve(client, dag_id, keep, "approve_champion")
-        run = client.wait(dag_id, keep, timeout=300, progress=False)
+        # Asked again (a retry by hand): this time the person approves and deploy runs.
+        client.clear_task(dag_id, run_id, ["approve_champion"], downstream=True)
+        _until_waiting(client, dag_id, [run_id], "approve_champion", timeout=300)
+        approvals.approve(client, dag_id, run_id, "approve_champion")
+        run = client.wait(dag_id, run_id, timeout=300, progress=False)
         assert run.state == "success", [(t.label, t.state) for t in run.tasks]
-        assert client.xcom(dag_id, keep, "deploy")["promoted"] is True
+        assert client.xcom(dag_id, run_id, "deploy")["promoted"] is True
         champion = registry.get_model_version_by_alias(model, "champion")
         assert int(champion.version) == version
-        print(f"both runs waiting after {waited:.1f} s; all done after "
+        print(f"waiting after {waited:.1f} s; all done after "
               f"{time.monotonic() - started:.1f} s")  # fmt: skip
