@@ -32,17 +32,20 @@ SERVICE_LOG = "podman-service.log"
 # marked healthy containers unhealthy. The first loop holds the lock (flock, util-linux: on every
 # Debian) for as long as it lives; another takes over when it stops.
 # As systemd's timers would, a container that is healthy (or unhealthy) is checked every `interval`
-# of its own health check (30 s for Airflow's, 10 s for PostgreSQL's), not on every round: checked
-# back to back every ~2 s, the Airflow containers' checks (an Airflow import each) kept a core of
-# the 2-core machine half busy for as long as a stack ran, and made each round long, so a
-# container still starting waited that long for its next check. A starting container is checked
-# on every round (2 s apart), so `kit up` sees it healthy soon. Still one check at a time: checks
-# at once would slow each other past their timeouts on a busy machine.
+# of its own health check (30 s for Airflow's, 10 s for PostgreSQL's), and each container's check
+# runs on its own. The loop used to run every container's check one after the other every ~2 s:
+# the Airflow containers' checks (an Airflow import each) kept the 2-core machine busy for as long
+# as a stack ran, and one slow check held up all the others (a starting `airflow jobs check` took
+# over 80 s on a busy machine while the api-server's curl waited its turn). A starting container
+# is checked again on the first round (2 s apart) after its last check ended, so `kit up` sees it
+# healthy soon; never two checks of one container at once (see above).
 HEALTHCHECK_LOOP = """exec 9>"/tmp/kit-podman-healthchecks-$(id -u).lock"
-declare -A due every
+declare -A checking due every
 while true; do
   if flock -n 9; then
+    running=" $(echo $(jobs -pr)) "
     while read -r c status; do
+      case "$running" in *" ${checking[$c]:-none} "*) continue ;; esac
       case "$status" in
         *"(starting)") ;;
         *) [ "$EPOCHSECONDS" -ge "${due[$c]:-0}" ] || continue ;;
@@ -53,7 +56,8 @@ while true; do
         every[$c]=${every[$c]%%.*}
       fi
       due[$c]=$((EPOCHSECONDS + ${every[$c]:-30}))
-      podman healthcheck run "$c" </dev/null >/dev/null 2>&1 || true
+      podman healthcheck run "$c" </dev/null >/dev/null 2>&1 &
+      checking[$c]=$!
     done < <(podman ps --filter health=starting --filter health=healthy --filter health=unhealthy \\
                --format '{{.ID}} {{.Status}}' 2>/dev/null)
   fi

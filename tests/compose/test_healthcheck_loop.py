@@ -1,7 +1,8 @@
 """The health-check loop kit.stack.podman starts beside podman's API (no systemd runs the checks):
 a container still starting is checked on every round, 2 s apart; a healthy one only at its own
-check's interval, as systemd's timers would. Run for real with bash, against a stand-in `podman`
-program that lists two containers and records each check asked of it (~7 s)."""
+check's interval, as systemd's timers would; each container's check on its own, so a slow one
+holds up no other, and never two of one container at once. Run for real with bash, against a
+stand-in `podman` program that lists three containers and records each check asked of it (~8 s)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,17 @@ from kit.stack.podman import HEALTHCHECK_LOOP
 FAKE_PODMAN = textwrap.dedent(
     """\
     #!/bin/bash
-    # ps: the two containers (ids only with -q); inspect: their intervals; healthcheck: recorded.
+    # ps: the containers (ids only with -q); inspect: their intervals; healthcheck: recorded.
     case "$1" in
-      ps) if [[ " $* " == *" -q "* ]]; then printf '%s\\n' starter steady
-          else printf '%s\\n' "starter Up 5 seconds (starting)" "steady Up 2 hours (healthy)"
+      ps) if [[ " $* " == *" -q "* ]]; then printf '%s\\n' starter slow steady
+          else printf '%s\\n' "starter Up 5 s (starting)" "slow Up 5 s (starting)" \\
+                              "steady Up 2 hours (healthy)"
           fi ;;
       inspect) [ "${@: -1}" = steady ] && echo 4 || echo 30 ;;
-      healthcheck) echo "$EPOCHSECONDS ${@: -1}" >>"$CALLS" ;;
+      healthcheck) echo "$EPOCHSECONDS ${@: -1}" >>"$CALLS"
+                   [ "${@: -1}" = slow ] && sleep 6 ;;
     esac
+    exit 0
     """
 )
 
@@ -48,13 +52,15 @@ def test_starting_containers_are_checked_every_round_healthy_ones_at_their_inter
         proc.wait()
     else:
         raise AssertionError(f"the loop ended by itself (exit {proc.returncode})")
-    checked: dict[str, list[int]] = {"starter": [], "steady": []}
+    checked: dict[str, list[int]] = {"starter": [], "slow": [], "steady": []}
     for line in calls.read_text().splitlines():
         at, name = line.split()
         checked[name].append(int(at))
-    # Rounds 2 s apart in 7.5 s: the starting container at each of them.
+    # Rounds 2 s apart in 7.5 s: the starting container at each of them, whatever `slow` does.
     assert len(checked["starter"]) >= 3, checked
     # The healthy one at once, then not before its 4 s interval had passed: 2 checks, not 4.
     steady = checked["steady"]
-    assert len(steady) == 2, checked
-    assert steady[1] - steady[0] >= 4, checked
+    assert len(steady) == 2 and steady[1] - steady[0] >= 4, checked
+    # The 6 s check is not begun again before it ended.
+    slow = checked["slow"]
+    assert slow and all(b - a >= 6 for a, b in zip(slow, slow[1:], strict=False)), checked
