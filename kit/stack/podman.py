@@ -2,9 +2,8 @@
 `kit up --stack compose` (in the state folder) and for scripts/container-engine.sh start|stop.
 
 Without systemd, podman runs no health checks by itself, so ``condition: service_healthy`` would
-wait forever: ``start`` also runs a loop that asks podman for them (what systemd's timers do
-elsewhere): at each check's own interval, every 2 s during its start period. Both processes
-are recorded in the folder so that ``stop`` ends exactly them."""
+wait forever: ``start`` also runs a loop that asks podman for them every 2 s (what systemd's timers
+do elsewhere). Both processes are recorded in the folder so that ``stop`` ends exactly them."""
 
 from __future__ import annotations
 
@@ -31,37 +30,13 @@ SERVICE_LOG = "podman-service.log"
 # running the same slow check at once (`airflow jobs check`, seconds of CPU) made them fail and
 # marked healthy containers unhealthy. The first loop holds the lock (flock, util-linux: on every
 # Debian) for as long as it lives; another takes over when it stops.
-# As Docker does, each container is checked every `interval` of its own health check (30 s for
-# Airflow's, 10 s for PostgreSQL's), and during its `start_period` every 2 s (Docker's
-# `start_interval`: failures do not count then, and `kit up` sees it healthy soon); so a container
-# is never called unhealthy sooner than Docker would (`retries` failures at `interval`). Each
-# container's check runs on its own, never two of one container at once (see above). The loop
-# used to run every container's check one after the other every ~2 s: the Airflow containers'
-# checks (an Airflow import each) kept the 2-core machine busy for as long as a stack ran, and one
-# slow check held up all the others (a starting `airflow jobs check` took over 80 s on a busy
-# machine while the api-server's curl waited its turn).
 HEALTHCHECK_LOOP = """exec 9>"/tmp/kit-podman-healthchecks-$(id -u).lock"
-declare -A checking due every grace
 while true; do
   if flock -n 9; then
-    running=" $(echo $(jobs -pr)) "
-    while read -r c status; do
-      case "$running" in *" ${checking[$c]:-none} "*) continue ;; esac
-      if [ -z "${every[$c]:-}" ]; then
-        read -r i g < <(podman inspect "$c" </dev/null 2>/dev/null --format \\
-          '{{.Config.Healthcheck.Interval.Seconds}} {{.Config.Healthcheck.StartPeriod.Seconds}}')
-        every[$c]=${i%%.*} grace[$c]=${g%%.*}
-      fi
-      if [ "$EPOCHSECONDS" -lt "${due[$c]:-0}" ]; then
-        case "$status" in *"(starting)") ;; *) continue ;; esac
-        started=$(podman inspect --format '{{.State.StartedAt.Unix}}' "$c" </dev/null 2>/dev/null)
-        [ "$EPOCHSECONDS" -lt $((${started:-0} + ${grace[$c]:-0})) ] || continue
-      fi
-      due[$c]=$((EPOCHSECONDS + ${every[$c]:-30}))
-      podman healthcheck run "$c" </dev/null >/dev/null 2>&1 &
-      checking[$c]=$!
-    done < <(podman ps --filter health=starting --filter health=healthy --filter health=unhealthy \\
-               --format '{{.ID}} {{.Status}}' 2>/dev/null)
+    for c in $(podman ps -q --filter health=starting --filter health=healthy \\
+                 --filter health=unhealthy 2>/dev/null); do
+      podman healthcheck run "$c" >/dev/null 2>&1 || true
+    done
   fi
   sleep 2
 done"""
