@@ -73,7 +73,7 @@ def render_call(
     extra = {k: v for k, v in values.items() if not is_plain_identifier(k)}
     definition = ctx.snippet(
         "kinds/python.py.j2",
-        task_kwargs=ctx.task_kwargs(task) + list(extra_task_kwargs or []),
+        task_kwargs=_merge_kwargs(ctx.task_kwargs(task), extra_task_kwargs or []),
         func=func,
         args=args,
         module=module,
@@ -90,6 +90,20 @@ def render_call(
         imports={"from airflow.sdk import task"} | imports | set(extra_imports or ()),
         data_upstream=set(results),
     )
+
+
+def _merge_kwargs(
+    common: list[tuple[str, Any]], extra: list[tuple[str, Any]]
+) -> list[tuple[str, Any]]:
+    """The common task arguments plus a kind's own; list values given by both (a kind's asset
+    and the task's ``outlets``) are joined, the kind's first."""
+    out = dict(common)
+    for name, value in extra:
+        if isinstance(out.get(name), list) and isinstance(value, list):
+            known = {str(v) for v in value}
+            value = value + [v for v in out[name] if str(v) not in known]
+        out[name] = value
+    return list(out.items())
 
 
 def render_notebook(task: TaskSpec, ctx: RenderContext) -> RenderedTask:

@@ -38,7 +38,7 @@ COMMON_TASK_FIELDS = frozenset(
         "_expand_input_attr", "_disallow_kwargs_override", "expand_input",
         "op_kwargs_expand_input", "partial_kwargs", "params", "retries", "retry_delay",
         "execution_timeout", "pool", "trigger_rule", "doc_md", "owner", "_can_skip_downstream",
-        "has_on_failure_callback", "_operator_extra_links",
+        "has_on_failure_callback", "_operator_extra_links", "outlets", "depends_on_past",
     }
 )  # fmt: skip
 # Serialized DAG fields the conversion reads, or that are where the file is / derived.
@@ -49,6 +49,7 @@ DAG_FIELDS = frozenset(
         "dag_dependencies", "fileloc", "relative_fileloc", "_processor_dags_folder",
         "edge_info", "deadline", "allowed_run_types", "disable_bundle_versioning",
         "max_consecutive_failed_dag_runs", "has_on_failure_callback", "access_control",
+        "doc_md", "dagrun_timeout", "dag_display_name",
     }
 )  # fmt: skip
 # Kinds the kit renders as a @task calling a function, whatever operator the DAG file used.
@@ -153,6 +154,12 @@ def _dag_settings(
     data: dict[str, Any] = {"dag_id": dag.dag_id, "catchup": bool(dag.catchup)}
     if dag.description is not None:
         data["description"] = dag.description
+    if getattr(dag, "doc_md", None) is not None:
+        data["doc"] = dag.doc_md
+    if serialized.get("dag_display_name") not in (None, dag.dag_id):
+        data["display_name"] = serialized["dag_display_name"]
+    if dag.dagrun_timeout is not None:
+        data["dagrun_timeout"] = dag.dagrun_timeout
     data["schedule"] = _schedule(dag.schedule, refuse)
     if dag.start_date is not None:
         data["start_date"], data["timezone"] = _start(dag.start_date, dag.timezone, refuse)
@@ -317,7 +324,7 @@ def _task(
     }
     if converted.fan_out is not None:
         entry["fan_out"] = {"list": converted.fan_out}
-    reasons += _common(task, ser, dag_data, entry)
+    reasons += _common(task, ser, dag_data, entry, "outlets" not in converted.handled)
     if reasons:
         raise Refuse(*reasons)
     call = None
@@ -328,8 +335,11 @@ def _task(
     return entry, call
 
 
-def _common(task: Any, ser: dict[str, Any], dag_data: dict[str, Any], entry: dict) -> list[str]:
-    """Per-task overrides of the DAG's defaults; reasons for what the spec cannot hold."""
+def _common(
+    task: Any, ser: dict[str, Any], dag_data: dict[str, Any], entry: dict, outlets: bool = True
+) -> list[str]:
+    """Per-task overrides of the DAG's defaults; reasons for what the spec cannot hold.
+    ``outlets``: read the task's outlets (False when its converter made them a setting)."""
     reasons: list[str] = []
     partial = dict(getattr(task, "partial_kwargs", {}) or {}) if task.is_mapped else {}
 
@@ -361,6 +371,12 @@ def _common(task: Any, ser: dict[str, Any], dag_data: dict[str, Any], entry: dic
     for name in ("doc", "doc_rst", "doc_json", "doc_yaml"):
         if getattr(task, name, None):
             reasons.append(f"{name} has no spec field (use doc_md)")
+    if arg("depends_on_past", False):
+        entry["depends_on_past"] = True
+    if outlets:
+        uris = _outlets(arg("outlets", None) or [], reasons)
+        if uris:
+            entry["outlets"] = uris
     owner = arg("owner", "airflow")
     if owner != dag_data.get("owner", "airflow"):
         reasons.append(f"its owner {owner!r} differs from the DAG's; the spec has one owner")
@@ -370,3 +386,21 @@ def _common(task: Any, ser: dict[str, Any], dag_data: dict[str, Any], entry: dic
     if ser.get("has_on_failure_callback") and not dag_data.get("failure_email"):
         reasons.append("on_failure_callback has no kit setting")
     return reasons
+
+
+def _outlets(outlets: Any, reasons: list[str]) -> list[str]:
+    """The URIs of a task's outlets; a reason for each outlet the spec cannot name."""
+    from airflow.sdk import Asset
+
+    uris: list[str] = []
+    for outlet in outlets:
+        if type(outlet) is not Asset:
+            reasons.append(f"the outlet {outlet!r} is not an Asset; the spec's outlets are assets")
+        elif outlet.name != outlet.uri:
+            reasons.append(
+                f"the outlet asset {outlet.name!r} has a name other than its URI; "
+                "the spec names assets by URI"
+            )
+        else:
+            uris.append(outlet.uri)
+    return uris

@@ -341,7 +341,9 @@ def convert_generated(task: Any, ctx: ImportContext) -> Converted:
             raise Unreadable("a generated mapped task expands over 'overrides' only")
         # Each item is a ``literal({...})`` (a LiteralValue holding the mapping).
         fan_out = [dict(getattr(item, "value", item)) for item in expand["overrides"]]
-    handled = {"op_args", "op_kwargs", "python_callable_name", "templates_dict", "outlets"}
+    # A task's outlets are read as the spec's ``outlets`` (kit.dagimport.convert), except an
+    # mlflow task's, which are its asset.
+    handled = {"op_args", "op_kwargs", "python_callable_name", "templates_dict"}
     if path == _NOTEBOOK:
         settings = {"notebook": kwargs.pop("notebook"), "parameters": kwargs.pop("parameters")}
         if "kernel" in kwargs:
@@ -358,7 +360,7 @@ def convert_generated(task: Any, ctx: ImportContext) -> Converted:
         outlets = getattr(task, "outlets", None) or []
         if outlets:
             settings["asset"] = outlets[0].uri
-        return Converted(_MLFLOW[path], settings, fan_out, handled)
+        return Converted(_MLFLOW[path], settings, fan_out, handled | {"outlets"})
     return Converted("python", {"callable": path, "kwargs": kwargs}, fan_out, handled)
 
 

@@ -239,6 +239,16 @@ class TaskSpec(_Model):
     pool: str | None = None
     trigger_rule: TriggerRuleName | None = None
     doc: str | None = None
+    outlets: list[str] = Field(
+        default_factory=list,
+        description="URIs of the Airflow assets this task updates when it succeeds (its "
+        "'outlets'): DAGs scheduled on those assets run after it.",
+    )
+    depends_on_past: bool | None = Field(
+        default=None,
+        description="Run only if this task succeeded (or was skipped) in the previous run "
+        "(Airflow's depends_on_past).",
+    )
 
     @field_validator("kind")
     @classmethod
@@ -280,7 +290,16 @@ class PipelineSpec(_Model):
     """A pipeline: DAG settings, run parameters and tasks. Saved as ``pipelines/<dag_id>.yaml``."""
 
     dag_id: str
+    display_name: str | None = Field(
+        default=None,
+        description="The name Airflow's UI shows for the DAG instead of its id (dag_display_name).",
+    )
     description: str | None = None
+    doc: str | None = Field(
+        default=None,
+        description="Documentation of the DAG, in Markdown, shown on its page in Airflow's UI "
+        "(the DAG's doc_md). 'description' stays the one-line summary.",
+    )
     schedule: Schedule = None
     start_date: date | datetime | None = None
     timezone: str = "UTC"
@@ -290,6 +309,10 @@ class PipelineSpec(_Model):
     retries: int = Field(default=0, ge=0)
     retry_delay: timedelta = timedelta(minutes=5)
     execution_timeout: timedelta | None = None
+    dagrun_timeout: timedelta | None = Field(
+        default=None,
+        description="How long a run may take before Airflow fails it (the DAG's dagrun_timeout).",
+    )
     max_active_runs: int | None = Field(default=None, ge=1)
     max_active_tasks: int | None = Field(default=None, ge=1)
     failure_email: list[str] = Field(default_factory=list)
