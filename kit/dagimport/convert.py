@@ -203,12 +203,9 @@ def _schedule(schedule: Any, refuse: Any) -> Any:
         return {"every": schedule}
     if isinstance(schedule, Asset):
         schedule = [schedule]
-    named = [a for a in _assets(schedule) if a.name != a.uri]
-    if named:
-        refuse(
-            f"the asset {named[0].name!r} has a name other than its URI; "
-            "the spec names assets by URI"
-        )
+    problems = [p for p in map(_asset_problem, _assets(schedule)) if p]
+    if problems:
+        refuse(problems[0])
         return None
     if isinstance(schedule, list | tuple) and all(isinstance(a, Asset) for a in schedule):
         return {"assets": [a.uri for a in schedule], "mode": "all"}
@@ -396,11 +393,25 @@ def _outlets(outlets: Any, reasons: list[str]) -> list[str]:
     for outlet in outlets:
         if type(outlet) is not Asset:
             reasons.append(f"the outlet {outlet!r} is not an Asset; the spec's outlets are assets")
-        elif outlet.name != outlet.uri:
-            reasons.append(
-                f"the outlet asset {outlet.name!r} has a name other than its URI; "
-                "the spec names assets by URI"
-            )
+        elif problem := _asset_problem(outlet):
+            reasons.append(f"outlets: {problem}")
         else:
             uris.append(outlet.uri)
     return uris
+
+
+def _asset_problem(asset: Any) -> str | None:
+    """Why the spec, which names an asset by its URI alone, cannot hold this asset; or None."""
+    if asset.name != asset.uri:
+        return (
+            f"the asset {asset.name!r} has a name other than its URI; the spec names assets by URI"
+        )
+    if asset.extra:
+        return f"the asset {asset.uri!r} has extra {asset.extra!r}; the spec keeps only its URI"
+    if asset.group != "asset":
+        return (
+            f"the asset {asset.uri!r} is in the group {asset.group!r}; the spec keeps only its URI"
+        )
+    if getattr(asset, "watchers", None):
+        return f"the asset {asset.uri!r} has watchers; the spec keeps only its URI"
+    return None
