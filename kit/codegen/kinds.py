@@ -62,13 +62,15 @@ def render_call(
     with ``kwargs`` (literals or references). Kinds that are "call this function" reuse it."""
     if not re.match(CALLABLE_PATTERN, callable_path):  # the model checks it too
         raise ValueError(f"task {task.id!r}: {callable_path!r} is not 'package.module:function'")
-    module, _, name = callable_path.partition(":")
+    module, _, path = callable_path.partition(":")
+    name, dot, attrs = path.partition(".")  # "obj.attr": import obj, call obj.attr
     values = {key: ctx.value_code(value) for key, value in kwargs.items()}
     args, results = _function_args(task, ctx, kwargs, ctx.needs_context(kwargs))
     func = ctx.func_names[task.id]
     local_names = {arg.lstrip("*") for arg in args}
-    call_name = name if name not in local_names else "_callable"
-    import_name = name if call_name == name else f"{name} as {call_name}"
+    local = name if name not in local_names else "_callable"
+    import_name = name if local == name else f"{name} as {local}"
+    call_name = local + dot + attrs
     plain = {k: v for k, v in values.items() if is_plain_identifier(k)}
     extra = {k: v for k, v in values.items() if not is_plain_identifier(k)}
     definition = ctx.snippet(

@@ -139,13 +139,15 @@ def convert_bash(task: Any, ctx: ImportContext) -> Converted:
     )
 
 
-def importable_callable(func: Any, ctx: ImportContext) -> str:
+def importable_callable(func: Any, ctx: ImportContext, decorated: bool = False) -> str:
     """``module:function`` for a function the kit's python kind can import at run time.
 
     A function defined in the DAG file counts only if the file is a module importable from the
     project (or the environment) and the function is a plain top-level one there; a lambda, a
-    nested function or closure, or a function the module binds to something else (e.g. a
-    ``@task``-decorated one, which the module holds as a task factory) is refused.
+    nested function or closure, or a function the module binds to something else is refused.
+    ``decorated`` (the task is a ``@task``): a top-level ``def`` decorated only with ``@task`` or
+    ``@task(...)`` counts, as ``module:name.function`` (the module holds the task factory; its
+    ``function`` attribute is the plain function).
     """
     name = getattr(func, "__qualname__", "")
     if name == "<lambda>" or "<lambda>" in name:
@@ -163,9 +165,13 @@ def importable_callable(func: Any, ctx: ImportContext) -> str:
             )
         # Not imported here (that would run the DAG file again): its source must show a plain
         # top-level ``def`` that nothing rebinds.
-        problem = top_level_def_problem(ctx.fileloc, name)
+        problem = top_level_def_problem(ctx.fileloc, name, task_ok=decorated)
         if problem:
             raise Refuse(problem)
+        if decorated and top_level_def_problem(ctx.fileloc, name) is not None:
+            # A module-level @task: the module holds the task factory; its plain function is
+            # the factory's ``function`` attribute (Airflow's _TaskDecorator.function).
+            return f"{ctx.module}:{name}.function"
         return f"{ctx.module}:{name}"
     module = func.__module__
     try:
@@ -222,7 +228,9 @@ def convert_python(task: Any, ctx: ImportContext) -> Converted:
         default = flag == "show_return_value_in_logs"
         if bool(_arg(task, flag, partial, default)) != default:
             raise Refuse(f"{flag} has no kit setting")
-    path = importable_callable(func, ctx)
+    path = importable_callable(
+        func, ctx, decorated=operator_name(task) == "_PythonDecoratedOperator"
+    )
     _check_signature(func)
     kwargs = {k: _kwarg(k, v) for k, v in (_arg(task, "op_kwargs", partial) or {}).items()}
     fan_out = None

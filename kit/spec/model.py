@@ -34,7 +34,12 @@ from kit.spec.problems import Problem
 from kit.spec.values import ParamRef, ResultRef, iter_refs
 
 # "package.module:function" - it is written into an import statement, so it must be exactly this.
-CALLABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
+# The name may go on with attributes ("module:obj.attr"): the first name is imported, the rest is
+# looked up on it (e.g. "flows.etl:load.function", the plain function of a module-level @task).
+CALLABLE_PATTERN = (
+    r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*"
+    r"(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+)
 
 
 # Task kinds: what every kind's settings model is, and the registry kinds plug into.

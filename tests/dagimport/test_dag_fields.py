@@ -122,3 +122,43 @@ def test_an_outlet_named_other_than_its_uri_is_refused(project: Path) -> None:
     with pytest.raises(ImportRefused) as caught:
         import_dag_file(_write(project, "named", NAMED_ASSET), project_dir=project)
     assert "has a name other than its URI" in str(caught.value)
+
+
+DECORATED = """\
+from airflow.sdk import DAG, task
+
+
+@task
+def load(n):
+    return n * 10
+
+
+@task(retries=2)
+def keep(n):
+    return n + 1
+
+
+with DAG(dag_id="decorated", schedule=None) as dag:
+    keep(n=load(n=3))
+"""
+
+
+def test_a_module_level_task_imports_as_its_plain_function(project: Path, tmp_path: Path) -> None:
+    """A top-level ``@task`` def in an importable DAG module: the python kind calls its
+    ``.function``; the exported task really calls the plain function."""
+    from kit.codegen.render import render
+    from kit.dagimport.importer import pick_dag
+
+    spec = import_dag_file(_write(project, "decorated", DECORATED), project_dir=project).spec
+    assert spec.task("load").settings.callable == "docflows.decorated:load.function"
+    assert spec.task("keep").settings.callable == "docflows.decorated:keep.function"
+    assert spec.task("keep").retries == 2
+    assert spec.task("keep").settings.kwargs["n"].result == "load"
+    code = render(spec)
+    assert "from docflows.decorated import load" in code and "load.function(" in code
+    exported = tmp_path / "decorated.py"
+    exported.write_text(code, encoding="utf-8")
+    task = pick_dag(exported, "decorated").get_task("load")
+    assert task.python_callable() == 30
+    again = import_dag_file(exported, project_dir=project, dag_id="decorated").spec
+    assert again.task("load").settings.callable == "docflows.decorated:load.function"
