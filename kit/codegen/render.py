@@ -313,6 +313,8 @@ def _default_args(spec: PipelineSpec, imports: set[str]) -> dict[str, Any]:
     }
     if spec.execution_timeout is not None:
         args["execution_timeout"] = spec.execution_timeout
+    if spec.depends_on_past is not None:
+        args["depends_on_past"] = spec.depends_on_past
     if spec.failure_email:
         # Airflow 3 replaces the ``email`` arguments with notifiers.
         imports.add("from airflow.providers.smtp.notifications.smtp import SmtpNotifier")

@@ -54,7 +54,9 @@ DAG_FIELDS = frozenset(
 )  # fmt: skip
 # Kinds the kit renders as a @task calling a function, whatever operator the DAG file used.
 CALL_KINDS = frozenset({"python", "notebook", "mlflow_register", "mlflow_promote"})
-DEFAULT_ARGS = frozenset({"owner", "retries", "retry_delay", "execution_timeout"})
+DEFAULT_ARGS = frozenset(
+    {"owner", "retries", "retry_delay", "execution_timeout", "depends_on_past"}
+)
 _DIGEST_NOTE = re.compile(r"(\n\n)?Runs `[^`]*`, sha256 `[0-9a-f]{64}`\.$")
 
 
@@ -368,8 +370,9 @@ def _common(
     for name in ("doc", "doc_rst", "doc_json", "doc_yaml"):
         if getattr(task, name, None):
             reasons.append(f"{name} has no spec field (use doc_md)")
-    if arg("depends_on_past", False):
-        entry["depends_on_past"] = True
+    past = bool(arg("depends_on_past", False))
+    if past != bool(dag_data.get("depends_on_past")):
+        entry["depends_on_past"] = past
     if outlets:
         uris = _outlets(arg("outlets", None) or [], reasons)
         if uris:

@@ -132,6 +132,7 @@ _LATER_FIELDS: dict[str, object] = {
     "display_name": None,
     "doc": None,
     "dagrun_timeout": None,
+    "depends_on_past": None,
 }
 _LATER_TASK_FIELDS: dict[str, object] = {"outlets": [], "depends_on_past": None}
 

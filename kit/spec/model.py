@@ -314,6 +314,11 @@ class PipelineSpec(_Model):
     retries: int = Field(default=0, ge=0)
     retry_delay: timedelta = timedelta(minutes=5)
     execution_timeout: timedelta | None = None
+    depends_on_past: bool | None = Field(
+        default=None,
+        description="Every task runs only if it succeeded (or was skipped) in the previous run, "
+        "unless the task says otherwise (default_args['depends_on_past']; left out if unset).",
+    )
     dagrun_timeout: timedelta | None = Field(
         default=None,
         description="How long a run may take before Airflow fails it (the DAG's dagrun_timeout).",

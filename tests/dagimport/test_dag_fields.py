@@ -33,8 +33,9 @@ with DAG(
     doc_md="# Documented\\n\\nSeveral *lines* of Markdown.",
     dagrun_timeout=datetime.timedelta(minutes=45),
     schedule=None,
+    default_args={"depends_on_past": True},
 ) as dag:
-    start = EmptyOperator(task_id="start", depends_on_past=True)
+    start = EmptyOperator(task_id="start", depends_on_past=False)
     make = BashOperator(
         task_id="make",
         bash_command="echo hi",
@@ -81,7 +82,9 @@ def test_dag_doc_display_name_timeout_and_task_outlets_round_trip(project: Path)
     assert spec.doc == "# Documented\n\nSeveral *lines* of Markdown."
     assert spec.display_name == "Documented DAG"
     assert spec.dagrun_timeout == timedelta(minutes=45)
-    assert spec.task("start").depends_on_past is True
+    assert spec.depends_on_past is True
+    assert spec.task("start").depends_on_past is False
+    assert spec.task("make").depends_on_past is None  # the DAG's
     assert spec.task("make").outlets == ["s3://bucket/a.csv", "s3://bucket/b.csv"]
     assert spec.task("calc").outlets == ["file:///tmp/calc.json"]
     assert spec.task("calc").kind == "python" and spec.task("start").outlets == []
