@@ -62,18 +62,20 @@ def render_call(
     with ``kwargs`` (literals or references). Kinds that are "call this function" reuse it."""
     if not re.match(CALLABLE_PATTERN, callable_path):  # the model checks it too
         raise ValueError(f"task {task.id!r}: {callable_path!r} is not 'package.module:function'")
-    module, _, name = callable_path.partition(":")
+    module, _, path = callable_path.partition(":")
+    name, dot, attrs = path.partition(".")  # "obj.attr": import obj, call obj.attr
     values = {key: ctx.value_code(value) for key, value in kwargs.items()}
     args, results = _function_args(task, ctx, kwargs, ctx.needs_context(kwargs))
     func = ctx.func_names[task.id]
     local_names = {arg.lstrip("*") for arg in args}
-    call_name = name if name not in local_names else "_callable"
-    import_name = name if call_name == name else f"{name} as {call_name}"
+    local = name if name not in local_names else "_callable"
+    import_name = name if local == name else f"{name} as {local}"
+    call_name = local + dot + attrs
     plain = {k: v for k, v in values.items() if is_plain_identifier(k)}
     extra = {k: v for k, v in values.items() if not is_plain_identifier(k)}
     definition = ctx.snippet(
         "kinds/python.py.j2",
-        task_kwargs=ctx.task_kwargs(task) + list(extra_task_kwargs or []),
+        task_kwargs=_merge_kwargs(ctx.task_kwargs(task), extra_task_kwargs or []),
         func=func,
         args=args,
         module=module,
@@ -90,6 +92,20 @@ def render_call(
         imports={"from airflow.sdk import task"} | imports | set(extra_imports or ()),
         data_upstream=set(results),
     )
+
+
+def _merge_kwargs(
+    common: list[tuple[str, Any]], extra: list[tuple[str, Any]]
+) -> list[tuple[str, Any]]:
+    """The common task arguments plus a kind's own; list values given by both (a kind's asset
+    and the task's ``outlets``) are joined, the kind's first."""
+    out = dict(common)
+    for name, value in extra:
+        if isinstance(out.get(name), list) and isinstance(value, list):
+            known = {str(v) for v in value}
+            value = value + [v for v in out[name] if str(v) not in known]
+        out[name] = value
+    return list(out.items())
 
 
 def render_notebook(task: TaskSpec, ctx: RenderContext) -> RenderedTask:

@@ -80,6 +80,11 @@ class RenderContext:
                 kwargs.append((name, value))
         if task.doc is not None:
             kwargs.append(("doc_md", task.doc))
+        if task.depends_on_past is not None:
+            kwargs.append(("depends_on_past", task.depends_on_past))
+        if task.outlets:
+            # ``render`` imports Asset for any task with outlets.
+            kwargs.append(("outlets", [Code(f"Asset({py_literal(uri)})") for uri in task.outlets]))
         return kwargs
 
     def result_of(self, task_id: str) -> str:
@@ -175,6 +180,8 @@ def render(spec: PipelineSpec, notebook_digests: Mapping[str, str] | None = None
         if out.is_operator:
             ctx.operators.add(task.id)
         imports |= out.imports
+        if task.outlets:
+            imports.add("from airflow.sdk import Asset")
         rendered.append((task, out))
     edges = _edges(rendered, var_names)
     # Bind a task to a name only when an edge or a later task uses it.
@@ -246,8 +253,12 @@ def _docstring(spec: PipelineSpec) -> str:
 
 def _dag_kwargs(spec: PipelineSpec, imports: set[str]) -> list[tuple[str, Any]]:
     kwargs: list[tuple[str, Any]] = [("dag_id", spec.dag_id)]
+    if spec.display_name is not None:
+        kwargs.append(("dag_display_name", spec.display_name))
     if spec.description is not None:
         kwargs.append(("description", spec.description))
+    if spec.doc is not None:
+        kwargs.append(("doc_md", spec.doc))
     kwargs.append(("schedule", _schedule(spec, imports)))
     if spec.start_date is not None:
         imports.add("import pendulum")
@@ -255,6 +266,8 @@ def _dag_kwargs(spec: PipelineSpec, imports: set[str]) -> list[tuple[str, Any]]:
     kwargs.append(("catchup", spec.catchup))
     if spec.tags:
         kwargs.append(("tags", list(spec.tags)))
+    if spec.dagrun_timeout is not None:
+        kwargs.append(("dagrun_timeout", spec.dagrun_timeout))
     if spec.max_active_runs is not None:
         kwargs.append(("max_active_runs", spec.max_active_runs))
     if spec.max_active_tasks is not None:
@@ -300,6 +313,8 @@ def _default_args(spec: PipelineSpec, imports: set[str]) -> dict[str, Any]:
     }
     if spec.execution_timeout is not None:
         args["execution_timeout"] = spec.execution_timeout
+    if spec.depends_on_past is not None:
+        args["depends_on_past"] = spec.depends_on_past
     if spec.failure_email:
         # Airflow 3 replaces the ``email`` arguments with notifiers.
         imports.add("from airflow.providers.smtp.notifications.smtp import SmtpNotifier")

@@ -38,7 +38,7 @@ COMMON_TASK_FIELDS = frozenset(
         "_expand_input_attr", "_disallow_kwargs_override", "expand_input",
         "op_kwargs_expand_input", "partial_kwargs", "params", "retries", "retry_delay",
         "execution_timeout", "pool", "trigger_rule", "doc_md", "owner", "_can_skip_downstream",
-        "has_on_failure_callback", "_operator_extra_links",
+        "has_on_failure_callback", "_operator_extra_links", "outlets", "depends_on_past",
     }
 )  # fmt: skip
 # Serialized DAG fields the conversion reads, or that are where the file is / derived.
@@ -49,11 +49,14 @@ DAG_FIELDS = frozenset(
         "dag_dependencies", "fileloc", "relative_fileloc", "_processor_dags_folder",
         "edge_info", "deadline", "allowed_run_types", "disable_bundle_versioning",
         "max_consecutive_failed_dag_runs", "has_on_failure_callback", "access_control",
+        "doc_md", "dagrun_timeout", "dag_display_name",
     }
 )  # fmt: skip
 # Kinds the kit renders as a @task calling a function, whatever operator the DAG file used.
 CALL_KINDS = frozenset({"python", "notebook", "mlflow_register", "mlflow_promote"})
-DEFAULT_ARGS = frozenset({"owner", "retries", "retry_delay", "execution_timeout"})
+DEFAULT_ARGS = frozenset(
+    {"owner", "retries", "retry_delay", "execution_timeout", "depends_on_past"}
+)
 _DIGEST_NOTE = re.compile(r"(\n\n)?Runs `[^`]*`, sha256 `[0-9a-f]{64}`\.$")
 
 
@@ -153,6 +156,12 @@ def _dag_settings(
     data: dict[str, Any] = {"dag_id": dag.dag_id, "catchup": bool(dag.catchup)}
     if dag.description is not None:
         data["description"] = dag.description
+    if getattr(dag, "doc_md", None) is not None:
+        data["doc"] = dag.doc_md
+    if serialized.get("dag_display_name") not in (None, dag.dag_id):
+        data["display_name"] = serialized["dag_display_name"]
+    if dag.dagrun_timeout is not None:
+        data["dagrun_timeout"] = dag.dagrun_timeout
     data["schedule"] = _schedule(dag.schedule, refuse)
     if dag.start_date is not None:
         data["start_date"], data["timezone"] = _start(dag.start_date, dag.timezone, refuse)
@@ -196,12 +205,9 @@ def _schedule(schedule: Any, refuse: Any) -> Any:
         return {"every": schedule}
     if isinstance(schedule, Asset):
         schedule = [schedule]
-    named = [a for a in _assets(schedule) if a.name != a.uri]
-    if named:
-        refuse(
-            f"the asset {named[0].name!r} has a name other than its URI; "
-            "the spec names assets by URI"
-        )
+    problems = [p for p in map(_asset_problem, _assets(schedule)) if p]
+    if problems:
+        refuse(problems[0])
         return None
     if isinstance(schedule, list | tuple) and all(isinstance(a, Asset) for a in schedule):
         return {"assets": [a.uri for a in schedule], "mode": "all"}
@@ -317,7 +323,7 @@ def _task(
     }
     if converted.fan_out is not None:
         entry["fan_out"] = {"list": converted.fan_out}
-    reasons += _common(task, ser, dag_data, entry)
+    reasons += _common(task, ser, dag_data, entry, "outlets" not in converted.handled)
     if reasons:
         raise Refuse(*reasons)
     call = None
@@ -328,8 +334,11 @@ def _task(
     return entry, call
 
 
-def _common(task: Any, ser: dict[str, Any], dag_data: dict[str, Any], entry: dict) -> list[str]:
-    """Per-task overrides of the DAG's defaults; reasons for what the spec cannot hold."""
+def _common(
+    task: Any, ser: dict[str, Any], dag_data: dict[str, Any], entry: dict, outlets: bool = True
+) -> list[str]:
+    """Per-task overrides of the DAG's defaults; reasons for what the spec cannot hold.
+    ``outlets``: read the task's outlets (False when its converter made them a setting)."""
     reasons: list[str] = []
     partial = dict(getattr(task, "partial_kwargs", {}) or {}) if task.is_mapped else {}
 
@@ -361,6 +370,13 @@ def _common(task: Any, ser: dict[str, Any], dag_data: dict[str, Any], entry: dic
     for name in ("doc", "doc_rst", "doc_json", "doc_yaml"):
         if getattr(task, name, None):
             reasons.append(f"{name} has no spec field (use doc_md)")
+    past = bool(arg("depends_on_past", False))
+    if past != bool(dag_data.get("depends_on_past")):
+        entry["depends_on_past"] = past
+    if outlets:
+        uris = _outlets(arg("outlets", None) or [], reasons)
+        if uris:
+            entry["outlets"] = uris
     owner = arg("owner", "airflow")
     if owner != dag_data.get("owner", "airflow"):
         reasons.append(f"its owner {owner!r} differs from the DAG's; the spec has one owner")
@@ -370,3 +386,35 @@ def _common(task: Any, ser: dict[str, Any], dag_data: dict[str, Any], entry: dic
     if ser.get("has_on_failure_callback") and not dag_data.get("failure_email"):
         reasons.append("on_failure_callback has no kit setting")
     return reasons
+
+
+def _outlets(outlets: Any, reasons: list[str]) -> list[str]:
+    """The URIs of a task's outlets; a reason for each outlet the spec cannot name."""
+    from airflow.sdk import Asset
+
+    uris: list[str] = []
+    for outlet in outlets:
+        if type(outlet) is not Asset:
+            reasons.append(f"the outlet {outlet!r} is not an Asset; the spec's outlets are assets")
+        elif problem := _asset_problem(outlet):
+            reasons.append(f"outlets: {problem}")
+        else:
+            uris.append(outlet.uri)
+    return uris
+
+
+def _asset_problem(asset: Any) -> str | None:
+    """Why the spec, which names an asset by its URI alone, cannot hold this asset; or None."""
+    if asset.name != asset.uri:
+        return (
+            f"the asset {asset.name!r} has a name other than its URI; the spec names assets by URI"
+        )
+    if asset.extra:
+        return f"the asset {asset.uri!r} has extra {asset.extra!r}; the spec keeps only its URI"
+    if asset.group != "asset":
+        return (
+            f"the asset {asset.uri!r} is in the group {asset.group!r}; the spec keeps only its URI"
+        )
+    if getattr(asset, "watchers", None):
+        return f"the asset {asset.uri!r} has watchers; the spec keeps only its URI"
+    return None

@@ -139,13 +139,15 @@ def convert_bash(task: Any, ctx: ImportContext) -> Converted:
     )
 
 
-def importable_callable(func: Any, ctx: ImportContext) -> str:
+def importable_callable(func: Any, ctx: ImportContext, decorated: bool = False) -> str:
     """``module:function`` for a function the kit's python kind can import at run time.
 
     A function defined in the DAG file counts only if the file is a module importable from the
     project (or the environment) and the function is a plain top-level one there; a lambda, a
-    nested function or closure, or a function the module binds to something else (e.g. a
-    ``@task``-decorated one, which the module holds as a task factory) is refused.
+    nested function or closure, or a function the module binds to something else is refused.
+    ``decorated`` (the task is a ``@task``): a top-level ``def`` decorated only with ``@task`` or
+    ``@task(...)`` counts, as ``module:name.function`` (the module holds the task factory; its
+    ``function`` attribute is the plain function).
     """
     name = getattr(func, "__qualname__", "")
     if name == "<lambda>" or "<lambda>" in name:
@@ -163,9 +165,13 @@ def importable_callable(func: Any, ctx: ImportContext) -> str:
             )
         # Not imported here (that would run the DAG file again): its source must show a plain
         # top-level ``def`` that nothing rebinds.
-        problem = top_level_def_problem(ctx.fileloc, name)
+        problem = top_level_def_problem(ctx.fileloc, name, task_ok=decorated)
         if problem:
             raise Refuse(problem)
+        if decorated and top_level_def_problem(ctx.fileloc, name) is not None:
+            # A module-level @task: the module holds the task factory; its plain function is
+            # the factory's ``function`` attribute (Airflow's _TaskDecorator.function).
+            return f"{ctx.module}:{name}.function"
         return f"{ctx.module}:{name}"
     module = func.__module__
     try:
@@ -222,7 +228,9 @@ def convert_python(task: Any, ctx: ImportContext) -> Converted:
         default = flag == "show_return_value_in_logs"
         if bool(_arg(task, flag, partial, default)) != default:
             raise Refuse(f"{flag} has no kit setting")
-    path = importable_callable(func, ctx)
+    path = importable_callable(
+        func, ctx, decorated=operator_name(task) == "_PythonDecoratedOperator"
+    )
     _check_signature(func)
     kwargs = {k: _kwarg(k, v) for k, v in (_arg(task, "op_kwargs", partial) or {}).items()}
     fan_out = None
@@ -341,7 +349,9 @@ def convert_generated(task: Any, ctx: ImportContext) -> Converted:
             raise Unreadable("a generated mapped task expands over 'overrides' only")
         # Each item is a ``literal({...})`` (a LiteralValue holding the mapping).
         fan_out = [dict(getattr(item, "value", item)) for item in expand["overrides"]]
-    handled = {"op_args", "op_kwargs", "python_callable_name", "templates_dict", "outlets"}
+    # A task's outlets are read as the spec's ``outlets`` (kit.dagimport.convert), except an
+    # mlflow task's, which are its asset.
+    handled = {"op_args", "op_kwargs", "python_callable_name", "templates_dict"}
     if path == _NOTEBOOK:
         settings = {"notebook": kwargs.pop("notebook"), "parameters": kwargs.pop("parameters")}
         if "kernel" in kwargs:
@@ -358,7 +368,7 @@ def convert_generated(task: Any, ctx: ImportContext) -> Converted:
         outlets = getattr(task, "outlets", None) or []
         if outlets:
             settings["asset"] = outlets[0].uri
-        return Converted(_MLFLOW[path], settings, fan_out, handled)
+        return Converted(_MLFLOW[path], settings, fan_out, handled | {"outlets"})
     return Converted("python", {"callable": path, "kwargs": kwargs}, fan_out, handled)
 
 

@@ -102,18 +102,31 @@ def generated_call(func: Any) -> tuple[str, ast.Call]:
     if not (isinstance(ret, ast.Return) and isinstance(ret.value, ast.Call)):
         raise Unreadable("it does not return one call")
     call = ret.value
-    if not (isinstance(call.func, ast.Name) and call.func.id == local):
+    attrs: list[str] = []
+    target = call.func
+    while isinstance(target, ast.Attribute):  # "obj.attr(...)": module:obj.attr
+        attrs.insert(0, target.attr)
+        target = target.value
+    if not (isinstance(target, ast.Name) and target.id == local):
         raise Unreadable("it does not return a call of the imported function")
-    return f"{imp.module}:{alias.name}", call
+    return f"{imp.module}:{'.'.join([alias.name, *attrs])}", call
 
 
 def _is_docstring(stmt: ast.stmt) -> bool:
     return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
 
 
-def top_level_def_problem(fileloc: str, name: str) -> str | None:
+def is_task_decorator(node: ast.expr) -> bool:
+    """Whether a decorator is written ``@task`` or ``@task(...)``."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    return isinstance(node, ast.Name) and node.id == "task"
+
+
+def top_level_def_problem(fileloc: str, name: str, task_ok: bool = False) -> str | None:
     """Why ``name`` is not a plain function defined once at the top level of the file (blocks
-    such as ``with DAG(...):`` count as top level), or None if it is."""
+    such as ``with DAG(...):`` count as top level), or None if it is. ``task_ok``: a function
+    decorated only with ``@task``/``@task(...)`` counts too (the caller calls its ``.function``)."""
     tree = _tree(fileloc)
     if tree is None:
         return "the DAG file's source cannot be read"
@@ -134,7 +147,10 @@ def top_level_def_problem(fileloc: str, name: str) -> str | None:
         return f"{name!r} is not defined at the top level of the DAG file"
     if len(found) > 1 or rebound:
         return f"{name!r} is defined or assigned more than once in the DAG file"
-    if found[0].decorator_list:
+    decorators = found[0].decorator_list
+    if task_ok and len(decorators) == 1 and is_task_decorator(decorators[0]):
+        return None
+    if decorators:
         return (
             f"{name!r} is decorated in the DAG file (e.g. with @task), so the module holds "
             "the decorated object, not a function the kit's python kind can call"

@@ -126,17 +126,31 @@ def dump_spec(spec: PipelineSpec, *, modeline: bool = True) -> str:
     return f"{MODELINE}\n{text}" if modeline else text
 
 
+# Fields added after DAG files were first exported, and their defaults (see spec_digest).
+_LATER_FIELDS: dict[str, object] = {
+    "access": {},
+    "display_name": None,
+    "doc": None,
+    "dagrun_timeout": None,
+    "depends_on_past": None,
+}
+_LATER_TASK_FIELDS: dict[str, object] = {"outlets": [], "depends_on_past": None}
+
+
 def spec_digest(spec: PipelineSpec) -> str:
     """sha256 of the spec's content, independent of YAML formatting and comments, and of the
     canvas layout (where boxes are drawn is not part of the pipeline)."""
-    # A spec without an access section hashes as before that section existed, so the DAG files
+    data = spec.model_dump(mode="json", by_alias=True, exclude={"layout"})
+    # A field added later, left at its default, hashes as before it existed, so the DAG files
     # exported then stay current (their header holds this digest).
-    left_out = {"layout"} if spec.access else {"layout", "access"}
-    canonical = json.dumps(
-        spec.model_dump(mode="json", by_alias=True, exclude=left_out),
-        sort_keys=True,
-        ensure_ascii=True,
-    )
+    for name, default in _LATER_FIELDS.items():
+        if data.get(name) == default:
+            data.pop(name, None)
+    for task in data.get("tasks", []):
+        for name, default in _LATER_TASK_FIELDS.items():
+            if task.get(name) == default:
+                task.pop(name, None)
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=True)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

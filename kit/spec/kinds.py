@@ -68,7 +68,12 @@ class NotebookSettings(KindSettings):
 class PythonSettings(KindSettings):
     """Call an importable function with keyword arguments; its return value is the task's result."""
 
-    callable: str = Field(pattern=CALLABLE_PATTERN, description="'package.module:function'")
+    callable: str = Field(
+        pattern=CALLABLE_PATTERN,
+        description="'package.module:function', or 'package.module:object.attribute' to call an "
+        "attribute of an imported object (e.g. 'flows.etl:load.function', the plain function "
+        "of a module-level @task)",
+    )
     kwargs: dict[str, Value] = Field(default_factory=dict)
     values_field: ClassVar[str | None] = "kwargs"
 

@@ -34,7 +34,12 @@ from kit.spec.problems import Problem
 from kit.spec.values import ParamRef, ResultRef, iter_refs
 
 # "package.module:function" - it is written into an import statement, so it must be exactly this.
-CALLABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
+# The name may go on with attributes ("module:obj.attr"): the first name is imported, the rest is
+# looked up on it (e.g. "flows.etl:load.function", the plain function of a module-level @task).
+CALLABLE_PATTERN = (
+    r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*"
+    r"(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+)
 
 
 # Task kinds: what every kind's settings model is, and the registry kinds plug into.
@@ -239,6 +244,16 @@ class TaskSpec(_Model):
     pool: str | None = None
     trigger_rule: TriggerRuleName | None = None
     doc: str | None = None
+    outlets: list[str] = Field(
+        default_factory=list,
+        description="URIs of the Airflow assets this task updates when it succeeds (its "
+        "'outlets'): DAGs scheduled on those assets run after it.",
+    )
+    depends_on_past: bool | None = Field(
+        default=None,
+        description="Run only if this task succeeded (or was skipped) in the previous run "
+        "(Airflow's depends_on_past).",
+    )
 
     @field_validator("kind")
     @classmethod
@@ -280,7 +295,16 @@ class PipelineSpec(_Model):
     """A pipeline: DAG settings, run parameters and tasks. Saved as ``pipelines/<dag_id>.yaml``."""
 
     dag_id: str
+    display_name: str | None = Field(
+        default=None,
+        description="The name Airflow's UI shows for the DAG instead of its id (dag_display_name).",
+    )
     description: str | None = None
+    doc: str | None = Field(
+        default=None,
+        description="Documentation of the DAG, in Markdown, shown on its page in Airflow's UI "
+        "(the DAG's doc_md). 'description' stays the one-line summary.",
+    )
     schedule: Schedule = None
     start_date: date | datetime | None = None
     timezone: str = "UTC"
@@ -290,6 +314,15 @@ class PipelineSpec(_Model):
     retries: int = Field(default=0, ge=0)
     retry_delay: timedelta = timedelta(minutes=5)
     execution_timeout: timedelta | None = None
+    depends_on_past: bool | None = Field(
+        default=None,
+        description="Every task runs only if it succeeded (or was skipped) in the previous run, "
+        "unless the task says otherwise (default_args['depends_on_past']; left out if unset).",
+    )
+    dagrun_timeout: timedelta | None = Field(
+        default=None,
+        description="How long a run may take before Airflow fails it (the DAG's dagrun_timeout).",
+    )
     max_active_runs: int | None = Field(default=None, ge=1)
     max_active_tasks: int | None = Field(default=None, ge=1)
     failure_email: list[str] = Field(default_factory=list)
