@@ -216,7 +216,9 @@ def _stop_group(server: subprocess.Popen) -> None:
 def run_notebook_in_lab(page: Page, lab: Lab, notebook: Path, shown: str) -> None:
     """Open ``notebook`` in JupyterLab, wait for its kernel (accepting the kernel dialog if
     JupyterLab asks), run all cells, and wait until the element ``shown`` is visible."""
-    page.goto(lab.tree(notebook))
+    # ``reset``: a fresh workspace; the lab is shared, and it would otherwise reopen the
+    # notebooks an earlier test left open beside this one.
+    page.goto(lab.tree(notebook) + "&reset")
     expect(page.locator(".jp-NotebookPanel")).to_be_visible(timeout=120_000)
     idle = page.get_by_role("button", name=re.compile(r"Python 3.*\| Idle"))
     deadline = time.monotonic() + 180
