@@ -15,7 +15,7 @@ import pytest
 
 from kit.stack import engine_api, podman, standin_images
 from kit.stack.base import HealthTimeoutError, PortBusyError, Stack, StackError, StackNotRunning
-from kit.stack.compose import ComposeStack
+from kit.stack.compose import BUILD_SERVICE, ComposeStack
 from kit.stack.compose_engine import compose_cli, docker_engine_available, docker_engine_problem
 from kit.stack.compose_env import ensure_env
 from kit.stack.compose_project import COMPOSE_FILE, OVERRIDE_FILE
@@ -29,7 +29,7 @@ from kit.stack.compose_ps import (
 from kit.stack.health import airflow_probe
 
 from . import live
-from .conftest import REPO
+from .conftest import REPO, compose_model
 
 
 @pytest.fixture
@@ -78,6 +78,16 @@ def test_compose_program_prefers_v2_and_falls_back_to_v1() -> None:
     assert compose_cli() == expected
 
 
+def test_building_one_service_builds_the_image_of_every_service_with_a_build() -> None:
+    """`kit up` builds BUILD_SERVICE only: every service that names a build names the same image
+    and build, and BUILD_SERVICE is in no profile (so it is built whatever the profiles)."""
+    services = compose_model()["services"]
+    built = {name: (s["image"], s["build"]) for name, s in services.items() if "build" in s}
+    assert len(built) >= 7, built
+    assert all(both == built[BUILD_SERVICE] for both in built.values()), built
+    assert "profiles" not in services[BUILD_SERVICE]
+
+
 def test_commands_v1_and_v2(tmp_path: Path) -> None:
     compose = str(REPO / COMPOSE_FILE)
     v1 = ComposeStack(REPO, tmp_path, profiles=["celery"], cli=["docker-compose"])
@@ -89,10 +99,13 @@ def test_commands_v1_and_v2(tmp_path: Path) -> None:
         "celery",
         "up",
         "-d",
-        "--build",
         "--scale",
         "airflow-worker=2",
     ]
+    # The image once, through a service every profile has (not once per service that runs it).
+    assert v1.build_command() == [
+        "docker-compose", "-f", compose, "--profile", "celery", "build", "airflow-init"
+    ]  # fmt: skip
     v2 = ComposeStack(
         REPO, tmp_path, profiles=("email", "email"), build=False, cli=["docker", "compose"]
     )
