@@ -10,7 +10,8 @@
 # Two limits of hosts like CI's (checked with podman 4.3): crun cannot set the default rlimits and
 # does not support hybrid cgroups, so containers get lower default ulimits and run with runc and
 # cgroupfs. Without systemd, podman runs no health checks by itself: `start` also runs a loop that
-# asks for them every 2 s (what systemd's timers do elsewhere; kit/stack/podman.py).
+# asks for them, every 2 s while a container starts and then at its check's interval (what systemd's
+# timers do elsewhere; kit/stack/podman.py).
 set -euo pipefail
 
 CONF=/etc/containers/containers.conf

@@ -2,8 +2,9 @@
 `kit up --stack compose` (in the state folder) and for scripts/container-engine.sh start|stop.
 
 Without systemd, podman runs no health checks by itself, so ``condition: service_healthy`` would
-wait forever: ``start`` also runs a loop that asks podman for them every 2 s (what systemd's timers
-do elsewhere). Both processes are recorded in the folder so that ``stop`` ends exactly them."""
+wait forever: ``start`` also runs a loop that asks podman for them (what systemd's timers do
+elsewhere): every 2 s while a container starts, then at its check's own interval. Both processes
+are recorded in the folder so that ``stop`` ends exactly them."""
 
 from __future__ import annotations
 
@@ -30,13 +31,31 @@ SERVICE_LOG = "podman-service.log"
 # running the same slow check at once (`airflow jobs check`, seconds of CPU) made them fail and
 # marked healthy containers unhealthy. The first loop holds the lock (flock, util-linux: on every
 # Debian) for as long as it lives; another takes over when it stops.
+# As systemd's timers would, a container that is healthy (or unhealthy) is checked every `interval`
+# of its own health check (30 s for Airflow's, 10 s for PostgreSQL's), not on every round: checked
+# back to back every ~2 s, the Airflow containers' checks (an Airflow import each) kept a core of
+# the 2-core machine half busy for as long as a stack ran, and made each round long, so a
+# container still starting waited that long for its next check. A starting container is checked
+# on every round (2 s apart), so `kit up` sees it healthy soon. Still one check at a time: checks
+# at once would slow each other past their timeouts on a busy machine.
 HEALTHCHECK_LOOP = """exec 9>"/tmp/kit-podman-healthchecks-$(id -u).lock"
+declare -A due every
 while true; do
   if flock -n 9; then
-    for c in $(podman ps -q --filter health=starting --filter health=healthy \\
-                 --filter health=unhealthy 2>/dev/null); do
-      podman healthcheck run "$c" >/dev/null 2>&1 || true
-    done
+    while read -r c status; do
+      case "$status" in
+        *"(starting)") ;;
+        *) [ "$EPOCHSECONDS" -ge "${due[$c]:-0}" ] || continue ;;
+      esac
+      if [ -z "${every[$c]:-}" ]; then
+        every[$c]=$(podman inspect --format '{{.Config.Healthcheck.Interval.Seconds}}' "$c" \\
+                      </dev/null 2>/dev/null)
+        every[$c]=${every[$c]%%.*}
+      fi
+      due[$c]=$((EPOCHSECONDS + ${every[$c]:-30}))
+      podman healthcheck run "$c" </dev/null >/dev/null 2>&1 || true
+    done < <(podman ps --filter health=starting --filter health=healthy --filter health=unhealthy \\
+               --format '{{.ID}} {{.Status}}' 2>/dev/null)
   fi
   sleep 2
 done"""
