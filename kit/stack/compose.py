@@ -36,6 +36,7 @@ from kit.stack.compose_engine import ENGINE_TIMEOUT, compose_cli, engine, run
 from kit.stack.compose_engine import docker_host as engine_docker_host
 from kit.stack.compose_env import (
     ADMIN_USER,
+    ENV_FILE_NAME,
     PASSWORDS_FILE_NAME,
     SECRET_KEYS,
     ensure_env,
@@ -43,6 +44,7 @@ from kit.stack.compose_env import (
     ensure_mlflow_password_file,
     ensure_password_file,
 )
+from kit.stack.compose_inputs import inputs_digest
 from kit.stack.compose_project import (
     AIRFLOW_CONFIG,
     AIRFLOW_SERVICE,
@@ -198,7 +200,28 @@ class ComposeStack(ComposeProject):
                     raise PortBusyError(port, component, PORT_SETTINGS[service][0]) from exc
 
     # ------------------------------------------------------------------ state
-    def _write_state(self) -> None:
+    def inputs_digest(self) -> str:
+        """What `compose up` would start the stack from, one digest (kit.stack.compose_inputs)."""
+        return inputs_digest(
+            self.compose_files(),
+            self.project_dir / ENV_FILE_NAME,
+            self.up_args(),
+            self.environment(),
+            build_context=self.project_dir if self.build else None,
+        )
+
+    def running_from(self, inputs: str) -> bool:
+        """Whether every container of the stack is running, started by `kit up` from ``inputs``."""
+        try:
+            recorded = read_state(self.state_dir).backend().get("compose_inputs")
+        except (StackError, OSError, ValueError):
+            return False
+        if recorded != inputs:
+            return False
+        status = self.status()
+        return status.running and all(c.running for c in status.components)
+
+    def _write_state(self, inputs: str | None = None) -> None:
         airflow_url, mlflow_url = self._urls()
         write_state(
             self.state_dir,
@@ -215,6 +238,7 @@ class ComposeStack(ComposeProject):
                 task_logs_dir=self.project_dir / "logs",  # bind-mounted at /opt/airflow/logs
                 compose_file=str(self.compose_path),
                 profiles=list(self.profiles),
+                compose_inputs=inputs,
                 ports={
                     "airflow_port": self._port(AIRFLOW_SERVICE),
                     "mlflow_port": self._port(MLFLOW_SERVICE),
@@ -336,6 +360,12 @@ class ComposeStack(ComposeProject):
         ensure_bundle(self.state_dir, self.project_dir, self.project_dir / "dags")
         self._require_engine(progress)
         self._require_images(progress)
+        inputs = self.inputs_digest()
+        if self.running_from(inputs):
+            if progress:
+                print("the Compose stack is up from these files already", file=sys.stderr)
+            self.wait_healthy(timeout=timeout, progress=progress, wait=wait, on_ready=on_ready)
+            return self._endpoints()
         if not self.status().running:
             self.check_ports()
         # Building the image the first time takes minutes; the health wait has its own timeout.
@@ -351,7 +381,7 @@ class ComposeStack(ComposeProject):
         if done.returncode != 0:
             raise StackError(f"`docker compose up` failed:\n{done.stderr.strip()[-4000:]}")
         self.wait_healthy(timeout=timeout, progress=progress, wait=wait, on_ready=on_ready)
-        self._write_state()
+        self._write_state(inputs)
         if warning := self.legacy_roles_warning():
             print(warning, file=sys.stderr)
         return self._endpoints()

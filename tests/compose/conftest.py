@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import configparser
+import contextlib
+import io
 import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +17,11 @@ from typing import Any
 import pytest
 import yaml
 
+from kit.cli import main
+from kit.stack.compose import ComposeStack
 from kit.stack.compose_env import ensure_env
-from kit.stack.compose_project import COMPOSE_FILE
+from kit.stack.compose_project import COMPOSE_FILE, OVERRIDE_FILE
+from kit.stack.ports import free_ports
 
 from . import live
 
@@ -121,3 +127,44 @@ def compose_images(container_engine: str) -> dict[str, str]:
     print(f"images ready after {images.seconds:.0f} s of building:\n{images.log}")
     assert images.failure is None, images.failure
     return images.variables
+
+
+@pytest.fixture(scope="session")
+def compose_stack(
+    container_engine: str, compose_images: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ComposeStack]:
+    """The run's one Compose stack, with every profile (two Celery workers, remote logs to the
+    tests' S3 server, e-mail to the mail catcher), in a project copy of its own: one start and
+    one lifecycle for all the live Compose modules, instead of one stack per module (the default
+    shape's LocalExecutor is the embedded stack's, tested there)."""
+    (s3_port,) = free_ports(1)
+    settings = {
+        "COMPOSE_PROFILES": "celery,remote-logs,email",
+        "KIT_CELERY_WORKERS": "2",
+        "KIT_S3_PORT": str(s3_port),
+        "KIT_S3_ENDPOINT_URL": "http://s3:5000",
+        "KIT_S3_ACCESS_KEY_ID": "kit-test",
+        "KIT_S3_SECRET_ACCESS_KEY": "kit-test",
+        "KIT_REMOTE_LOG_FOLDER": f"s3://{live.BUCKET}/{live.PREFIX}",
+    }
+    base = tmp_path_factory.mktemp("compose")
+    with live.compose_project(base, container_engine, compose_images, **settings) as project:
+        (project / OVERRIDE_FILE).write_text(live.OVERRIDE)
+        with live.running_compose_stack(project) as stack:
+            yield stack
+
+
+@pytest.fixture(scope="session")
+def lifecycle_demo(compose_stack: ComposeStack) -> str:
+    """`kit demo` once in the containers (what it printed): the lifecycle's run is what the
+    tests of the lifecycle, the team's logins, the workers and the remote logs read. The stack
+    is up already, so `kit demo` starts nothing again (airflow-init is not run a second time)."""
+    init_started = live.started_at(compose_stack.project_dir, "airflow-init")
+    started = time.monotonic()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["demo"])
+    print(f"kit demo on compose: {time.monotonic() - started:.1f} s")
+    assert code == 0, printed.getvalue()[-3000:]
+    assert live.started_at(compose_stack.project_dir, "airflow-init") == init_started
+    return printed.getvalue()

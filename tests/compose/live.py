@@ -24,6 +24,26 @@ from kit.stack.ports import free_ports
 
 REPO = Path(__file__).resolve().parents[2]
 
+BUCKET, PREFIX = "airflow-logs", "kit"
+
+# The tests' S3 server, as a user adds a local MinIO: the main file stays as it is.
+OVERRIDE = f"""\
+services:
+  s3:
+    profiles: [remote-logs]
+    image: ${{KIT_S3_IMAGE}}
+    environment:
+      S3_BUCKETS: {BUCKET}
+    ports:
+      - "127.0.0.1:${{KIT_S3_PORT}}:5000"
+    healthcheck:
+      test: ["CMD", "curl", "-fs", "-o", "/dev/null", "http://127.0.0.1:5000/{BUCKET}"]
+      interval: 5s
+      timeout: 10s
+      retries: 30
+    restart: always
+"""
+
 # What the Compose file mounts, and what its build context needs (identical files: the image
 # scripts/build-images.sh made is reused from the build cache).
 PROJECT_PARTS = ("dags", "config", "notebooks", "pipelines", "plugins", "kit")
@@ -124,6 +144,16 @@ def containers(project: Path) -> list[str]:
     return _names("container", project)
 
 
+def started_at(project: Path, service: str) -> str:
+    """When the (first) container of ``service`` in ``project`` last started, as podman says."""
+    (name,) = [c for c in containers(project) if c.startswith(f"{project.name}_{service}_")][:1]
+    done = subprocess.run(
+        ["podman", "inspect", "--format", "{{.State.StartedAt}}", name],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
 def networks(project: Path) -> list[str]:
     return _names("network", project)
 
@@ -195,3 +225,10 @@ def engine_installed() -> None:
         _engine_installed.wait()
     else:
         install_engine()
+
+
+def log_in_to_compose_mlflow(stack: ComposeStack, patch: pytest.MonkeyPatch) -> None:
+    """This process's MLflow clients log in to the containers' MLflow as its admin."""
+    for key, value in stack.endpoints().mlflow_environment().items():
+        if key != "MLFLOW_TRACKING_URI":
+            patch.setenv(key, value)

@@ -294,6 +294,12 @@ def test_commands_and_health_checks() -> None:
         assert {k: svc["healthcheck"][k] for k in seed_timing} == seed_timing
     assert "http://localhost:8080/api/v2/monitor/health" in api["healthcheck"]["test"]
     assert "http://localhost:8974/health" in scheduler["healthcheck"]["test"]
+    # The command-line checks keep the seed's interval, retries and start period; their timeout
+    # leaves room for the command's imports on a busy machine.
+    for name in ("airflow-dag-processor", "airflow-triggerer"):
+        check = SERVICES[name]["healthcheck"]
+        assert "airflow jobs check" in check["test"][1], name
+        assert {k: check[k] for k in seed_timing} == {**seed_timing, "timeout": "60s"}, name
     postgres = SERVICES["postgres"]
     # The official image unless pointed at a stand-in (scripts/build-images.sh).
     assert postgres["image"] == "${KIT_POSTGRES_IMAGE:-postgres:15}"

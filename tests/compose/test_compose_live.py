@@ -1,25 +1,20 @@
 """The seed's Compose stack, really run: podman with docker-compose (scripts/container-engine.sh),
 images built from Debian and PyPI where no registry is reachable (scripts/build-images.sh).
 
-One stack for the module, in a copy of the project: up to healthy, every CLI command through
-``kit.cli.main()``, the stack panel and the designer's deploy & run, the lifecycle to a champion
-with papermill inside the containers, runs and the registry surviving ``kit down``/``kit up``, a
-killed scheduler container restarted, and ``kit down`` leaving no container and no network behind.
+On the run's one Compose stack (tests/compose/conftest.py: every profile, in a copy of the
+project): every CLI command through ``kit.cli.main()``, the stack panel and the designer's deploy
+& run, the lifecycle to a champion with papermill inside the containers, a team's logins,
+concurrent promotions, and the secret scan of every container. The profiles' own tests are in
+test_compose_profiles.py; what stops and restarts the stack is in test_compose_restarts.py, last.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import subprocess
-import time
-from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
 import mlflow
-import psutil
 import pytest
 
 from kit.cli import main
@@ -27,28 +22,13 @@ from kit.client import AirflowClient, Forbidden, connect
 from kit.client.mlflow_admin import MlflowAdmin
 from kit.client.roles import ensure_team_roles
 from kit.client.users import Users, generate_password
-from kit.stack import podman, standin_images
 from kit.stack.compose import ComposeStack
-from kit.stack.health import mlflow_probe
 from kit.widgets import Designer, StackPanel
-from tests.compose.live import compose_project, containers, running_compose_stack
+from tests.compose.live import log_in_to_compose_mlflow
 from tests.mlops.race import check, race
 from tests.widgets.test_designer import build_pipeline
 
 pytestmark = pytest.mark.compose
-
-
-@pytest.fixture(scope="module")
-def compose_stack(
-    container_engine: str, compose_images: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ComposeStack]:
-    """The default Compose stack (LocalExecutor, no profile) in a project copy of its own."""
-    base = tmp_path_factory.mktemp("compose")
-    with (
-        compose_project(base, container_engine, compose_images) as project,
-        running_compose_stack(project) as stack,
-    ):
-        yield stack
 
 
 def test_every_cli_command_works_on_the_compose_stack(
@@ -84,26 +64,6 @@ def test_the_widgets_work_on_the_compose_stack(compose_stack: ComposeStack) -> N
     assert run.state == "success", [(t.task_id, t.state) for t in run.tasks]
     d.monitor.task_pick.value = "square"
     assert "sq 16.0" in d.monitor.notebook_view.value  # n's default 4, squared in a container
-
-
-def log_in_to_compose_mlflow(stack: ComposeStack, patch: pytest.MonkeyPatch) -> None:
-    """This process's MLflow clients log in to the containers' MLflow as its admin."""
-    for key, value in stack.endpoints().mlflow_environment().items():
-        if key != "MLFLOW_TRACKING_URI":
-            patch.setenv(key, value)
-
-
-@pytest.fixture(scope="module")
-def lifecycle_demo(compose_stack: ComposeStack) -> str:
-    """`kit demo` once in the containers (what it printed): the lifecycle's run is what the
-    tests of the lifecycle and of the team's logins read."""
-    started = time.monotonic()
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        code = main(["demo"])
-    print(f"kit demo on compose: {time.monotonic() - started:.1f} s")
-    assert code == 0, printed.getvalue()[-3000:]
-    return printed.getvalue()
 
 
 def test_the_lifecycle_reaches_a_champion_in_the_containers(
@@ -228,71 +188,6 @@ def test_concurrent_promotions_end_on_the_best_in_the_containers(
     check(race(uri, "race_compose", rounds=3, promotions=10, seed=3))
 
 
-def test_runs_and_the_registry_survive_down_and_up_with_podman_started_by_the_kit(
-    compose_stack: ComposeStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> None:
-    """`kit up` again as a user with only podman installed would: no DOCKER_HOST, no socket
-    running, no image variables. The kit starts podman's API in its state folder and, no registry
-    answering, builds the stand-in images (cached by content here: seconds) and uses them."""
-    before = connect().latest_run("ml_lifecycle")
-    assert main(["down"]) == 0
-    assert containers(compose_stack.project_dir) == []
-    for name in ("DOCKER_HOST", *standin_images.IMAGE_VARIABLES):
-        monkeypatch.delenv(name, raising=False)
-    kit_socket = compose_stack.podman_dir / "podman.sock"
-    assert not kit_socket.exists()
-    capsys.readouterr()
-    started = time.monotonic()
-    # Airflow healthy is what this test is about (the fixture's own `up` waited for every
-    # container's check); MLflow is asked below, with time to answer.
-    assert main(["up", "--stack", "compose", "--wait", "airflow"]) == 0
-    print(f"kit up with the kit's own podman socket: {time.monotonic() - started:.1f} s")
-    said = capsys.readouterr()
-    assert "starting podman's API" in said.err and "images ready" in said.err, said.err
-    assert podman.answers(compose_stack.podman_dir)
-    assert standin_images.recorded(compose_stack.state_dir)["AIRFLOW_IMAGE_NAME"].startswith(
-        "localhost/airflow-notebook-kit:"
-    )
-    after = connect().latest_run("ml_lifecycle")
-    assert after is not None and (after.run_id, after.state) == (before.run_id, "success")
-    mlflow_url = compose_stack.endpoints().mlflow_url
-    deadline = time.monotonic() + 180
-    while mlflow_probe(mlflow_url)() is not None and time.monotonic() < deadline:
-        time.sleep(2)
-    mlflow.set_tracking_uri(mlflow_url)
-    log_in_to_compose_mlflow(compose_stack, monkeypatch)
-    versions = mlflow.MlflowClient().search_model_versions("name='breast_cancer_classifier'")
-    assert versions
-
-
-def test_a_crashed_scheduler_is_restarted_by_its_restart_policy(
-    compose_stack: ComposeStack,
-) -> None:
-    """The scheduler process dies (SIGKILL from the host, as the OOM killer would): its container
-    exits on its own, so `restart: always` applies (`podman kill` would be a stop by hand)."""
-    (scheduler,) = [c for c in containers(compose_stack.project_dir) if "airflow-scheduler" in c]
-    inspected = subprocess.run(
-        ["podman", "inspect", "--format", "{{.State.Pid}} {{.RestartCount}}", scheduler],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    init_pid, restarts = (int(x) for x in inspected.stdout.split())
-    for child in psutil.Process(init_pid).children():  # dumb-init's child: the scheduler
-        child.kill()
-    deadline = time.monotonic() + 240
-    while True:
-        healthy = {c.name: c.healthy for c in compose_stack.status().components}
-        counted = subprocess.run(
-            ["podman", "inspect", "--format", "{{.RestartCount}}", scheduler],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-        if int(counted) > restarts and healthy.get("airflow-scheduler"):
-            break
-        assert time.monotonic() < deadline, f"the scheduler was not restarted: {healthy}"
-        time.sleep(3)
-    run = connect().run("example_pipeline", timeout=600, progress=False)
-    assert run.state == "success"
-
-
 def test_no_container_holds_a_secret_it_does_not_need(compose_stack: ComposeStack) -> None:
     """The secret scan on Compose: each container's environment and command (the engine's
     inspect, what every process in it starts from) against kit.stack.secret_map."""
@@ -320,16 +215,3 @@ def test_no_container_holds_a_secret_it_does_not_need(compose_stack: ComposeStac
     assert not found, "secrets where they are not needed:\n" + "\n".join(map(str, found))
     wanted = {"postgres", "airflow-init", "airflow-scheduler", "airflow-apiserver", "mlflow"}
     assert wanted <= services
-
-
-def test_kit_down_stops_the_podman_socket_the_kit_started(
-    compose_stack: ComposeStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The socket `kit up` started (test above) goes with `kit down`, and nothing of the stack
-    stays. (Last in the module: the fixture's own `down` then finds nothing to stop.)"""
-    assert podman.answers(compose_stack.podman_dir)
-    monkeypatch.delenv("DOCKER_HOST")
-    assert main(["down"]) == 0
-    assert containers(compose_stack.project_dir) == []
-    assert not (compose_stack.podman_dir / "podman.sock").exists()
-    assert not podman.answers(compose_stack.podman_dir)

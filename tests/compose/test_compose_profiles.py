@@ -1,6 +1,7 @@
 """The seed's other services on the Compose stack, for real: the `celery` profile with two worker
-containers, `remote-logs` to an S3 server, `email` to a mail catcher. One stack with all three
-profiles, in a project copy of its own.
+containers, `remote-logs` to an S3 server, `email` to a mail catcher. The run's one Compose stack
+has all three profiles (tests/compose/conftest.py), so the lifecycle `kit demo` ran there is the
+one these tests read.
 
 The S3 server is moto in a container (containers/s3.Containerfile), added through the override
 file a user would use for a local MinIO (docker-compose.airflow.override.yml): on this host,
@@ -15,7 +16,6 @@ import os
 import textwrap
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -26,54 +26,12 @@ from kit.cli import main
 from kit.client import connect
 from kit.client.models import DagRun
 from kit.stack.compose import ComposeStack
-from kit.stack.compose_project import OVERRIDE_FILE
-from kit.stack.ports import free_ports
-from tests.compose.live import compose_project, containers, running_compose_stack
+from tests.compose.live import BUCKET, PREFIX, containers
 
 pytestmark = pytest.mark.compose
 
-BUCKET, PREFIX = "airflow-logs", "kit"
 ADDRESS = "ops@example.com"
 FAIL_MARKER = "kit-compose-boom-marker"
-
-# The tests' S3 server, as a user adds a local MinIO: the main file stays as it is.
-OVERRIDE = f"""\
-services:
-  s3:
-    profiles: [remote-logs]
-    image: ${{KIT_S3_IMAGE}}
-    environment:
-      S3_BUCKETS: {BUCKET}
-    ports:
-      - "127.0.0.1:${{KIT_S3_PORT}}:5000"
-    healthcheck:
-      test: ["CMD", "curl", "-fs", "-o", "/dev/null", "http://127.0.0.1:5000/{BUCKET}"]
-      interval: 5s
-      timeout: 10s
-      retries: 30
-    restart: always
-"""
-
-
-@pytest.fixture(scope="module")
-def profile_stack(
-    container_engine: str, compose_images: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ComposeStack]:
-    (s3_port,) = free_ports(1)
-    settings = {
-        "COMPOSE_PROFILES": "celery,remote-logs,email",
-        "KIT_CELERY_WORKERS": "2",
-        "KIT_S3_PORT": str(s3_port),
-        "KIT_S3_ENDPOINT_URL": "http://s3:5000",
-        "KIT_S3_ACCESS_KEY_ID": "kit-test",
-        "KIT_S3_SECRET_ACCESS_KEY": "kit-test",
-        "KIT_REMOTE_LOG_FOLDER": f"s3://{BUCKET}/{PREFIX}",
-    }
-    base = tmp_path_factory.mktemp("compose-profiles")
-    with compose_project(base, container_engine, compose_images, **settings) as project:
-        (project / OVERRIDE_FILE).write_text(OVERRIDE)
-        with running_compose_stack(project) as stack:
-            yield stack
 
 
 def s3_client():
@@ -88,22 +46,19 @@ def s3_client():
 
 
 @pytest.fixture(scope="module")
-def lifecycle_run(profile_stack: ComposeStack) -> DagRun:
-    """`kit demo` on the celery stack: the lifecycle to a champion."""
-    started = time.monotonic()
-    assert main(["demo"]) == 0
-    print(f"kit demo on compose + celery: {time.monotonic() - started:.1f} s")
+def lifecycle_run(compose_stack: ComposeStack, lifecycle_demo: str) -> DagRun:
+    """The lifecycle's run of `kit demo` (on the celery profile's workers)."""
     run = connect().latest_run("ml_lifecycle")
     assert run is not None and run.state == "success"
     return run
 
 
 def test_the_celery_profile_runs_the_lifecycle_on_two_worker_containers(
-    profile_stack: ComposeStack, lifecycle_run: DagRun
+    compose_stack: ComposeStack, lifecycle_run: DagRun
 ) -> None:
-    status = {c.name: c for c in profile_stack.status().components}
+    status = {c.name: c for c in compose_stack.status().components}
     assert status["airflow-worker-1"].healthy and status["airflow-worker-2"].healthy
-    workers = [c for c in containers(profile_stack.project_dir) if "airflow-worker" in c]
+    workers = [c for c in containers(compose_stack.project_dir) if "airflow-worker" in c]
     assert len(workers) == 2
     hosts = {t.hostname for t in lifecycle_run.tasks}
     # Each task ran in one of the two worker containers (their hostnames are container ids),
@@ -119,7 +74,7 @@ def _log_key(run: DagRun, task_id: str, try_number: int = 1) -> str:
 
 
 def test_task_logs_go_to_s3_and_airflow_reads_them_back(
-    profile_stack: ComposeStack, lifecycle_run: DagRun
+    compose_stack: ComposeStack, lifecycle_run: DagRun
 ) -> None:
     s3 = s3_client()
     listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/dag_id=ml_lifecycle/")
@@ -129,7 +84,7 @@ def test_task_logs_go_to_s3_and_airflow_reads_them_back(
     assert b"notebook task" in remote
     # The local copy gone, Airflow's API still serves the log: from S3.
     local = (
-        profile_stack.project_dir
+        compose_stack.project_dir
         / "logs"
         / _log_key(lifecycle_run, "ingest").removeprefix(f"{PREFIX}/")
     )
@@ -155,9 +110,9 @@ def _mail(port: str, timeout: float = 180) -> dict:
 
 
 def test_a_failing_task_sends_its_failure_email_with_the_log_link(
-    profile_stack: ComposeStack, capsys: pytest.CaptureFixture
+    compose_stack: ComposeStack, capsys: pytest.CaptureFixture
 ) -> None:
-    project = profile_stack.project_dir
+    project = compose_stack.project_dir
     spec = project / "pipelines" / "kit_fails.yaml"
     spec.write_text(
         textwrap.dedent(
@@ -181,10 +136,10 @@ def test_a_failing_task_sends_its_failure_email_with_the_log_link(
     run = connect().latest_run("kit_fails")
     assert run is not None
 
-    message = _mail(profile_stack.setting("KIT_MAILPIT_PORT", "8025"))
+    message = _mail(compose_stack.setting("KIT_MAILPIT_PORT", "8025"))
     assert "boom" in message["Subject"], message["Subject"]
     body = message["HTML"] or message["Text"]
-    airflow_url = profile_stack.endpoints().airflow_url
+    airflow_url = compose_stack.endpoints().airflow_url
     # The log link opens this task's try in the Airflow people reach (not the container's name).
     link = f"{airflow_url}/dags/kit_fails/runs/{quote(run.run_id)}/tasks/boom?try_number=1"
     assert link in body, body[:2000]
@@ -193,7 +148,7 @@ def test_a_failing_task_sends_its_failure_email_with_the_log_link(
     assert FAIL_MARKER in log
 
 
-def test_status_lists_the_profiles_services(profile_stack: ComposeStack) -> None:
-    names = {c.name for c in profile_stack.status().components}
+def test_status_lists_the_profiles_services(compose_stack: ComposeStack) -> None:
+    names = {c.name for c in compose_stack.status().components}
     assert {"redis", "mailpit", "s3", "airflow-worker-1", "airflow-worker-2"} <= names
-    assert Path(profile_stack.state_dir / "stack.json").exists()
+    assert Path(compose_stack.state_dir / "stack.json").exists()
