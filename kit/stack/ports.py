@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import socket
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,8 +29,43 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+# Where the kernel picks the local ports of outgoing connections (Linux's default 32768-60999).
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+# Free ports are picked from here up to the ephemeral range: above most services' own ports.
+LOWEST_PICKED = 20000
+
+
+def ephemeral_range(path: Path | None = None) -> tuple[int, int] | None:
+    """The kernel's range for outgoing connections' local ports, or None where it is unknown."""
+    try:
+        low, high = (int(x) for x in (path or EPHEMERAL_RANGE_FILE).read_text().split())
+    except (OSError, ValueError):
+        return None
+    return low, high
+
+
 def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """``count`` distinct ports that are free right now (for tests and `--free-ports`)."""
+    """``count`` distinct ports that are free right now (for tests and `--free-ports`).
+
+    Picked below the kernel's ephemeral range: a port inside it can be taken by any outgoing
+    connection (an HTTP or database client's) while its server is down, and a component
+    restarted on it (`kit up` after a crash) then found it "in use by another program"."""
+    ephemeral = ephemeral_range()
+    if ephemeral is None or ephemeral[0] - LOWEST_PICKED < 1000:
+        return _kernel_picked_ports(count, host)
+    candidates = list(range(LOWEST_PICKED, ephemeral[0]))
+    random.shuffle(candidates)  # stacks started at once rarely try the same ports
+    ports: list[int] = []
+    for port in candidates:
+        if port_is_free(host, port):
+            ports.append(port)
+            if len(ports) == count:
+                return ports
+    return ports + _kernel_picked_ports(count - len(ports), host)
+
+
+def _kernel_picked_ports(count: int, host: str) -> list[int]:
+    """``count`` distinct ports the kernel picks as free (from its ephemeral range)."""
     socks, ports = [], []
     try:
         while len(ports) < count:
