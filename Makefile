@@ -71,6 +71,9 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench_notebook_scale.py
 	$(PY) bench/bench_preview.py
 	$(PY) bench/bench_load.py
+	$(PY) bench/bench_canvas.py
+	$(PY) bench/bench_import.py
+	$(PY) bench/bench_compose.py
 
 # Re-lock after editing pyproject.toml: exact versions of everything, for Python 3.11 on Linux x86_64.
 # (Not a file rule: a fresh clone must never re-resolve by accident.)
