@@ -20,12 +20,10 @@ from pathlib import Path
 
 # `${NAME}`, `${NAME:-default}`, `${NAME:?why}` and `$NAME`; `$$` is a literal dollar.
 VARIABLE = re.compile(r"(?<!\$)\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+COMMENT_LINE = re.compile(r"^\s*#.*$", re.MULTILINE)  # YAML comments interpolate nothing
 # The image's build inputs beside the Dockerfile (its COPY sources), and the kit's own files in it.
 BUILD_FILES = ("Dockerfile", "requirements.lock", "pyproject.toml")
 BUILD_SOURCES = ("*.py", "*.j2", "*.js", "*.css")
-
-
-COMMENT_LINE = re.compile(r"^\s*#.*$", re.MULTILINE)
 
 
 def interpolated(texts: Iterable[str]) -> set[str]:
