@@ -14,7 +14,6 @@ Like for like, in one run, each to "every container healthy":
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,14 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._report import update_section  # noqa: E402
-from kit.bundle.deploy import ensure as ensure_bundle  # noqa: E402
 from kit.stack.compose import ComposeStack  # noqa: E402
-from kit.stack.compose_env import (  # noqa: E402
-    ensure_env,
-    ensure_host_dirs,
-    ensure_mlflow_password_file,
-    ensure_password_file,
-)
 from tests.compose import live  # noqa: E402
 
 HEALTHY_WITHIN = 1200.0
@@ -55,38 +47,21 @@ def kit_up(stack: ComposeStack) -> None:
     stack.up(timeout=HEALTHY_WITHIN, progress=False, wait="all")
 
 
-def remove(stack: ComposeStack) -> None:
-    """Down, volumes too: the next start is from nothing."""
-    stack.down()
-    subprocess.run(
-        [*stack.command("down", "-v", profiles=stack.all_profiles())],
-        cwd=stack.project_dir, env=stack.environment(), capture_output=True, check=True,
-    )  # fmt: skip
-
-
-def prepare(stack: ComposeStack) -> None:
-    """What `kit up` writes before Compose can start the file at all (.env, password files,
-    mounted folders, the bundle): done untimed for the baseline, milliseconds in `kit up`."""
-    ensure_env(stack.project_dir, stack.state_dir)
-    ensure_password_file(stack.project_dir, stack.state_dir)
-    ensure_mlflow_password_file(stack.project_dir, stack.state_dir)
-    ensure_host_dirs(stack.project_dir)
-    ensure_bundle(stack.state_dir, stack.project_dir, stack.project_dir / "dags")
-
-
 def measure(base: Path, engine: str, images: dict[str, str]) -> dict[str, float]:
     figures: dict[str, float] = {}
     with live.compose_project(base / "compose", engine, images) as project:
         stack = ComposeStack(project, project / ".kit")
-        prepare(stack)
+        stack.prepare()  # what `kit up` writes first (ms), untimed: Compose needs its .env
         figures["compose cold"] = timed(lambda: compose_up_build(stack))
-        remove(stack)
+        stack.down()
+        live.remove_volumes(stack)
     with live.compose_project(base / "kit", engine, images) as project:
         stack = ComposeStack(project, project / ".kit")
         figures["kit cold"] = timed(lambda: kit_up(stack))
         figures["kit again"] = timed(lambda: kit_up(stack))
         figures["compose again"] = timed(lambda: compose_up_build(stack))
-        remove(stack)
+        stack.down()
+        live.remove_volumes(stack)
     return figures
 
 

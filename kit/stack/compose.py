@@ -350,14 +350,7 @@ class ComposeStack(ComposeProject):
         # The containers get their AIRFLOW__* variables from the Compose file, not from us.
         if problems := [str(p) for p in check_config_file(self.project_dir / AIRFLOW_CONFIG)]:
             raise ConfigError(problems)
-        ensure_env(self.project_dir, self.state_dir)
-        # Beyond loopback only with logins: before anything starts.
-        self.check_exposure(self.project_dir / AIRFLOW_CONFIG)
-        ensure_password_file(self.project_dir, self.state_dir)
-        ensure_mlflow_password_file(self.project_dir, self.state_dir)
-        ensure_host_dirs(self.project_dir)
-        # Bind-mounted read-only into every Airflow container: made (once) before they start.
-        ensure_bundle(self.state_dir, self.project_dir, self.project_dir / "dags")
+        self.prepare()
         self._require_engine(progress)
         self._require_images(progress)
         inputs = self.inputs_digest()
@@ -385,6 +378,18 @@ class ComposeStack(ComposeProject):
         if warning := self.legacy_roles_warning():
             print(warning, file=sys.stderr)
         return self._endpoints()
+
+    def prepare(self) -> None:
+        """Write what Compose needs before it can start the file: `.env`, the login files, the
+        bind-mounted folders and the bundle (each only when missing), after the exposure check."""
+        ensure_env(self.project_dir, self.state_dir)
+        # Beyond loopback only with logins: before anything starts.
+        self.check_exposure(self.project_dir / AIRFLOW_CONFIG)
+        ensure_password_file(self.project_dir, self.state_dir)
+        ensure_mlflow_password_file(self.project_dir, self.state_dir)
+        ensure_host_dirs(self.project_dir)
+        # Bind-mounted read-only into every Airflow container: made (once) before they start.
+        ensure_bundle(self.state_dir, self.project_dir, self.project_dir / "dags")
 
     def legacy_roles_warning(self) -> str | None:
         """What airflow-init said of a database volume made before the least-privilege roles

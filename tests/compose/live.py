@@ -210,12 +210,16 @@ def running_compose_stack(project: Path) -> Iterator[ComposeStack]:
         stack.down()
         print(f"compose down: {time.monotonic() - started:.1f} s")
         assert containers(project) == [] and networks(project) == []
-        # `kit down` keeps the data volumes, as it should; the test's go with it.
-        subprocess.run(
-            [*stack.command("down", "-v", profiles=stack.all_profiles())],
-            cwd=project, env=stack.environment(), capture_output=True, check=True,
-        )  # fmt: skip
+        remove_volumes(stack)
         assert volumes(project) == []
+
+
+def remove_volumes(stack: ComposeStack) -> None:
+    """The data volumes of a stack that is down (`kit down` keeps them, as it should)."""
+    subprocess.run(
+        [*stack.command("down", "-v", profiles=stack.all_profiles())],
+        cwd=stack.project_dir, env=stack.environment(), capture_output=True, check=True,
+    )  # fmt: skip
 
 
 def engine_installed() -> None:
