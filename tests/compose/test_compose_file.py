@@ -329,6 +329,8 @@ def test_mlflow_uses_postgres_and_serves_artifacts() -> None:
     assert compose_model()["x-airflow-common"]["environment"]["MLFLOW_TRACKING_URI"] == (
         "http://mlflow:5000"
     )
+    # Tasks' MLflow clients send no telemetry, as on the native stack (its race killed a notebook).
+    assert compose_model()["x-airflow-common"]["environment"]["MLFLOW_DISABLE_TELEMETRY"] == "true"
 
 
 def test_mlflow_has_logins_and_only_the_services_running_tasks_hold_the_service_account() -> None:
