@@ -2,7 +2,7 @@
 
 Its engine and the Compose program are found by ``kit.stack.compose_engine``, its ``.env`` and
 host folders written by ``kit.stack.compose_env``, `compose ps` read by ``kit.stack.compose_ps``,
-and its health asked with the embedded stack's probes (``kit.stack.health``).
+and its health waited for by ``kit.stack.compose_health`` (the embedded stack's probes).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,11 @@ from typing import Any
 from kit.bundle.config import BUNDLE_NAME
 from kit.bundle.deploy import ensure as ensure_bundle
 from kit.bundle.repo import repo_path
-from kit.stack import engine_api, health, parse_request, podman, standin_images
+from kit.stack import compose_health, engine_api, parse_request, podman, standin_images
 from kit.stack.base import (
     ComponentStatus,
     ConfigError,
     Endpoints,
-    HealthTimeoutError,
     PortBusyError,
     ReadyCallback,
     StackError,
@@ -56,7 +54,7 @@ from kit.stack.compose_project import (
     WORKER_SERVICE,
     ComposeProject,
 )
-from kit.stack.compose_ps import components_of_service, parse_ps_json, rows_from_inspect
+from kit.stack.compose_ps import parse_ps_json, rows_from_inspect, stack_status
 from kit.stack.config_check import check_config_file
 from kit.stack.db_roles import LEGACY_WARNING
 from kit.stack.mlflow_auth import ADMIN_USER as MLFLOW_ADMIN
@@ -405,38 +403,12 @@ class ComposeStack(ComposeProject):
         wait: Wait = "all",
         on_ready: ReadyCallback | None = None,
     ) -> None:
-        """Poll Airflow's and MLflow's health endpoints; on timeout, raise with the logs."""
-        airflow_url, mlflow_url = self._urls()
-        probes = {
-            AIRFLOW_SERVICE: health.airflow_probe(airflow_url),
-            MLFLOW_SERVICE: health.mlflow_probe(mlflow_url),
-        }
-        deadline = time.monotonic() + timeout
-        ready = health.once_each(on_ready)
-        while True:
-            checks = {name: _as_check(probe()) for name, probe in probes.items()}
-            for name in (n for n, (ok, _) in checks.items() if ok):
-                ready(name, 0.0)
-            if wait == "airflow" and checks[AIRFLOW_SERVICE][0]:
-                return
-            if all(ok for ok, _ in checks.values()):
-                # ... and every container's own health check, so that `kit status` right after
-                # `kit up` says healthy too (a check that has not run yet says "starting").
-                waiting = [c for c in self.status().components if not c.healthy]
-                if not waiting:
-                    return
-                checks.update({c.name: (False, c.detail) for c in waiting})
-            if time.monotonic() >= deadline:
-                break
-            if progress:
-                waiting = ", ".join(name for name, (ok, _) in checks.items() if not ok)
-                print(f"waiting for {waiting} ...", file=sys.stderr)
-            time.sleep(3)
-        unhealthy = {name: why for name, (ok, why) in checks.items() if not ok}
-        for comp in self.status().components:
-            if not comp.healthy:
-                unhealthy.setdefault(comp.name, comp.detail or "not healthy")
-        raise HealthTimeoutError(unhealthy, self.log_tails(list(unhealthy)), timeout)
+        """Poll Airflow's and MLflow's health endpoints, then the containers' checks; on timeout,
+        raise with the logs (kit.stack.compose_health)."""
+        compose_health.wait_healthy(
+            self._urls(), self.status, self.log_tails,
+            timeout=timeout, progress=progress, wait=wait, on_ready=on_ready,
+        )  # fmt: skip
 
     def log_tails(self, services: Sequence[str], lines: int = LOG_TAIL_LINES) -> dict[str, str]:
         """The last ``lines`` of each service's log (`docker compose logs --tail`)."""
@@ -502,24 +474,7 @@ class ComposeStack(ComposeProject):
         except (StackError, ValueError) as exc:
             components = [ComponentStatus(n, running=False, detail=str(exc)) for n in services]
             return StackStatus(kind=self.kind, running=False, components=components)
-        components = [
-            component
-            for name in services
-            for component in components_of_service(
-                name, [row for row in rows if row.get("Service") == name]
-            )
-        ]
-        by_name = {c.name: c for c in components}
-        running = all(
-            by_name.get(name) is not None and by_name[name].running
-            for name in (AIRFLOW_SERVICE, MLFLOW_SERVICE)
-        )
-        return StackStatus(
-            kind=self.kind,
-            running=running,
-            endpoints=self._endpoints() if running else None,
-            components=components,
-        )
+        return stack_status(self.kind, services, rows, self._endpoints)
 
     def endpoints(self) -> Endpoints:
         """URLs and login of the running stack; StackNotRunning when its containers are down."""
@@ -542,11 +497,6 @@ class ComposeStack(ComposeProject):
         if component not in self._services():
             return None
         return self.log_tails([component], lines)[component]
-
-
-def _as_check(reason: str | None) -> tuple[bool, str]:
-    """A probe's answer as (healthy, why): the form `wait_healthy` reports."""
-    return (reason is None, reason or "healthy")
 
 
 def _refuse_shape(shape: Mapping[str, object]) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from kit.stack.base import ComponentStatus
+from kit.stack.base import ComponentStatus, Endpoints, StackStatus
+from kit.stack.compose_project import AIRFLOW_SERVICE, MLFLOW_SERVICE
 
 
 def parse_ps_json(text: str) -> list[dict[str, Any]]:
@@ -70,3 +72,31 @@ def component_from_row(name: str, row: dict[str, Any] | None) -> ComponentStatus
     if not running and row.get("ExitCode"):
         detail += f", exit code {row['ExitCode']}"
     return ComponentStatus(name=name, running=running, healthy=healthy, detail=detail)
+
+
+def stack_status(
+    kind: str,
+    services: Sequence[str],
+    rows: list[dict[str, Any]],
+    endpoints: Callable[[], Endpoints],
+) -> StackStatus:
+    """The stack's status from its containers' rows: running when Airflow's API server and MLflow
+    are (then with ``endpoints()``), with a component per long-running service (or replica)."""
+    components = [
+        component
+        for name in services
+        for component in components_of_service(
+            name, [row for row in rows if row.get("Service") == name]
+        )
+    ]
+    by_name = {c.name: c for c in components}
+    running = all(
+        by_name.get(name) is not None and by_name[name].running
+        for name in (AIRFLOW_SERVICE, MLFLOW_SERVICE)
+    )
+    return StackStatus(
+        kind=kind,
+        running=running,
+        endpoints=endpoints() if running else None,
+        components=components,
+    )
