@@ -16,6 +16,7 @@ from airflow_client.client.exceptions import ApiException
 
 from kit.bundle.config import BUNDLE_NAME
 from kit.bundle.manifest import DAGS
+from kit.client.answers import error_detail, error_id, log_text, request_line
 from kit.client.errors import (
     AuthFailed,
     ClientError,
@@ -29,7 +30,14 @@ from kit.client.errors import (
     ServerError,
     transport_error,
 )
-from kit.client.models import FINISHED_TASK_STATES, DagRun, DagTask, TaskRun
+from kit.client.models import (
+    FINISHED_TASK_STATES,
+    DagRun,
+    DagTask,
+    TaskRun,
+    dag_run_from_api,
+    task_run_from_api,
+)
 
 TRIGGER_ATTEMPTS = 4
 # Seconds before each new try of a call that got HTTP 5xx: 15 s in all, then the error.
@@ -133,7 +141,7 @@ class AirflowClient:
                     renewed = True
                     continue
                 if exc.status == 403:
-                    raise Forbidden(self.url, self.username, _request_line(exc)) from exc
+                    raise Forbidden(self.url, self.username, request_line(exc)) from exc
                 if exc.status == 401:
                     raise AuthFailed(self.url, self.username, exc.status) from exc
                 if exc.status >= 500:
@@ -160,10 +168,10 @@ class AirflowClient:
     def _server_error(self, exc: ApiException) -> ServerError:
         """A 5xx answer, counted (``server_errors``) and with the api-server's log line for it."""
         self.server_errors += 1
-        detail = _detail(exc)
-        error_id = _error_id(detail)
+        detail = error_detail(exc)
+        logged_as = error_id(detail)
         return ServerError(
-            self.url, exc.status, detail, error_id=error_id, log_line=self._log_line(error_id)
+            self.url, exc.status, detail, error_id=logged_as, log_line=self._log_line(logged_as)
         )
 
     def _log_line(self, error_id: str | None) -> str | None:
@@ -441,16 +449,16 @@ class AirflowClient:
         except ApiException as exc:
             if exc.status in (400, 422):
                 raise ParamsRejected(
-                    f"Airflow refused to start {dag_id!r} with conf {conf!r}: {_detail(exc)}"
+                    f"Airflow refused to start {dag_id!r} with conf {conf!r}: {error_detail(exc)}"
                 ) from exc
             if exc.status == 409:
                 raise _RunIdTaken(run_id) from exc
             raise
-        return self._dag_run(run)
+        return dag_run_from_api(run)
 
     def get_run(self, dag_id: str, run_id: str, *, with_tasks: bool = True) -> DagRun:
         """One run of a DAG, with its task tries unless ``with_tasks`` is False."""
-        run = self._dag_run(self._call(lambda c: af.DagRunApi(c).get_dag_run, dag_id, run_id))
+        run = dag_run_from_api(self._call(lambda c: af.DagRunApi(c).get_dag_run, dag_id, run_id))
         if not with_tasks:
             return run
         return DagRun(**{**run.__dict__, "tasks": tuple(self.task_runs(dag_id, run_id))})
@@ -465,14 +473,14 @@ class AirflowClient:
         page = self._call(
             lambda c: af.DagRunApi(c).get_dag_runs, dag_id, limit=limit, order_by=["-run_after"]
         )
-        return [self._dag_run(run) for run in page.dag_runs]
+        return [dag_run_from_api(run) for run in page.dag_runs]
 
     def task_runs(self, dag_id: str, run_id: str) -> list[TaskRun]:
         """The task tries of a run, in start order (not started ones last)."""
         page = self._call(
             lambda c: af.TaskInstanceApi(c).get_task_instances, dag_id, run_id, limit=1000
         )
-        tasks = [_task_run(ti) for ti in page.task_instances]
+        tasks = [task_run_from_api(ti) for ti in page.task_instances]
         return sorted(tasks, key=lambda t: (t.start is None, t.start or 0, t.task_id, t.map_index))
 
     def task_tries(
@@ -486,7 +494,7 @@ class AirflowClient:
             task_id,
             map_index=map_index,
         )
-        tries = [_task_run(ti) for ti in page.task_instances]
+        tries = [task_run_from_api(ti) for ti in page.task_instances]
         return sorted(tries, key=lambda t: t.try_number)
 
     def wait(
@@ -611,7 +619,7 @@ class AirflowClient:
             full_content=True,
             map_index=map_index if map_index >= 0 else None,
         )
-        return _log_text(json.loads(resp.data)["content"])
+        return log_text(json.loads(resp.data)["content"])
 
     def xcom(
         self,
@@ -661,33 +669,6 @@ class AirflowClient:
             lambda c: af.TaskInstanceApi(c).post_clear_task_instances, dag_id, body, retry_5xx=False
         )
 
-    # -- helpers -------------------------------------------------------------------------------
-    @staticmethod
-    def _dag_run(run: Any) -> DagRun:
-        return DagRun(
-            dag_id=run.dag_id,
-            run_id=run.dag_run_id,
-            state=run.state.value if hasattr(run.state, "value") else str(run.state),
-            start=run.start_date,
-            end=run.end_date,
-            conf=run.conf or {},
-        )
-
-
-def _task_run(ti: Any) -> TaskRun:
-    """A task instance (or one try of it) as the API returns it."""
-    return TaskRun(
-        task_id=ti.task_id,
-        map_index=ti.map_index,
-        state=ti.state.value if ti.state is not None else None,
-        try_number=ti.try_number,
-        start=ti.start_date,
-        end=ti.end_date,
-        duration=ti.duration,
-        operator=ti.operator,
-        hostname=getattr(ti, "hostname", None) or None,
-    )
-
 
 class _RunIdTaken(Exception):
     """Airflow already has a run with the id asked for (HTTP 409)."""
@@ -704,70 +685,3 @@ def _warn(message: str) -> None:
     import sys
 
     print(f"kit: {message}", file=sys.stderr, flush=True)
-
-
-def _detail(exc: ApiException) -> str:
-    import json
-
-    try:
-        body = json.loads(exc.body or "{}")
-        detail = body.get("detail", body)
-        if isinstance(detail, dict) and "message" in detail:  # Airflow's 5xx: reason + log id
-            return f"{detail.get('reason', 'error')}. {detail['message']}"
-        return str(detail)
-    except ValueError:
-        return (exc.body or str(exc))[:500]
-
-
-def _request_line(exc: ApiException) -> str:
-    """What was asked, for a refusal: the API method's name is not known here, so say nothing
-    more than the status reason when there is no detail."""
-    detail = _detail(exc)
-    return f"this request ({detail})" if detail else "this request"
-
-
-def _error_id(detail: str) -> str | None:
-    """The id Airflow gives a database error in its answer and its log ("... look for ID abc")."""
-    import re
-
-    match = re.search(r"look for ID (\w+)", detail)
-    return match.group(1) if match else None
-
-
-def _log_text(content: Any) -> str:
-    """Airflow 3 returns structured log lines; render them as the UI does, one per line, with
-    the traceback of any exception the line carries."""
-    inner = getattr(content, "actual_instance", content)
-    if isinstance(inner, str):
-        return inner
-    lines = []
-    for item in inner or []:
-        item = getattr(item, "actual_instance", item)
-        if isinstance(item, str):
-            lines.append(item)
-            continue
-        data = item.to_dict() if hasattr(item, "to_dict") else dict(item)
-        event = data.pop("event", "")
-        ts = data.pop("timestamp", None)
-        level = data.pop("level", None)
-        prefix = " ".join(str(x) for x in (ts, f"[{level}]" if level else None) if x)
-        lines.append(f"{prefix} {event}".strip())
-        for key in ("exception", "error_detail"):
-            lines.extend(_traceback_lines(data.get(key)))
-    return "\n".join(lines)
-
-
-def _traceback_lines(detail: Any) -> list[str]:
-    """structlog's dict form of an exception chain -> the familiar traceback text."""
-    if isinstance(detail, str):
-        return detail.splitlines()
-    lines: list[str] = []
-    for exc in detail or []:
-        if not isinstance(exc, dict):
-            continue
-        lines.append("Traceback (most recent call last):")
-        for frame in exc.get("frames") or []:
-            where = f'"{frame.get("filename")}", line {frame.get("lineno")}'
-            lines.append(f"  File {where}, in {frame.get('name')}")
-        lines.append(f"{exc.get('exc_type')}: {exc.get('exc_value')}")
-    return lines

@@ -19,6 +19,7 @@ import airflow_client.client as af
 from airflow_client.client.exceptions import ApiException
 
 from kit.client.airflow import AirflowClient
+from kit.client.answers import error_detail
 from kit.client.errors import ClientError, Forbidden
 
 APPROVE, REJECT = "Approve", "Reject"
@@ -156,10 +157,10 @@ def answer(
             ) from exc
         if exc.status == 400:
             raise ClientError(
-                f"{where}: Airflow refused the answer {options}: {_detail(exc)}"
+                f"{where}: Airflow refused the answer {options}: {error_detail(exc)}"
             ) from exc
         if exc.status == 404:
-            raise ClientError(f"{where}: no approval there ({_detail(exc)}).") from exc
+            raise ClientError(f"{where}: no approval there ({error_detail(exc)}).") from exc
         raise
     return get(client, dag_id, run_id, task_id, map_index)
 
@@ -205,10 +206,3 @@ def token_subject(token: str) -> str:
         return str(claims["sub"])
     except (IndexError, ValueError, KeyError) as exc:
         raise ClientError("the API token is not a JWT with a 'sub' claim") from exc
-
-
-def _detail(exc: ApiException) -> str:
-    try:
-        return str(json.loads(exc.body or "{}").get("detail") or exc.reason)
-    except ValueError:
-        return str(exc.body or exc.reason)

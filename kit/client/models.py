@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 FINISHED_TASK_STATES = frozenset(
@@ -66,3 +67,30 @@ class DagRun:
         if self.start and self.end:
             return (self.end - self.start).total_seconds()
         return None
+
+
+def task_run_from_api(ti: Any) -> TaskRun:
+    """A task instance (or one try of it) as the API returns it."""
+    return TaskRun(
+        task_id=ti.task_id,
+        map_index=ti.map_index,
+        state=ti.state.value if ti.state is not None else None,
+        try_number=ti.try_number,
+        start=ti.start_date,
+        end=ti.end_date,
+        duration=ti.duration,
+        operator=ti.operator,
+        hostname=getattr(ti, "hostname", None) or None,
+    )
+
+
+def dag_run_from_api(run: Any) -> DagRun:
+    """A DAG run as the API returns it."""
+    return DagRun(
+        dag_id=run.dag_id,
+        run_id=run.dag_run_id,
+        state=run.state.value if hasattr(run.state, "value") else str(run.state),
+        start=run.start_date,
+        end=run.end_date,
+        conf=run.conf or {},
+    )
