@@ -11,6 +11,7 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "kit.cli.stack_commands",
     "kit.cli.run_commands",
+    "kit.cli.approval_commands",
     "kit.cli.pipeline_commands",
     "kit.cli.import_commands",
     "kit.cli.user_commands",

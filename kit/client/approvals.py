@@ -60,6 +60,55 @@ class NotARespondent(ClientError):
     """This user may not answer this approval (HTTP 403); the message says why."""
 
 
+class NoneWaiting(ClientError):
+    """No approval waits where one was looked for."""
+
+
+class SeveralWaiting(ClientError):
+    """More than one approval waits where one was looked for: the message lists them."""
+
+
+def label(asked: Approval) -> str:
+    """``dag/run/task`` (with ``[map index]`` for a mapped one): where an approval waits."""
+    mapped = f"[{asked.map_index}]" if asked.map_index >= 0 else ""
+    return f"{asked.dag_id}/{asked.run_id}/{asked.task_id}{mapped}"
+
+
+def choose(
+    waiting_ones: list[Approval],
+    dag_id: str,
+    run_id: str | None = None,
+    task_id: str | None = None,
+    map_index: int | None = None,
+) -> Approval:
+    """The one waiting approval that matches (pure): ``NoneWaiting`` when none does,
+    ``SeveralWaiting`` (listing them, with the options that tell them apart) when more do."""
+    found = [
+        a
+        for a in waiting_ones
+        if a.dag_id == dag_id
+        and run_id in (None, a.run_id)
+        and task_id in (None, a.task_id)
+        and map_index in (None, a.map_index)
+    ]
+    if len(found) == 1:
+        return found[0]
+    where = " ".join(
+        f"{name} {value!r}"
+        for name, value in (("run", run_id), ("task", task_id), ("map index", map_index))
+        if value is not None
+    )
+    if not found:
+        raise NoneWaiting(
+            f"no approval of {dag_id!r}{f' ({where})' if where else ''} waits for an answer; "
+            "`kit approvals --all` lists the answered ones too."
+        )
+    raise SeveralWaiting(
+        f"{len(found)} approvals of {dag_id!r} wait; choose one with --run, --task or "
+        "--map-index:\n" + "\n".join(f"  {label(a)}: {a.subject}" for a in found)
+    )
+
+
 def _approval(detail: Any) -> Approval:
     ti = detail.task_instance
     responder = detail.responded_by_user

@@ -273,11 +273,12 @@ def _until_waiting(client, dag_id: str, run_ids: list[str], task_id: str, timeou
         time.sleep(1.0)
 
 
-def test_a_person_approves_or_rejects_the_new_champion(stack, client, tmp_path) -> None:
+def test_a_person_approves_or_rejects_the_new_champion(stack, client, tmp_path, capsys) -> None:
     """require_approval: the run waits at approve_champion; Reject skips deploy and the alias
-    stays where it was; cleared and asked again, Approve deploys. One lifecycle run answers both
-    ways (only approve_champion and deploy run twice). A model of its own, so the other tests'
-    champion stays."""
+    stays where it was; cleared and asked again, Approve (from a terminal: `kit approve`)
+    deploys. One lifecycle run answers both ways (only approve_champion and deploy run twice).
+    A model of its own, so the other tests' champion stays."""
+    from kit.cli import main as kit_main
     from kit.client import approvals
 
     model = f"approval_{int(time.time())}"
@@ -308,10 +309,19 @@ def test_a_person_approves_or_rejects_the_new_champion(stack, client, tmp_path) 
         registry = mlflow.MlflowClient()
         assert "champion" not in registry.get_registered_model(model).aliases  # did not move
 
-        # Asked again (a retry by hand): this time the person approves and deploy runs.
+        # Asked again (a retry by hand): this time the person approves, from a terminal.
         client.clear_task(dag_id, run_id, ["approve_champion"], downstream=True)
         _until_waiting(client, dag_id, [run_id], "approve_champion", timeout=300)
-        approvals.approve(client, dag_id, run_id, "approve_champion")
+        state_dir = ["--state-dir", str(stack.settings.state_dir)]
+        capsys.readouterr()
+        assert kit_main(["approvals", dag_id, *state_dir]) == 0
+        listed = capsys.readouterr().out
+        assert f"{dag_id}/{run_id}/approve_champion  [awaiting_input]  Ship {model}" in listed
+        assert "default on timeout: Reject" in listed
+        assert kit_main(["approve", dag_id, "--run", "nope", *state_dir]) == 4
+        assert kit_main(["approve", dag_id, *state_dir]) == 0
+        said = capsys.readouterr().out
+        assert f"approve_champion: answered Approve as {client.username}" in said
         run = client.wait(dag_id, run_id, timeout=300, progress=False)
         assert run.state == "success", [(t.label, t.state) for t in run.tasks]
         assert client.xcom(dag_id, run_id, "deploy")["promoted"] is True
