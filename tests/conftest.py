@@ -82,6 +82,22 @@ def running_stack(settings: StackSettings) -> Iterator[EmbeddedStack]:
     assert running.leftover_processes() == [], f"{settings.state_dir}: processes left behind"
 
 
+MLFLOW_LOGIN_PREFIX = "MLFLOW_TRACKING_"
+
+
+@pytest.fixture(autouse=True)
+def _keep_mlflow_login_to_each_test() -> Iterator[None]:
+    """``use_mlflow()`` (``kit lineage`` run in-process, MlflowAdmin) logs the whole process in,
+    as users want: after each test the MLFLOW_TRACKING_* variables are back to what they were
+    (the shared stacks' logins included), so no test hands its login or URI to the next."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith(MLFLOW_LOGIN_PREFIX)}
+    yield
+    for key in [k for k in os.environ if k.startswith(MLFLOW_LOGIN_PREFIX)]:
+        if key not in saved:
+            del os.environ[key]
+    os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
     with running_stack(stack_settings(tmp_path_factory.mktemp("stack"))) as running:
