@@ -60,11 +60,46 @@ def _dag_file(args: argparse.Namespace) -> Path | int:
     args.dag_id = args.dag_id or args.source
     for candidate in _candidates(client.dags_dir, dag.relative_fileloc, dag.fileloc):
         if candidate.is_file():
+            if warning := _not_what_runs(args.state_dir, dag, candidate):
+                print(f"kit import: {warning}", file=sys.stderr)
             return candidate
     print(
         f"kit import: the file of DAG {args.source!r} ({dag.fileloc}) is not here", file=sys.stderr
     )
     return EXIT_NOT_FOUND
+
+
+def _not_what_runs(state_dir: Path | None, dag, here: Path) -> str | None:  # noqa: ANN001
+    """A warning when the file found here differs from the one Airflow parsed: the kit's
+    bundle serves commits, so the DAG's bundle version names what runs; None when they are the
+    same, or when the DAG is not served from the kit's bundle (nothing to compare with)."""
+    from kit.bundle.config import BUNDLE_NAME
+    from kit.bundle.repo import BundleError, BundleRepo, repo_path
+    from kit.stack import StackSettings
+
+    commit, relative = dag.bundle_version, dag.relative_fileloc
+    if dag.bundle_name != BUNDLE_NAME or not commit or not relative:
+        return None
+    repo = BundleRepo(repo_path(StackSettings.from_env(state_dir=state_dir).state_dir))
+    try:
+        deployed = repo.read(commit, relative) if repo.exists() else None
+    except BundleError:
+        deployed = None
+    return file_drift(relative, commit, deployed, here.read_bytes())
+
+
+def file_drift(relative: str, commit: str, deployed: bytes | None, here: bytes) -> str | None:
+    """What to say when the working tree's DAG file is not the deployed one (pure)."""
+    if deployed == here:
+        return None
+    if deployed is None:
+        said = f"{relative} is not in the bundle commit Airflow runs ({commit[:12]})"
+    else:
+        said = f"{relative} here differs from the file Airflow runs (bundle commit {commit[:12]})"
+    return (
+        f"{said}: importing the file here. Deploy it first (`kit export`, or the designer's "
+        "Deploy) to import what runs."
+    )
 
 
 def _candidates(dags_dir: Path | None, relative: str | None, fileloc: str | None) -> list[Path]:

@@ -63,3 +63,16 @@ def test_kit_import_by_dag_id_reads_the_file_airflow_names(
         assert (tmp_path / "pipelines" / "example_complex.yaml").is_file()
         done = kit("import", "nope_dag", "--project-dir", str(tmp_path))
         assert done.returncode == 4 and "nope_dag" in done.stderr
+
+
+def test_import_by_dag_id_says_when_the_file_here_is_not_what_airflow_runs() -> None:
+    from kit.cli.import_commands import file_drift
+
+    assert file_drift("dags/a.py", "0123456789abcdef", b"x = 1\n", b"x = 1\n") is None
+    edited = file_drift("dags/a.py", "0123456789abcdef", b"x = 1\n", b"x = 2\n")
+    assert edited is not None and edited.startswith(
+        "dags/a.py here differs from the file Airflow runs (bundle commit 0123456789ab)"
+    )
+    assert "kit export" in edited
+    gone = file_drift("dags/a.py", "0123456789abcdef", None, b"x = 2\n")
+    assert gone is not None and "is not in the bundle commit Airflow runs (0123456789ab)" in gone

@@ -97,9 +97,17 @@ def test_airflow_example_dags_on_the_canvas_with_live_states(
         if dag_id in CONVERTIBLE:
             assert code == 0, said.err
             assert "round trip proven" in said.out
+            assert "differs from the file Airflow runs" not in said.err  # what runs: no warning
             spec = load_spec(out)
             assert sorted(spec.task_ids) == sorted(t.task_id for t in designer_tasks[dag_id])
         else:
             assert code == 1 and not out.exists(), said
             assert "task group" in said.err and f"{name}:" in said.err, said.err
+    # Edited here but not deployed: the import says that the file here is not what runs.
+    (dag_file,) = [dags_dir / n for n, d in EXAMPLES.items() if d in CONVERTIBLE]
+    dag_file.write_text(dag_file.read_text() + "\n# edited, not deployed\n")
+    out = project / "pipelines" / "edited.yaml"
+    assert main(["import", "example_complex", "-o", str(out), *state]) == 0
+    said = capsys.readouterr().err
+    assert f"dags/{dag_file.name} here differs from the file Airflow runs (bundle commit" in said
     print(f"visible in {visible:.1f} s; total {time.monotonic() - started:.1f} s")
