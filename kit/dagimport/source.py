@@ -10,43 +10,54 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from kit.dagview.model import task_lines
+
+
+@cache
+def _text(path: str) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+
 
 @cache
 def _tree(path: str) -> ast.Module | None:
+    text = _text(path)
     try:
-        return ast.parse(Path(path).read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
+        return ast.parse(text) if text is not None else None
+    except (SyntaxError, ValueError):
         return None
 
 
 def task_line(fileloc: str, task: Any) -> int | None:
     """The line where ``task`` is created: its function's ``def`` for a TaskFlow task, else the
-    operator call whose ``task_id=`` names it (or, for an f-string id, starts like it)."""
+    first place the file writes its id (``kit.dagview.model.task_lines``: an operator's literal
+    ``task_id=``, a decorated function), else an f-string ``task_id=`` that starts like it."""
     func = getattr(task, "python_callable", None)
     if func is not None and getattr(task, "operator_name", "") == "@task":
         try:
             return inspect.getsourcelines(func)[1]
         except (OSError, TypeError):
             pass
-    tree = _tree(fileloc)
-    if tree is None:
+    text = _text(fileloc)
+    if text is None:
         return None
-    best: int | None = None
+    written = task_lines(text)
     # In a task group the code names the task without the group's prefix (its label).
-    names = {task.task_id, str(getattr(task, "label", task.task_id))}
-    for node in ast.walk(tree):
+    for name in (task.task_id, str(getattr(task, "label", task.task_id))):
+        if written.get(name):
+            return written[name][0]
+    tree = _tree(fileloc)
+    for node in ast.walk(tree) if tree is not None else ():
         if not isinstance(node, ast.Call):
             continue
         for kw in node.keywords:
-            if kw.arg != "task_id":
-                continue
-            if isinstance(kw.value, ast.Constant) and kw.value.value in names:
-                return node.lineno
-            if isinstance(kw.value, ast.JoinedStr) and best is None:
-                head = kw.value.values[0] if kw.value.values else None
+            if kw.arg == "task_id" and isinstance(kw.value, ast.JoinedStr) and kw.value.values:
+                head = kw.value.values[0]
                 if isinstance(head, ast.Constant) and task.task_id.startswith(str(head.value)):
-                    best = node.lineno
-    return best
+                    return node.lineno
+    return None
 
 
 def where(fileloc: str, line: int | None) -> str:
