@@ -208,15 +208,16 @@ class ComposeStack(ComposeProject):
             build_context=self.project_dir if self.build else None,
         )
 
-    def running_from(self, inputs: str) -> bool:
-        """Whether every container of the stack is running, started by `kit up` from ``inputs``."""
+    def running_from(self, inputs: str, status: StackStatus | None = None) -> bool:
+        """Whether every container of the stack is running (``status``, else asked now), started
+        by `kit up` from ``inputs``."""
         try:
             recorded = read_state(self.state_dir).backend().get("compose_inputs")
         except (StackError, OSError, ValueError):
             return False
         if recorded != inputs:
             return False
-        status = self.status()
+        status = status or self.status()
         return status.running and all(c.running for c in status.components)
 
     def _write_state(self, inputs: str | None = None) -> None:
@@ -351,13 +352,13 @@ class ComposeStack(ComposeProject):
         self.prepare()
         self._require_engine(progress)
         self._require_images(progress)
-        inputs = self.inputs_digest()
-        if self.running_from(inputs):
+        inputs, status = self.inputs_digest(), self.status()
+        if self.running_from(inputs, status):
             if progress:
                 print("the Compose stack is up from these files already", file=sys.stderr)
             self.wait_healthy(timeout=timeout, progress=progress, wait=wait, on_ready=on_ready)
             return self._endpoints()
-        if not self.status().running:
+        if not status.running:
             self.check_ports()
         # Building the image the first time takes minutes; the health wait has its own timeout.
         if self.build:
