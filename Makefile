@@ -74,6 +74,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench_canvas.py
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_compose.py
+	$(PY) bench/bench_job_check.py
 
 # Re-lock after editing pyproject.toml: exact versions of everything, for Python 3.11 on Linux x86_64.
 # (Not a file rule: a fresh clone must never re-resolve by accident.)

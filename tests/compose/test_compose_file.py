@@ -298,7 +298,11 @@ def test_commands_and_health_checks() -> None:
     # leaves room for the command's imports on a busy machine.
     for name in ("airflow-dag-processor", "airflow-triggerer"):
         check = SERVICES[name]["healthcheck"]
-        assert "airflow jobs check" in check["test"][1], name
+        job = {"airflow-dag-processor": "DagProcessorJob", "airflow-triggerer": "TriggererJob"}
+        # Airflow's `jobs check` of this container's own job, through the kit's lean import.
+        assert check["test"][1] == (
+            f'python -m kit.stack.job_check --job-type {job[name]} --hostname "$${{HOSTNAME}}"'
+        ), name
         assert {k: check[k] for k in seed_timing} == {**seed_timing, "timeout": "60s"}, name
     postgres = SERVICES["postgres"]
     # The official image unless pointed at a stand-in (scripts/build-images.sh).
