@@ -38,6 +38,19 @@ def add_state_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_login_options(parser: argparse.ArgumentParser, doing: str) -> None:
+    """``--user`` and ``--password-stdin``, for a command that acts on Airflow as a user
+    (``doing``: "run", "answer"...) instead of the stack's admin."""
+    parser.add_argument(
+        "--user",
+        help=f"{doing} as this Airflow user, with its roles (default: the stack's admin); its "
+        "password kept by `kit users add`, or --password-stdin",
+    )
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read --user's password from standard input"
+    )
+
+
 def stack_failure(command: str, exc: Exception) -> int:
     """Say why ``kit <command>`` could not use the stack; the exit code: EXIT_REFUSED for a
     refused login or role (AuthFailed, Forbidden: HTTP 401/403), else EXIT_STACK."""

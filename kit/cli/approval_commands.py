@@ -13,6 +13,7 @@ from kit.cli import (
     EXIT_PROBLEMS,
     EXIT_REFUSED,
     EXIT_USAGE,
+    add_login_options,
     add_state_dir,
     stack_failure,
 )
@@ -108,25 +109,14 @@ def cmd_approve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _login_options(parser: argparse.ArgumentParser) -> None:
-    add_state_dir(parser)
-    parser.add_argument(
-        "--user",
-        help="as this Airflow user, with its roles (default: the stack's admin); its password "
-        "kept by `kit users add`, or --password-stdin",
-    )
-    parser.add_argument(
-        "--password-stdin", action="store_true", help="read --user's password from standard input"
-    )
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `kit approvals` and `kit approve` to the parser."""
     parser = sub.add_parser("approvals", help="list the approvals that wait for a person")
     parser.add_argument("dag_id", nargs="?", help="only this DAG's (default: every DAG's)")
     parser.add_argument("--run", help="only this run's")
     parser.add_argument("--all", action="store_true", help="answered ones too")
-    _login_options(parser)
+    add_state_dir(parser)
+    add_login_options(parser, "list")
     parser.set_defaults(handler=cmd_approvals)
 
     parser = sub.add_parser(
@@ -143,5 +133,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         help="answer this option (repeat for a task that takes several); default: Approve",
     )
-    _login_options(parser)
+    add_state_dir(parser)
+    add_login_options(parser, "answer")
     parser.set_defaults(handler=cmd_approve)

@@ -12,6 +12,7 @@ from kit.cli import (
     EXIT_OK,
     EXIT_PROBLEMS,
     EXIT_USAGE,
+    add_login_options,
     add_state_dir,
     stack_failure,
 )
@@ -103,14 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--timeout", type=float, default=1800.0, help="seconds to wait (default 1800)"
     )
     add_state_dir(parser)
-    parser.add_argument(
-        "--user",
-        help="run as this Airflow user, with its roles (default: the stack's admin); its "
-        "password kept by `kit users add`, or --password-stdin",
-    )
-    parser.add_argument(
-        "--password-stdin", action="store_true", help="read --user's password from standard input"
-    )
+    add_login_options(parser, "run")
     parser.set_defaults(handler=cmd_run)
 
     parser = sub.add_parser(
