@@ -37,14 +37,6 @@ def restart_delay(crashes: int) -> float:
     return min(2.0 ** max(crashes - 1, 0), 30.0)
 
 
-def _import_airflow() -> None:
-    """Airflow's own imports, without what it does not need at start (kit.stack.lean_imports)."""
-    from kit.stack.lean_imports import import_jsonschema_lean
-
-    import_jsonschema_lean()
-    import airflow.__main__  # noqa: F401
-
-
 def _record_fast_paths(args: list[str], forked_from: int | None) -> None:
     """Start this component's record of its fast paths and check those that are its own (cheap:
     Airflow's modules are imported by now, or are about to be by the command itself)."""
@@ -130,7 +122,9 @@ def main(argv: list[str] | None = None, forked_from: int | None = None) -> None:
     original = list(sys.argv[1:] if argv is None else argv)
     args = list(original)
     warm = bool(args) and args[0] == "--warm"
-    _import_airflow()
+    from kit.stack.lean_imports import import_airflow_cli
+
+    import_airflow_cli()
     if warm:
         args = args[1:]
         from kit.stack.warm_start import preload

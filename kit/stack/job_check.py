@@ -16,9 +16,9 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run ``airflow jobs check ARGV`` after the lean import (exits as Airflow's command does)."""
-    from kit.stack.lean_imports import import_jsonschema_lean
+    from kit.stack.lean_imports import import_airflow_cli
 
-    import_jsonschema_lean()
+    import_airflow_cli()
     from airflow.__main__ import main as airflow_main
 
     sys.argv = ["airflow", "jobs", "check", *(sys.argv[1:] if argv is None else argv)]

@@ -97,3 +97,10 @@ def import_jsonschema_lean() -> None:
     if problem is not None:
         _import_as_usual()
     fast_paths.check("lean-import", problem, on=f"{DEFERRED} imported on the first iri check")
+
+
+def import_airflow_cli() -> None:
+    """Airflow's command line (``airflow.__main__``), imported with ``rfc3987_syntax`` deferred:
+    what every process that runs an Airflow command through the kit starts with."""
+    import_jsonschema_lean()
+    import airflow.__main__  # noqa: F401

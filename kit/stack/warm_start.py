@@ -61,9 +61,9 @@ def preload(modules: tuple[str, ...] = WARM_MODULES) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Preload, then hand over to Airflow's own command line with ``argv``."""
     args = sys.argv[1:] if argv is None else argv
-    from kit.stack.lean_imports import import_jsonschema_lean
+    from kit.stack.lean_imports import import_airflow_cli
 
-    import_jsonschema_lean()
+    import_airflow_cli()
     preload()
     from airflow.__main__ import main as airflow_main
 
