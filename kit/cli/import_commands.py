@@ -75,12 +75,12 @@ def _not_what_runs(state_dir: Path | None, dag, here: Path) -> str | None:  # no
     same, or when the DAG is not served from the kit's bundle (nothing to compare with)."""
     from kit.bundle.config import BUNDLE_NAME
     from kit.bundle.repo import BundleError, BundleRepo, repo_path
-    from kit.stack import StackSettings
+    from kit.cli.run_commands import client_state_dir
 
     commit, relative = dag.bundle_version, dag.relative_fileloc
     if dag.bundle_name != BUNDLE_NAME or not commit or not relative:
         return None
-    repo = BundleRepo(repo_path(StackSettings.from_env(state_dir=state_dir).state_dir))
+    repo = BundleRepo(repo_path(client_state_dir(state_dir)))
     try:
         deployed = repo.read(commit, relative) if repo.exists() else None
     except BundleError:

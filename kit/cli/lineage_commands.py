@@ -70,6 +70,6 @@ def _repo(args: argparse.Namespace) -> Path:
     if args.bundle_repo is not None:
         return Path(args.bundle_repo)
     from kit.bundle.repo import repo_path
-    from kit.stack import StackSettings
+    from kit.cli.run_commands import client_state_dir
 
-    return repo_path(StackSettings.from_env(state_dir=args.state_dir).state_dir)
+    return repo_path(client_state_dir(args.state_dir))

@@ -226,7 +226,7 @@ def reject(client: AirflowClient, dag_id: str, run_id: str, task_id: str, **kw: 
 
 def refusal_message(asked: Approval, username: str) -> str:
     """Why ``username`` may not answer (pure): not assigned, or the role lacks the right."""
-    where = f"{asked.dag_id}/{asked.run_id}/{asked.task_id}"
+    where = label(asked)
     if asked.assigned_users and username not in {u["name"] for u in asked.assigned_users}:
         names = ", ".join(u["name"] for u in asked.assigned_users)
         return (
